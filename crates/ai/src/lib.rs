@@ -1,0 +1,167 @@
+//! The models behind the phases.
+//!
+//! - [`TextModel`]: reads the story and returns structured results (a
+//!   [`Concept`], a [`CharacterBible`], a [`Plot`]). Remote models answer
+//!   these with JSON against a schema; the local provider computes them.
+//! - [`ImageModel`]: draws a panel or a portrait from a typed request and a
+//!   seed, and says where it put each figure and face.
+//! - [`local::LocalProvider`]: offline and deterministic. It really analyses
+//!   the text and really draws: the default, and what tests use.
+//!
+//! Depends on `domain` (types) and `render` (pixels, PNG); never on phases.
+
+pub mod local;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use manga_domain::{
+    CharacterBible, CharacterSheet, Concept, Figure, Language, PageCount, PanelPlan, Plot,
+    StoryText,
+};
+
+pub use local::LocalProvider;
+
+/// What can go wrong calling a model.
+#[derive(Debug, thiserror::Error)]
+pub enum AiError {
+    /// The model is busy, rate-limited or unreachable: try again later.
+    #[error("the {provider} model is unavailable: {message}")]
+    Unavailable {
+        /// Which provider.
+        provider: String,
+        /// Why.
+        message: String,
+    },
+    /// The request cannot succeed as asked (bad input, refused content).
+    #[error("the {provider} model cannot do this: {message}")]
+    Rejected {
+        /// Which provider.
+        provider: String,
+        /// Why.
+        message: String,
+    },
+    /// The model answered something that does not fit the schema.
+    #[error("the {provider} model answered something unusable: {message}")]
+    Malformed {
+        /// Which provider.
+        provider: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl AiError {
+    /// Whether retrying the same call may help.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Malformed { .. })
+    }
+}
+
+/// What phase 1 asks of the text model beside the story.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConceptRequest {
+    /// Forced language; `None` detects it.
+    pub language: Option<Language>,
+    /// Forced page count; `None` derives it from the story's length.
+    pub pages: Option<PageCount>,
+    /// Forced title; `None` takes the story's heading or derives one.
+    pub title: Option<String>,
+}
+
+/// Reads stories.
+#[async_trait]
+pub trait TextModel: Send + Sync {
+    /// The provider's name, for records (`local`, `gemini`).
+    fn name(&self) -> &str;
+
+    /// Phase 1: language, sentences, characters, places, times, dialogue with speakers, mood, summary, page count.
+    ///
+    /// # Errors
+    /// [`AiError`]; transient ones may be retried.
+    async fn analyse_story(
+        &self,
+        story: &StoryText,
+        request: &ConceptRequest,
+    ) -> Result<Concept, AiError>;
+
+    /// Phase 2: a sheet per named character (portraits are drawn separately).
+    ///
+    /// # Errors
+    /// [`AiError`]; transient ones may be retried.
+    async fn design_characters(
+        &self,
+        story: &StoryText,
+        concept: &Concept,
+    ) -> Result<CharacterBible, AiError>;
+
+    /// Phase 3: scenes with beats, places, cast and pages.
+    ///
+    /// # Errors
+    /// [`AiError`]; transient ones may be retried.
+    async fn outline_plot(
+        &self,
+        story: &StoryText,
+        concept: &Concept,
+        bible: &CharacterBible,
+    ) -> Result<Plot, AiError>;
+}
+
+/// A panel to draw.
+#[derive(Debug, Clone)]
+pub struct PanelRequest {
+    /// The storyboard's panel (shot, angle, place, cast, effect, action).
+    pub panel: PanelPlan,
+    /// Sheets of the characters in the panel's cast.
+    pub characters: Vec<CharacterSheet>,
+    /// Pixel width (the frame's).
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// The job's seed; the same request and seed give the same image.
+    pub seed: u64,
+    /// Attempt number, so a redraw can vary.
+    pub attempt: u32,
+}
+
+/// A portrait to draw.
+#[derive(Debug, Clone)]
+pub struct PortraitRequest {
+    /// Who.
+    pub character: CharacterSheet,
+    /// Square size in pixels.
+    pub size: u32,
+    /// The job's seed.
+    pub seed: u64,
+}
+
+/// A drawn image.
+#[derive(Debug, Clone)]
+pub struct DrawnImage {
+    /// PNG bytes.
+    pub png: Bytes,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Where figures and faces are (empty for portraits).
+    pub figures: Vec<Figure>,
+}
+
+/// Draws pictures.
+#[async_trait]
+pub trait ImageModel: Send + Sync {
+    /// The provider's name, for records.
+    fn name(&self) -> &str;
+
+    /// Phase 5: one panel.
+    ///
+    /// # Errors
+    /// [`AiError`]; transient ones may be retried.
+    async fn draw_panel(&self, request: &PanelRequest) -> Result<DrawnImage, AiError>;
+
+    /// Phase 2: a character's reference portrait.
+    ///
+    /// # Errors
+    /// [`AiError`]; transient ones may be retried.
+    async fn draw_portrait(&self, request: &PortraitRequest) -> Result<DrawnImage, AiError>;
+}

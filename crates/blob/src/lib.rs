@@ -1,0 +1,169 @@
+//! Artifact storage, addressed by [`ArtifactKey`].
+//!
+//! - [`BlobStore`]: put, get, exists.
+//! - [`LocalBlobStore`]: files under one directory (embedded mode). Writes go
+//!   to a temporary file first and are renamed into place, so a reader never
+//!   sees half an artifact. Cloud Storage comes with the fleet.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use manga_domain::ArtifactKey;
+
+/// What can go wrong storing artifacts.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// No artifact under that key.
+    #[error("artifact {0} does not exist")]
+    NotFound(ArtifactKey),
+    /// The store failed; may work later.
+    #[error("could not {action} artifact {key}: {source}")]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// Which artifact.
+        key: ArtifactKey,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl BlobError {
+    /// Whether retrying may help.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Io { .. })
+    }
+}
+
+/// Stores artifacts by key.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` under `key`, replacing what was there.
+    ///
+    /// # Errors
+    /// [`BlobError::Io`] when the store fails.
+    async fn put(
+        &self,
+        key: &ArtifactKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), BlobError>;
+
+    /// Reads the artifact under `key`.
+    ///
+    /// # Errors
+    /// [`BlobError::NotFound`] when there is none, [`BlobError::Io`] when the store fails.
+    async fn get(&self, key: &ArtifactKey) -> Result<Bytes, BlobError>;
+
+    /// Whether an artifact exists under `key`.
+    ///
+    /// # Errors
+    /// [`BlobError::Io`] when the store fails.
+    async fn exists(&self, key: &ArtifactKey) -> Result<bool, BlobError>;
+}
+
+/// Artifacts as files under a root directory.
+#[derive(Debug, Clone)]
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+impl LocalBlobStore {
+    /// A store rooted at `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The file behind `key`. Keys cannot contain `..` or start with `/`, so this stays under the root.
+    pub fn path_of(&self, key: &ArtifactKey) -> PathBuf {
+        self.root.join(key.as_str())
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn put(
+        &self,
+        key: &ArtifactKey,
+        bytes: Bytes,
+        _content_type: &str,
+    ) -> Result<(), BlobError> {
+        let path = self.path_of(key);
+        let io = |source| BlobError::Io {
+            action: "write",
+            key: key.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        }
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        tokio::fs::write(&tmp, &bytes).await.map_err(io)?;
+        tokio::fs::rename(&tmp, &path).await.map_err(io)
+    }
+
+    async fn get(&self, key: &ArtifactKey) -> Result<Bytes, BlobError> {
+        match tokio::fs::read(self.path_of(key)).await {
+            Ok(bytes) => Ok(Bytes::from(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(BlobError::NotFound(key.clone())),
+            Err(source) => Err(BlobError::Io {
+                action: "read",
+                key: key.clone(),
+                source,
+            }),
+        }
+    }
+
+    async fn exists(&self, key: &ArtifactKey) -> Result<bool, BlobError> {
+        tokio::fs::try_exists(self.path_of(key))
+            .await
+            .map_err(|source| BlobError::Io {
+                action: "check",
+                key: key.clone(),
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_then_get_returns_the_bytes_and_missing_keys_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::new(dir.path());
+        let key = ArtifactKey::parse("jobs/a/v1/concept.json").unwrap();
+        assert!(!store.exists(&key).await.unwrap());
+        store
+            .put(&key, Bytes::from_static(b"{}"), "application/json")
+            .await
+            .unwrap();
+        store
+            .put(&key, Bytes::from_static(b"{\"a\":1}"), "application/json")
+            .await
+            .unwrap();
+        assert_eq!(&store.get(&key).await.unwrap()[..], b"{\"a\":1}");
+        assert!(store.exists(&key).await.unwrap());
+        let missing = ArtifactKey::parse("jobs/a/v1/nothing.json").unwrap();
+        let err = store.get(&missing).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "artifact jobs/a/v1/nothing.json does not exist"
+        );
+        assert!(!err.is_transient());
+        // No temporary files are left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("jobs/a/v1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("concept.json")]);
+    }
+}

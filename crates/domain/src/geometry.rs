@@ -1,0 +1,157 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+/// An axis-aligned rectangle in pixels (page or panel coordinates, as the field says).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Rect {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub w: f32,
+    /// Height.
+    pub h: f32,
+}
+
+impl Rect {
+    /// A rectangle from its left, top, width and height.
+    pub const fn new(x: f32, y: f32, w: f32, h: f32) -> Self {
+        Self { x, y, w, h }
+    }
+
+    /// Right edge.
+    pub fn right(&self) -> f32 {
+        self.x + self.w
+    }
+
+    /// Bottom edge.
+    pub fn bottom(&self) -> f32 {
+        self.y + self.h
+    }
+
+    /// The centre point.
+    pub fn center(&self) -> Point {
+        Point {
+            x: self.x + self.w / 2.0,
+            y: self.y + self.h / 2.0,
+        }
+    }
+
+    /// Area in square pixels (0 for degenerate rectangles).
+    pub fn area(&self) -> f32 {
+        self.w.max(0.0) * self.h.max(0.0)
+    }
+
+    /// The overlap of two rectangles, if they overlap at all.
+    pub fn intersection(&self, other: &Rect) -> Option<Rect> {
+        let x = self.x.max(other.x);
+        let y = self.y.max(other.y);
+        let r = self.right().min(other.right());
+        let b = self.bottom().min(other.bottom());
+        (r > x && b > y).then(|| Rect::new(x, y, r - x, b - y))
+    }
+
+    /// Whether `other` lies entirely inside this rectangle (edges included, with `tolerance`).
+    pub fn contains_rect(&self, other: &Rect, tolerance: f32) -> bool {
+        other.x >= self.x - tolerance
+            && other.y >= self.y - tolerance
+            && other.right() <= self.right() + tolerance
+            && other.bottom() <= self.bottom() + tolerance
+    }
+
+    /// This rectangle grown by `d` on every side (shrunk for negative `d`).
+    pub fn inflate(&self, d: f32) -> Rect {
+        Rect::new(self.x - d, self.y - d, self.w + 2.0 * d, self.h + 2.0 * d)
+    }
+}
+
+/// A point in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Point {
+    /// Horizontal, rightwards.
+    pub x: f32,
+    /// Vertical, downwards.
+    pub y: f32,
+}
+
+/// An sRGB colour, written `#rrggbb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+impl Rgb {
+    /// Parses `#rrggbb`.
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidColour`] for any other form.
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::InvalidColour(text.to_owned());
+        let hex = text.strip_prefix('#').ok_or_else(bad)?;
+        if hex.len() != 6 || !hex.is_ascii() {
+            return Err(bad());
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+        Ok(Self(byte(0)?, byte(2)?, byte(4)?))
+    }
+
+    /// Mixes towards `other` by `t` in 0..=1.
+    pub fn mix(self, other: Rgb, t: f32) -> Rgb {
+        let t = t.clamp(0.0, 1.0);
+        let m = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as u8;
+        Rgb(m(self.0, other.0), m(self.1, other.1), m(self.2, other.2))
+    }
+
+    /// Relative luminance in 0..=1 (Rec. 709 weights on sRGB values; good enough for contrast choices).
+    pub fn luma(self) -> f32 {
+        (0.2126 * f32::from(self.0) + 0.7152 * f32::from(self.1) + 0.0722 * f32::from(self.2))
+            / 255.0
+    }
+}
+
+impl fmt::Display for Rgb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{:02x}{:02x}{:02x}", self.0, self.1, self.2)
+    }
+}
+
+impl TryFrom<String> for Rgb {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Rgb> for String {
+    fn from(value: Rgb) -> Self {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_round_trip_through_hex() {
+        let c = Rgb::parse("#1a2B3c").unwrap();
+        assert_eq!(c, Rgb(0x1a, 0x2b, 0x3c));
+        assert_eq!(c.to_string(), "#1a2b3c");
+        assert!(Rgb::parse("1a2b3c").is_err());
+        assert!(Rgb::parse("#12345").is_err());
+        assert!(Rgb::parse("#gg0000").is_err());
+    }
+
+    #[test]
+    fn intersection_is_none_for_touching_edges() {
+        let a = Rect::new(0.0, 0.0, 10.0, 10.0);
+        assert_eq!(a.intersection(&Rect::new(10.0, 0.0, 5.0, 5.0)), None);
+        assert_eq!(
+            a.intersection(&Rect::new(5.0, 5.0, 10.0, 10.0)),
+            Some(Rect::new(5.0, 5.0, 5.0, 5.0))
+        );
+    }
+}
