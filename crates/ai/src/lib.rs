@@ -14,10 +14,7 @@ pub mod local;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use manga_domain::{
-    CharacterBible, CharacterSheet, Concept, Figure, Language, PageCount, PanelPlan, Plot,
-    StoryText,
-};
+use manga_domain::{CharacterBible, CharacterSheet, Concept, Figure, Language, PageCount, PanelPlan, Plot, StoryText};
 
 pub use local::LocalProvider;
 
@@ -78,32 +75,20 @@ pub trait TextModel: Send + Sync {
     ///
     /// # Errors
     /// [`AiError`]; transient ones may be retried.
-    async fn analyse_story(
-        &self,
-        story: &StoryText,
-        request: &ConceptRequest,
-    ) -> Result<Concept, AiError>;
+    async fn analyse_story(&self, story: &StoryText, request: &ConceptRequest) -> Result<Concept, AiError>;
 
     /// Phase 2: a sheet per named character (portraits are drawn separately).
     ///
     /// # Errors
     /// [`AiError`]; transient ones may be retried.
-    async fn design_characters(
-        &self,
-        story: &StoryText,
-        concept: &Concept,
-    ) -> Result<CharacterBible, AiError>;
+    async fn design_characters(&self, story: &StoryText, concept: &Concept) -> Result<CharacterBible, AiError>;
 
     /// Phase 3: scenes with beats, places, cast and pages.
     ///
     /// # Errors
     /// [`AiError`]; transient ones may be retried.
-    async fn outline_plot(
-        &self,
-        story: &StoryText,
-        concept: &Concept,
-        bible: &CharacterBible,
-    ) -> Result<Plot, AiError>;
+    async fn outline_plot(&self, story: &StoryText, concept: &Concept, bible: &CharacterBible)
+    -> Result<Plot, AiError>;
 }
 
 /// A panel to draw.

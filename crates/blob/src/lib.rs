@@ -44,12 +44,7 @@ pub trait BlobStore: Send + Sync {
     ///
     /// # Errors
     /// [`BlobError::Io`] when the store fails.
-    async fn put(
-        &self,
-        key: &ArtifactKey,
-        bytes: Bytes,
-        content_type: &str,
-    ) -> Result<(), BlobError>;
+    async fn put(&self, key: &ArtifactKey, bytes: Bytes, content_type: &str) -> Result<(), BlobError>;
 
     /// Reads the artifact under `key`.
     ///
@@ -89,18 +84,9 @@ impl LocalBlobStore {
 
 #[async_trait]
 impl BlobStore for LocalBlobStore {
-    async fn put(
-        &self,
-        key: &ArtifactKey,
-        bytes: Bytes,
-        _content_type: &str,
-    ) -> Result<(), BlobError> {
+    async fn put(&self, key: &ArtifactKey, bytes: Bytes, _content_type: &str) -> Result<(), BlobError> {
         let path = self.path_of(key);
-        let io = |source| BlobError::Io {
-            action: "write",
-            key: key.clone(),
-            source,
-        };
+        let io = |source| BlobError::Io { action: "write", key: key.clone(), source };
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
         }
@@ -113,22 +99,16 @@ impl BlobStore for LocalBlobStore {
         match tokio::fs::read(self.path_of(key)).await {
             Ok(bytes) => Ok(Bytes::from(bytes)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(BlobError::NotFound(key.clone())),
-            Err(source) => Err(BlobError::Io {
-                action: "read",
-                key: key.clone(),
-                source,
-            }),
+            Err(source) => Err(BlobError::Io { action: "read", key: key.clone(), source }),
         }
     }
 
     async fn exists(&self, key: &ArtifactKey) -> Result<bool, BlobError> {
-        tokio::fs::try_exists(self.path_of(key))
-            .await
-            .map_err(|source| BlobError::Io {
-                action: "check",
-                key: key.clone(),
-                source,
-            })
+        tokio::fs::try_exists(self.path_of(key)).await.map_err(|source| BlobError::Io {
+            action: "check",
+            key: key.clone(),
+            source,
+        })
     }
 }
 
@@ -142,28 +122,17 @@ mod tests {
         let store = LocalBlobStore::new(dir.path());
         let key = ArtifactKey::parse("jobs/a/v1/concept.json").unwrap();
         assert!(!store.exists(&key).await.unwrap());
-        store
-            .put(&key, Bytes::from_static(b"{}"), "application/json")
-            .await
-            .unwrap();
-        store
-            .put(&key, Bytes::from_static(b"{\"a\":1}"), "application/json")
-            .await
-            .unwrap();
+        store.put(&key, Bytes::from_static(b"{}"), "application/json").await.unwrap();
+        store.put(&key, Bytes::from_static(b"{\"a\":1}"), "application/json").await.unwrap();
         assert_eq!(&store.get(&key).await.unwrap()[..], b"{\"a\":1}");
         assert!(store.exists(&key).await.unwrap());
         let missing = ArtifactKey::parse("jobs/a/v1/nothing.json").unwrap();
         let err = store.get(&missing).await.unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "artifact jobs/a/v1/nothing.json does not exist"
-        );
+        assert_eq!(err.to_string(), "artifact jobs/a/v1/nothing.json does not exist");
         assert!(!err.is_transient());
         // No temporary files are left behind.
-        let names: Vec<_> = std::fs::read_dir(dir.path().join("jobs/a/v1"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path().join("jobs/a/v1")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("concept.json")]);
     }
 }

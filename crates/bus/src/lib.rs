@@ -40,11 +40,7 @@ pub struct BusMessage {
 impl BusMessage {
     /// A message to publish (the bus assigns its id).
     pub fn new(data: impl Into<Bytes>) -> Self {
-        Self {
-            id: String::new(),
-            data: data.into(),
-            attributes: BTreeMap::new(),
-        }
+        Self { id: String::new(), data: data.into(), attributes: BTreeMap::new() }
     }
 
     /// Adds an attribute.
@@ -116,10 +112,7 @@ impl Bus for InMemoryBus {
     async fn publish(&self, topic: &str, mut message: BusMessage) -> Result<String, BusError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         message.id = id.to_string();
-        let mut subscribers = self
-            .subscribers
-            .lock()
-            .map_err(|_| BusError::Unavailable("lock poisoned".into()))?;
+        let mut subscribers = self.subscribers.lock().map_err(|_| BusError::Unavailable("lock poisoned".into()))?;
         if let Some(list) = subscribers.get_mut(topic) {
             // A dropped subscription is simply forgotten, as Pub/Sub forgets a deleted one.
             list.retain(|tx| tx.send(message.clone()).is_ok());
@@ -150,10 +143,7 @@ mod tests {
         let mut a = bus.subscribe("t").await.unwrap();
         let mut b = bus.subscribe("t").await.unwrap();
         let mut other = bus.subscribe("other").await.unwrap();
-        let id1 = bus
-            .publish("t", BusMessage::new("one").with_attribute("phase", "5"))
-            .await
-            .unwrap();
+        let id1 = bus.publish("t", BusMessage::new("one").with_attribute("phase", "5")).await.unwrap();
         let id2 = bus.publish("t", BusMessage::new("two")).await.unwrap();
         assert_ne!(id1, id2);
         for sub in [&mut a, &mut b] {

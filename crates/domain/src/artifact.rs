@@ -21,16 +21,11 @@ impl ArtifactKey {
         let ok = !text.is_empty()
             && !text.starts_with('/')
             && !text.contains('\\')
-            && text
-                .split('/')
-                .all(|s| !s.is_empty() && s != "." && s != "..");
+            && text.split('/').all(|s| !s.is_empty() && s != "." && s != "..");
         if ok {
             Ok(Self(text.to_owned()))
         } else {
-            Err(DomainError::InvalidId {
-                kind: "artifact",
-                value: text.to_owned(),
-            })
+            Err(DomainError::InvalidId { kind: "artifact", value: text.to_owned() })
         }
     }
 
@@ -128,9 +123,6 @@ mod tests {
         let key = ArtifactKey::panel_art(job, v, panel);
         assert_eq!(key.as_str(), format!("jobs/{job}/v1/panels/p02-3.png"));
         assert_eq!(ArtifactKey::parse(key.as_str()).unwrap(), key);
-        assert_eq!(
-            ArtifactKey::phase_output(job, v, PhaseId::Plot).as_str(),
-            format!("jobs/{job}/v1/plot.json")
-        );
+        assert_eq!(ArtifactKey::phase_output(job, v, PhaseId::Plot).as_str(), format!("jobs/{job}/v1/plot.json"));
     }
 }

@@ -35,10 +35,7 @@ impl Rect {
 
     /// The centre point.
     pub fn center(&self) -> Point {
-        Point {
-            x: self.x + self.w / 2.0,
-            y: self.y + self.h / 2.0,
-        }
+        Point { x: self.x + self.w / 2.0, y: self.y + self.h / 2.0 }
     }
 
     /// Area in square pixels (0 for degenerate rectangles).
@@ -107,8 +104,7 @@ impl Rgb {
 
     /// Relative luminance in 0..=1 (Rec. 709 weights on sRGB values; good enough for contrast choices).
     pub fn luma(self) -> f32 {
-        (0.2126 * f32::from(self.0) + 0.7152 * f32::from(self.1) + 0.0722 * f32::from(self.2))
-            / 255.0
+        (0.2126 * f32::from(self.0) + 0.7152 * f32::from(self.1) + 0.0722 * f32::from(self.2)) / 255.0
     }
 }
 
@@ -149,9 +145,6 @@ mod tests {
     fn intersection_is_none_for_touching_edges() {
         let a = Rect::new(0.0, 0.0, 10.0, 10.0);
         assert_eq!(a.intersection(&Rect::new(10.0, 0.0, 5.0, 5.0)), None);
-        assert_eq!(
-            a.intersection(&Rect::new(5.0, 5.0, 10.0, 10.0)),
-            Some(Rect::new(5.0, 5.0, 5.0, 5.0))
-        );
+        assert_eq!(a.intersection(&Rect::new(5.0, 5.0, 10.0, 10.0)), Some(Rect::new(5.0, 5.0, 5.0, 5.0)));
     }
 }

@@ -21,12 +21,7 @@ impl JobId {
     /// # Errors
     /// [`DomainError::InvalidId`] when the text is not a UUID.
     pub fn parse(text: &str) -> Result<Self, DomainError> {
-        Uuid::parse_str(text)
-            .map(Self)
-            .map_err(|_| DomainError::InvalidId {
-                kind: "job",
-                value: text.to_owned(),
-            })
+        Uuid::parse_str(text).map(Self).map_err(|_| DomainError::InvalidId { kind: "job", value: text.to_owned() })
     }
 }
 
@@ -70,10 +65,7 @@ impl Version {
     /// [`DomainError::InvalidId`] for 0.
     pub fn parse(n: u32) -> Result<Self, DomainError> {
         if n == 0 {
-            return Err(DomainError::InvalidId {
-                kind: "version",
-                value: n.to_string(),
-            });
+            return Err(DomainError::InvalidId { kind: "version", value: n.to_string() });
         }
         Ok(Self(n))
     }
@@ -132,16 +124,11 @@ impl CharacterId {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         let ok = !text.is_empty()
             && text.len() <= 64
-            && text
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if ok {
             Ok(Self(text.to_owned()))
         } else {
-            Err(DomainError::InvalidId {
-                kind: "character",
-                value: text.to_owned(),
-            })
+            Err(DomainError::InvalidId { kind: "character", value: text.to_owned() })
         }
     }
 
@@ -224,10 +211,7 @@ impl PanelId {
     /// [`DomainError::InvalidId`] when either is 0.
     pub fn new(page: u16, index: u8) -> Result<Self, DomainError> {
         if page == 0 || index == 0 {
-            return Err(DomainError::InvalidId {
-                kind: "panel",
-                value: format!("p{page:02}-{index}"),
-            });
+            return Err(DomainError::InvalidId { kind: "panel", value: format!("p{page:02}-{index}") });
         }
         Ok(Self { page, index })
     }
@@ -237,10 +221,7 @@ impl PanelId {
     /// # Errors
     /// [`DomainError::InvalidId`] for any other form.
     pub fn parse(text: &str) -> Result<Self, DomainError> {
-        let bad = || DomainError::InvalidId {
-            kind: "panel",
-            value: text.to_owned(),
-        };
+        let bad = || DomainError::InvalidId { kind: "panel", value: text.to_owned() };
         let rest = text.strip_prefix('p').ok_or_else(bad)?;
         let (page, index) = rest.split_once('-').ok_or_else(bad)?;
         let page = page.parse().map_err(|_| bad())?;
@@ -292,10 +273,7 @@ mod tests {
     fn japanese_names_become_stable_hashes() {
         let a = CharacterId::from_name("犍陀多");
         assert_eq!(a, CharacterId::from_name(" 犍陀多 "));
-        assert!(
-            a.as_str().starts_with("c-") && a.as_str().len() == 10,
-            "{a}"
-        );
+        assert!(a.as_str().starts_with("c-") && a.as_str().len() == 10, "{a}");
         assert_ne!(a, CharacterId::from_name("御釈迦様"));
         assert!(CharacterId::parse(a.as_str()).is_ok());
     }

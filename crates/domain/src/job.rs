@@ -18,11 +18,7 @@ impl PageCount {
     /// # Errors
     /// [`DomainError::PageCountOutOfRange`] outside `MIN..=MAX`.
     pub fn parse(n: u32) -> Result<Self, DomainError> {
-        if (Self::MIN..=Self::MAX).contains(&n) {
-            Ok(Self(n as u16))
-        } else {
-            Err(DomainError::PageCountOutOfRange(n))
-        }
+        if (Self::MIN..=Self::MAX).contains(&n) { Ok(Self(n as u16)) } else { Err(DomainError::PageCountOutOfRange(n)) }
     }
 
     /// A page count clamped into range.
@@ -66,13 +62,7 @@ pub struct JobOptions {
 
 impl Default for JobOptions {
     fn default() -> Self {
-        Self {
-            pages: None,
-            language: None,
-            seed: 1,
-            author: None,
-            title: None,
-        }
+        Self { pages: None, language: None, seed: 1, author: None, title: None }
     }
 }
 

@@ -49,9 +49,7 @@ impl PhaseId {
     /// # Errors
     /// [`DomainError::UnknownPhase`] outside 1..=8.
     pub fn from_number(n: u32) -> Result<Self, DomainError> {
-        n.checked_sub(1)
-            .and_then(|i| Self::ALL.get(i as usize).copied())
-            .ok_or(DomainError::UnknownPhase(n))
+        n.checked_sub(1).and_then(|i| Self::ALL.get(i as usize).copied()).ok_or(DomainError::UnknownPhase(n))
     }
 
     /// The short name: `concept`, `characters`, ... (also the service suffix).

@@ -19,20 +19,12 @@ impl Quality {
     /// [`DomainError::QualityOutOfRange`] outside `0..=1` or for NaN.
     pub fn parse(value: f32) -> Result<Self, DomainError> {
         // `contains` is false for NaN too, so NaN cannot get in.
-        if (0.0..=1.0).contains(&value) {
-            Ok(Self(value))
-        } else {
-            Err(DomainError::QualityOutOfRange(value))
-        }
+        if (0.0..=1.0).contains(&value) { Ok(Self(value)) } else { Err(DomainError::QualityOutOfRange(value)) }
     }
 
     /// A score from any float, clamped into range (NaN counts as 0).
     pub fn saturating(value: f32) -> Self {
-        if value.is_nan() {
-            Self(0.0)
-        } else {
-            Self(value.clamp(0.0, 1.0))
-        }
+        if value.is_nan() { Self(0.0) } else { Self(value.clamp(0.0, 1.0)) }
     }
 
     /// The score.
@@ -85,18 +77,12 @@ impl QualityReport {
     /// A report from its reasons: the score is 1 minus their penalties.
     pub fn from_reasons(reasons: Vec<Reason>) -> Self {
         let penalty: f32 = reasons.iter().map(|r| r.penalty).sum();
-        Self {
-            score: Quality::saturating(1.0 - penalty),
-            reasons,
-        }
+        Self { score: Quality::saturating(1.0 - penalty), reasons }
     }
 
     /// A perfect report.
     pub fn perfect() -> Self {
-        Self {
-            score: Quality::PERFECT,
-            reasons: Vec::new(),
-        }
+        Self { score: Quality::PERFECT, reasons: Vec::new() }
     }
 
     /// The phase that lost the most points, if any did.
@@ -108,10 +94,7 @@ impl QualityReport {
                 None => totals.push((r.blame, r.penalty)),
             }
         }
-        totals
-            .into_iter()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(p, _)| p)
+        totals.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(p, _)| p)
     }
 }
 
@@ -130,12 +113,7 @@ mod tests {
 
     #[test]
     fn a_report_blames_the_phase_with_the_largest_penalty() {
-        let reason = |blame, penalty| Reason {
-            code: "x".into(),
-            message: "x".into(),
-            blame,
-            penalty,
-        };
+        let reason = |blame, penalty| Reason { code: "x".into(), message: "x".into(), blame, penalty };
         let report = QualityReport::from_reasons(vec![
             reason(PhaseId::Lettering, 0.2),
             reason(PhaseId::Name, 0.15),

@@ -113,10 +113,7 @@ mod tests {
 
     #[test]
     fn whitespace_only_is_not_a_story() {
-        assert_eq!(
-            StoryText::parse(" \n\t\u{3000}"),
-            Err(DomainError::EmptyStory)
-        );
+        assert_eq!(StoryText::parse(" \n\t\u{3000}"), Err(DomainError::EmptyStory));
     }
 
     #[test]
@@ -124,10 +121,7 @@ mod tests {
         let at_limit = "あ".repeat(StoryText::MAX_CHARS);
         assert!(StoryText::parse(at_limit.clone()).is_ok());
         let over = format!("{at_limit}あ");
-        assert_eq!(
-            StoryText::parse(over),
-            Err(DomainError::StoryTooLong(StoryText::MAX_CHARS + 1))
-        );
+        assert_eq!(StoryText::parse(over), Err(DomainError::StoryTooLong(StoryText::MAX_CHARS + 1)));
     }
 
     #[test]

@@ -1,8 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    CharacterId, LineId, Mood, PanelId, PlaceKind, ReadingDirection, Rect, SceneId, TimeOfDay,
-};
+use crate::{CharacterId, LineId, Mood, PanelId, PlaceKind, ReadingDirection, Rect, SceneId, TimeOfDay};
 
 /// Page size in pixels. B5 proportions (182 × 257 mm) at about 173 dpi.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,10 +13,7 @@ pub struct PageSize {
 
 impl PageSize {
     /// The default page: 1240 × 1751 px, B5's 182:257.
-    pub const B5: PageSize = PageSize {
-        width: 1240,
-        height: 1751,
-    };
+    pub const B5: PageSize = PageSize { width: 1240, height: 1751 };
 }
 
 /// Phase 4's output: the "name", the storyboard of every page.
@@ -40,11 +35,7 @@ impl Storyboard {
 
     /// The panel with this id.
     pub fn panel(&self, id: PanelId) -> Option<&PanelPlan> {
-        self.pages
-            .get(usize::from(id.page()).checked_sub(1)?)?
-            .panels
-            .iter()
-            .find(|p| p.id == id)
+        self.pages.get(usize::from(id.page()).checked_sub(1)?)?.panels.iter().find(|p| p.id == id)
     }
 }
 

@@ -46,12 +46,7 @@ impl PhaseRequest {
     /// [`ProtoError`] when the bytes or the ids are not valid.
     pub fn decode_checked(bytes: &[u8]) -> Result<(Self, PhaseAddress), ProtoError> {
         let request = Self::decode(bytes)?;
-        let address = address(
-            &request.job_id,
-            request.version,
-            request.phase,
-            request.attempt,
-        )?;
+        let address = address(&request.job_id, request.version, request.phase, request.attempt)?;
         Ok((request, address))
     }
 }
@@ -84,14 +79,8 @@ mod tests {
     #[test]
     fn a_request_round_trips_and_names_its_attempt() {
         let job = JobId::new();
-        let request = PhaseRequest {
-            job_id: job.to_string(),
-            version: 2,
-            phase: 5,
-            attempt: 1,
-            seed: 7,
-            ..Default::default()
-        };
+        let request =
+            PhaseRequest { job_id: job.to_string(), version: 2, phase: 5, attempt: 1, seed: 7, ..Default::default() };
         let (back, address) = PhaseRequest::decode_checked(&request.encode_to_vec()).unwrap();
         assert_eq!(back, request);
         assert_eq!(address.job, job);
@@ -101,12 +90,7 @@ mod tests {
 
     #[test]
     fn an_unknown_phase_or_garbage_is_rejected_with_a_reason() {
-        let request = PhaseRequest {
-            job_id: JobId::new().to_string(),
-            version: 1,
-            phase: 9,
-            ..Default::default()
-        };
+        let request = PhaseRequest { job_id: JobId::new().to_string(), version: 1, phase: 9, ..Default::default() };
         let err = PhaseRequest::decode_checked(&request.encode_to_vec()).unwrap_err();
         assert!(err.to_string().contains("no phase 9"), "{err}");
         let err = PhaseRequest::decode_checked(&[0xff, 0xff, 0xff]).unwrap_err();

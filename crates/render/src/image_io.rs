@@ -33,10 +33,7 @@ pub fn new_pixmap(width: u32, height: u32) -> Result<Pixmap, RenderError> {
 /// # Errors
 /// [`RenderError::Png`] if the encoder fails.
 pub fn encode_png(pixmap: &Pixmap, speed: PngSpeed) -> Result<Vec<u8>, RenderError> {
-    let err = |e: png::EncodingError| RenderError::Png {
-        action: "encode",
-        message: e.to_string(),
-    };
+    let err = |e: png::EncodingError| RenderError::Png { action: "encode", message: e.to_string() };
     let opaque = pixmap.pixels().iter().all(|p| p.alpha() == 255);
     let (color, data) = if opaque {
         let mut rgb = Vec::with_capacity(pixmap.width() as usize * pixmap.height() as usize * 3);
@@ -77,20 +74,13 @@ pub fn encode_png(pixmap: &Pixmap, speed: PngSpeed) -> Result<Vec<u8>, RenderErr
 /// # Errors
 /// [`RenderError::Png`] for anything that is not a readable PNG.
 pub fn decode_png(bytes: &[u8]) -> Result<Pixmap, RenderError> {
-    let err = |message: String| RenderError::Png {
-        action: "decode",
-        message,
-    };
+    let err = |message: String| RenderError::Png { action: "decode", message };
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(|e| err(e.to_string()))?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| err("image too large".into()))?;
+    let size = reader.output_buffer_size().ok_or_else(|| err("image too large".into()))?;
     let mut buf = vec![0; size];
-    let info = reader
-        .next_frame(&mut buf)
-        .map_err(|e| err(e.to_string()))?;
+    let info = reader.next_frame(&mut buf).map_err(|e| err(e.to_string()))?;
     let mut pixmap = new_pixmap(info.width, info.height)?;
     let px = pixmap.pixels_mut();
     let channels = info.color_type.samples();
@@ -115,18 +105,8 @@ pub fn thumbnail(source: &Pixmap, width: u32) -> Result<Pixmap, RenderError> {
     let scale = width as f32 / source.width() as f32;
     let height = ((source.height() as f32 * scale).round() as u32).max(1);
     let mut thumb = new_pixmap(width, height)?;
-    let paint = PixmapPaint {
-        quality: FilterQuality::Bicubic,
-        ..PixmapPaint::default()
-    };
-    thumb.draw_pixmap(
-        0,
-        0,
-        source.as_ref(),
-        &paint,
-        Transform::from_scale(scale, scale),
-        None,
-    );
+    let paint = PixmapPaint { quality: FilterQuality::Bicubic, ..PixmapPaint::default() };
+    thumb.draw_pixmap(0, 0, source.as_ref(), &paint, Transform::from_scale(scale, scale), None);
     Ok(thumb)
 }
 

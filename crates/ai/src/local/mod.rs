@@ -8,9 +8,7 @@ pub mod art;
 use async_trait::async_trait;
 use manga_domain::{CharacterBible, Concept, Plot, StoryText};
 
-use crate::{
-    AiError, ConceptRequest, DrawnImage, ImageModel, PanelRequest, PortraitRequest, TextModel,
-};
+use crate::{AiError, ConceptRequest, DrawnImage, ImageModel, PanelRequest, PortraitRequest, TextModel};
 
 /// The offline provider. Cheap to clone; holds no state.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,15 +17,10 @@ pub struct LocalProvider;
 const NAME: &str = "local";
 
 /// Runs CPU-bound work off the async executor.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AiError> {
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AiError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| AiError::Unavailable {
-            provider: NAME.into(),
-            message: format!("worker stopped: {e}"),
-        })
+        .map_err(|e| AiError::Unavailable { provider: NAME.into(), message: format!("worker stopped: {e}") })
 }
 
 #[async_trait]
@@ -36,20 +29,12 @@ impl TextModel for LocalProvider {
         NAME
     }
 
-    async fn analyse_story(
-        &self,
-        story: &StoryText,
-        request: &ConceptRequest,
-    ) -> Result<Concept, AiError> {
+    async fn analyse_story(&self, story: &StoryText, request: &ConceptRequest) -> Result<Concept, AiError> {
         let (story, request) = (story.clone(), request.clone());
         blocking(move || analysis::analyse_story(&story, &request)).await
     }
 
-    async fn design_characters(
-        &self,
-        story: &StoryText,
-        concept: &Concept,
-    ) -> Result<CharacterBible, AiError> {
+    async fn design_characters(&self, story: &StoryText, concept: &Concept) -> Result<CharacterBible, AiError> {
         let (story, concept) = (story.clone(), concept.clone());
         blocking(move || analysis::design_characters(&story, &concept)).await
     }
