@@ -9,7 +9,7 @@ pub struct PageCount(u16);
 
 impl PageCount {
     /// Fewest pages a manga can have.
-    pub const MIN: u32 = 2;
+    pub const MIN: u32 = 1;
     /// Most pages a manga can have.
     pub const MAX: u32 = 64;
 

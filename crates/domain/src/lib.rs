@@ -29,7 +29,7 @@ pub use characters::*;
 pub use concept::*;
 pub use error::DomainError;
 pub use geometry::{Point, Rect, Rgb};
-pub use ids::{CharacterId, JobId, LineId, PanelId, SceneId, Version};
+pub use ids::{CharacterId, JobId, LineId, PanelId, SceneId, Version, fnv1a};
 pub use images::*;
 pub use job::*;
 pub use phase::PhaseId;

@@ -1,0 +1,239 @@
+//! One job from story to publication: the state machine over the bus.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use manga_blob::BlobStore;
+use manga_bus::{Bus, BusMessage, Subscription, topics};
+use manga_domain::{
+    ArtifactKey, JobId, JobOptions, PhaseId, PhaseRecord, Quality, QualityReport, Reason, StoryText, Version,
+};
+use manga_proto::{PhaseRequest, PhaseResult, PhaseStatus, ProgressEvent, ProgressKind};
+use prost::Message;
+use serde::Serialize;
+
+use crate::JobError;
+
+/// How many times the quality gate may run a phase before accepting it as it is.
+pub const MAX_QUALITY_ATTEMPTS: u32 = 3;
+
+/// How long one phase may take before the job gives up on it.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What to make.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    /// The job's id.
+    pub job: JobId,
+    /// The story.
+    pub story: StoryText,
+    /// The person's options.
+    pub options: JobOptions,
+}
+
+/// How a finished job went.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobReport {
+    /// The job.
+    pub job: JobId,
+    /// The version built.
+    pub version: Version,
+    /// One record per phase, in order (the last attempt's quality).
+    pub phases: Vec<PhaseRecord>,
+    /// Phases the quality gate re-ran, with why.
+    pub retries: Vec<Retry>,
+    /// Wall time of the whole job in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// One quality-gate retry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Retry {
+    /// The phase whose check failed.
+    pub checked_by: PhaseId,
+    /// The phase re-run.
+    pub phase: PhaseId,
+    /// The score that failed the gate.
+    pub score: f32,
+    /// Why.
+    pub reasons: Vec<String>,
+}
+
+/// Drives jobs through the phases over a bus.
+#[derive(Clone)]
+pub struct Orchestrator {
+    bus: Arc<dyn Bus>,
+    blob: Arc<dyn BlobStore>,
+}
+
+impl Orchestrator {
+    /// An orchestrator over a bus (phase workers must be listening on it) and the blob store they share.
+    pub fn new(bus: Arc<dyn Bus>, blob: Arc<dyn BlobStore>) -> Self {
+        Self { bus, blob }
+    }
+
+    /// Runs a job through all eight phases (auto mode).
+    ///
+    /// # Errors
+    /// [`JobError`] when a phase fails permanently, times out, or storage fails.
+    pub async fn run_job(&self, spec: &JobSpec) -> Result<JobReport, JobError> {
+        let started = Instant::now();
+        let version = Version::FIRST;
+        let mut results = self.bus.subscribe(topics::PHASE_COMPLETED).await?;
+        self.store_inputs(spec, version).await?;
+
+        let mut attempts: HashMap<PhaseId, u32> = HashMap::new();
+        let mut gate_runs: HashMap<PhaseId, u32> = HashMap::new();
+        let mut records: HashMap<PhaseId, PhaseRecord> = HashMap::new();
+        let mut retries = Vec::new();
+        let mut phase = PhaseId::Concept;
+        loop {
+            let attempt = attempts.entry(phase).or_default();
+            *attempt += 1;
+            let attempt = *attempt;
+            *gate_runs.entry(phase).or_default() += 1;
+            let result = self.run_phase(&mut results, spec, version, phase, attempt).await?;
+            let report = quality_of(&result);
+            let record = records.entry(phase).or_insert_with(|| PhaseRecord {
+                phase,
+                attempts: 0,
+                quality: Quality::PERFECT,
+                reasons: Vec::new(),
+                duration_ms: 0,
+            });
+            record.attempts = attempt;
+            record.quality = report.score;
+            record.reasons = report.reasons.iter().map(|r| r.message.clone()).collect();
+            record.duration_ms += result.duration_ms;
+
+            // The quality gate: re-run the phase to blame (this one or an earlier one) while it has tries left.
+            if !report.score.passes() {
+                let blame = report.most_to_blame().filter(|b| *b <= phase).unwrap_or(phase);
+                if gate_runs.get(&blame).copied().unwrap_or(0) < MAX_QUALITY_ATTEMPTS {
+                    tracing::info!(job_id = %spec.job, phase = phase.name(), blame = blame.name(),
+                        score = report.score.get(), "quality gate: retrying");
+                    self.progress(
+                        spec.job,
+                        phase,
+                        ProgressKind::PhaseRetrying,
+                        format!("re-running {blame}: {}", summary(&report)),
+                    )
+                    .await;
+                    retries.push(Retry {
+                        checked_by: phase,
+                        phase: blame,
+                        score: report.score.get(),
+                        reasons: record.reasons.clone(),
+                    });
+                    phase = blame;
+                    continue;
+                }
+                tracing::warn!(job_id = %spec.job, phase = phase.name(), score = report.score.get(),
+                    "quality gate: accepting after {MAX_QUALITY_ATTEMPTS} attempts");
+            }
+            match phase.next() {
+                Some(next) => phase = next,
+                None => break,
+            }
+        }
+        self.progress(spec.job, PhaseId::Publish, ProgressKind::JobFinished, "published".into()).await;
+        Ok(JobReport {
+            job: spec.job,
+            version,
+            phases: PhaseId::ALL.iter().filter_map(|p| records.remove(p)).collect(),
+            retries,
+            duration_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    async fn store_inputs(&self, spec: &JobSpec, version: Version) -> Result<(), JobError> {
+        let story = Bytes::from(spec.story.as_str().to_owned());
+        self.blob.put(&ArtifactKey::story(spec.job, version), story, "text/plain; charset=utf-8").await?;
+        let options = serde_json::to_vec_pretty(&spec.options).map_err(|e| manga_phases::PhaseError::BadArtifact {
+            key: ArtifactKey::options(spec.job, version),
+            message: e.to_string(),
+        })?;
+        self.blob.put(&ArtifactKey::options(spec.job, version), options.into(), "application/json").await?;
+        Ok(())
+    }
+
+    /// Publishes one phase request and waits for its result.
+    async fn run_phase(
+        &self,
+        results: &mut Subscription,
+        spec: &JobSpec,
+        version: Version,
+        phase: PhaseId,
+        attempt: u32,
+    ) -> Result<PhaseResult, JobError> {
+        let request = PhaseRequest {
+            job_id: spec.job.to_string(),
+            version: version.get(),
+            phase: phase.number(),
+            attempt,
+            seed: spec.options.seed,
+            ..PhaseRequest::default()
+        };
+        let message = BusMessage::new(request.encode_to_vec())
+            .with_attribute("job_id", spec.job.to_string())
+            .with_attribute("phase", phase.number().to_string())
+            .with_attribute("attempt", attempt.to_string());
+        self.bus.publish(&phase.request_topic(), message).await?;
+        let wait = async {
+            while let Some(message) = results.next().await {
+                // Results of other jobs, or stale duplicates of earlier attempts, are not ours to act on.
+                let Ok((result, at)) = PhaseResult::decode_checked(&message.data) else { continue };
+                if at.job == spec.job && at.version == version && at.phase == phase && at.attempt == attempt {
+                    return Ok(result);
+                }
+            }
+            Err(JobError::Bus(manga_bus::BusError::Unavailable("the bus closed".into())))
+        };
+        let result = tokio::time::timeout(PHASE_TIMEOUT, wait)
+            .await
+            .map_err(|_| JobError::Timeout { phase, seconds: PHASE_TIMEOUT.as_secs() })??;
+        if result.status() != PhaseStatus::Succeeded {
+            self.progress(spec.job, phase, ProgressKind::JobFailed, result.error.clone()).await;
+            return Err(JobError::PhaseFailed { phase, message: result.error });
+        }
+        Ok(result)
+    }
+
+    async fn progress(&self, job: JobId, phase: PhaseId, kind: ProgressKind, message: String) {
+        let event = ProgressEvent {
+            job_id: job.to_string(),
+            version: 1,
+            phase: phase.number(),
+            kind: kind as i32,
+            message,
+            ..ProgressEvent::default()
+        };
+        if let Err(e) = self.bus.publish(topics::PROGRESS, BusMessage::new(event.encode_to_vec())).await {
+            tracing::warn!(error = %e, "progress event not sent");
+        }
+    }
+}
+
+/// The quality report carried by a result message.
+fn quality_of(result: &PhaseResult) -> QualityReport {
+    let reasons = result
+        .reasons
+        .iter()
+        .filter_map(|r| {
+            Some(Reason {
+                code: r.code.clone(),
+                message: r.message.clone(),
+                blame: PhaseId::from_number(r.blame).ok()?,
+                penalty: r.penalty,
+            })
+        })
+        .collect();
+    QualityReport { score: Quality::saturating(result.quality), reasons }
+}
+
+fn summary(report: &QualityReport) -> String {
+    let first: Vec<&str> = report.reasons.iter().take(2).map(|r| r.message.as_str()).collect();
+    format!("score {:.2}: {}", report.score.get(), first.join("; "))
+}

@@ -1,0 +1,112 @@
+//! The bus side of a phase: a `PhaseRequest` in, a `PhaseResult` out.
+//!
+//! [`handle`] is what a phase service does with one delivery; [`serve`] is
+//! the in-process loop that subscribes to a phase's request topic, as the
+//! push endpoint does in the fleet.
+
+use std::time::Instant;
+
+use manga_bus::{BusMessage, topics};
+use manga_domain::PhaseId;
+use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus, ProgressKind, QualityReason};
+use prost::Message;
+use tokio::task::JoinHandle;
+
+use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
+
+/// Runs the phase a request names and describes the outcome as a result message.
+pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> PhaseResult {
+    let started = Instant::now();
+    let progress = Progress::new(ctx.bus.clone(), at);
+    progress.send(ProgressKind::PhaseStarted, 0, 0, format!("{} started", at.phase)).await;
+    let outcome = run_phase(ctx, request, at, &progress).await;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let mut result = PhaseResult {
+        job_id: at.job.to_string(),
+        version: at.version.get(),
+        phase: at.phase.number(),
+        attempt: at.attempt,
+        duration_ms,
+        ..PhaseResult::default()
+    };
+    match outcome {
+        Ok(output) => {
+            tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms,
+                quality = output.quality.score.get(), "phase finished");
+            result.status = PhaseStatus::Succeeded as i32;
+            result.quality = output.quality.score.get();
+            result.reasons = output
+                .quality
+                .reasons
+                .iter()
+                .map(|r| QualityReason {
+                    code: r.code.clone(),
+                    message: r.message.clone(),
+                    blame: r.blame.number(),
+                    penalty: r.penalty,
+                })
+                .collect();
+            result.outputs = output.outputs.iter().map(ToString::to_string).collect();
+            progress.finished(result.quality, format!("{} finished", at.phase)).await;
+        }
+        Err(error) => {
+            progress.send(ProgressKind::JobFailed, 0, 0, error.to_string()).await;
+            tracing::warn!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms,
+                transient = error.is_transient(), error = %error, "phase failed");
+            result.status = PhaseStatus::Failed as i32;
+            result.error = error.to_string();
+        }
+    }
+    result
+}
+
+async fn run_phase(
+    ctx: &PhaseContext,
+    request: &PhaseRequest,
+    at: PhaseAddress,
+    progress: &Progress,
+) -> Result<PhaseOutput, PhaseError> {
+    match at.phase {
+        PhaseId::Concept => crate::phase1_concept::run(ctx, at).await,
+        PhaseId::Characters => crate::phase2_characters::run(ctx, at).await,
+        PhaseId::Plot => crate::phase3_plot::run(ctx, at).await,
+        PhaseId::Name => crate::phase4_name::run(ctx, at).await,
+        PhaseId::Images => crate::phase5_images::run(ctx, at, request, progress).await,
+        PhaseId::Lettering => crate::phase6_lettering::run(ctx, at, progress).await,
+        PhaseId::Compose => crate::phase7_compose::run(ctx, at, progress).await,
+        PhaseId::Publish => crate::phase8_publish::run(ctx, at, progress).await,
+    }
+}
+
+/// Subscribes to `phase`'s request topic and answers each request on
+/// `phase-completed`, until the bus goes away. A message that cannot be
+/// decoded is dropped with a log line: redelivering it could never help.
+///
+/// # Errors
+/// [`manga_bus::BusError`] if the subscription cannot be made.
+pub async fn serve(ctx: PhaseContext, phase: PhaseId) -> Result<JoinHandle<()>, manga_bus::BusError> {
+    let mut requests = ctx.bus.subscribe(&phase.request_topic()).await?;
+    Ok(tokio::spawn(async move {
+        while let Some(message) = requests.next().await {
+            let (request, at) = match PhaseRequest::decode_checked(&message.data) {
+                Ok(ok) => ok,
+                Err(e) => {
+                    tracing::error!(message_id = %message.id, error = %e, "undecodable phase request dropped");
+                    continue;
+                }
+            };
+            let ctx = ctx.clone();
+            // Each request runs on its own task, so one slow job does not hold up another.
+            tokio::spawn(async move {
+                let result = handle(&ctx, &request, at).await;
+                let reply = BusMessage::new(result.encode_to_vec())
+                    .with_attribute("job_id", at.job.to_string())
+                    .with_attribute("phase", at.phase.number().to_string())
+                    .with_attribute("attempt", at.attempt.to_string());
+                if let Err(e) = ctx.bus.publish(topics::PHASE_COMPLETED, reply).await {
+                    tracing::error!(job_id = %at.job, error = %e, "phase result not published");
+                }
+            });
+        }
+    }))
+}

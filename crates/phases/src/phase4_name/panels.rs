@@ -1,0 +1,383 @@
+//! From a scene's sentences to panels: group story beats into panels, then
+//! decide each panel's shot, cast, balloons and effects.
+
+use manga_domain::{
+    Angle, BalloonKind, BalloonPlan, Beat, CharacterBible, CharacterId, Concept, Effect, Language, LineId, LineKind,
+    PanelId, PanelPlan, Rect, Scene, Shot,
+};
+
+use super::{PANELS_PER_PAGE, manga_domain_hash};
+use crate::PhaseError;
+
+/// The most characters one balloon carries before the line is split across balloons.
+pub fn max_balloon_chars(language: Language) -> usize {
+    match language {
+        Language::Ja => 40,
+        Language::En => 100,
+    }
+}
+
+/// Caption (narration box) length limit, in characters.
+fn max_caption_chars(language: Language) -> usize {
+    match language {
+        Language::Ja => 44,
+        Language::En => 120,
+    }
+}
+
+/// Splits a line into balloon-sized parts at sentence or clause ends.
+/// The parts, joined, are exactly the input.
+pub fn split_balloon_text(text: &str, language: Language) -> Vec<String> {
+    let limit = max_balloon_chars(language);
+    let mut parts = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    while rest.len() > limit {
+        let window = &rest[..limit];
+        let cut = last_break(window, &['。', '！', '？', '!', '?', '.', '…'])
+            .or_else(|| last_break(window, &['、', ',', ';', '；', ' ']))
+            .filter(|&i| i >= limit / 3)
+            .unwrap_or(limit);
+        parts.push(rest[..cut].iter().collect());
+        rest.drain(..cut);
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.iter().collect());
+    }
+    parts
+}
+
+/// The position just after the last break character in `window`, if any.
+fn last_break(window: &[char], breaks: &[char]) -> Option<usize> {
+    window.iter().rposition(|c| breaks.contains(c)).map(|i| i + 1)
+}
+
+/// A panel's worth of story: sentences, the dialogue lines in them, and maybe a caption.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Group {
+    sentences: Vec<u32>,
+    lines: Vec<LineId>,
+    caption: Option<String>,
+    /// A panel with no text of its own: a reaction or a view of the place.
+    silent: bool,
+}
+
+/// Cuts a scene into between 3 and 7 groups per page, in story order; every line lands in exactly one group.
+pub(crate) fn group_beats(concept: &Concept, scene: &Scene, pages: usize) -> Vec<Group> {
+    let mut heading = None;
+    let mut beats: Vec<Group> = Vec::new();
+    for s in scene.sentences.first..=scene.sentences.last {
+        let Some(sentence) = concept.sentences.get(s as usize) else { continue };
+        if sentence.heading {
+            heading.get_or_insert_with(|| sentence.text.clone());
+            continue;
+        }
+        let lines: Vec<LineId> = concept.dialogue.iter().filter(|l| l.sentence == s).map(|l| l.id).collect();
+        beats.push(Group { sentences: vec![s], lines, caption: None, silent: false });
+    }
+    // A line whose sentence the scene did not list is still the scene's: never drop one.
+    for id in &scene.lines {
+        if !beats.iter().any(|b| b.lines.contains(id)) {
+            beats.push(Group { lines: vec![*id], ..Group::default() });
+        }
+    }
+    if beats.is_empty() {
+        beats.push(Group { silent: true, ..Group::default() });
+    }
+    let min = PANELS_PER_PAGE.start() * pages;
+    let max = PANELS_PER_PAGE.end() * pages;
+    let target = beats.len().clamp(min, max);
+    let mut groups = if beats.len() > target { merge(beats, target) } else { beats };
+    while groups.len() < target {
+        // A reaction panel after the busiest panel without one: a beat to breathe.
+        let at = groups
+            .iter()
+            .enumerate()
+            .filter(|(i, g)| !g.silent && !groups.get(i + 1).is_some_and(|n| n.silent))
+            .max_by_key(|(i, g)| (g.lines.len() * 2 + g.sentences.len(), usize::MAX - i))
+            .map_or(groups.len() - 1, |(i, _)| i);
+        let sentences = groups[at].sentences.clone();
+        let reaction = Group { sentences, lines: vec![], caption: None, silent: true };
+        groups.insert(at + 1, reaction);
+    }
+    for (i, group) in groups.iter_mut().enumerate() {
+        group.caption = caption(concept, group, if i == 0 { heading.as_deref() } else { None });
+    }
+    groups
+}
+
+/// Merges neighbouring beats into `target` groups of about equal weight.
+fn merge(beats: Vec<Group>, target: usize) -> Vec<Group> {
+    let weight = |g: &Group| 1 + 2 * g.lines.len();
+    let total: usize = beats.iter().map(weight).sum();
+    let mut groups: Vec<Group> = Vec::with_capacity(target);
+    let mut acc = 0;
+    let count = beats.len();
+    for (i, beat) in beats.into_iter().enumerate() {
+        let remaining_beats = count - i;
+        let remaining_groups = target - groups.len();
+        let boundary = total * groups.len() / target;
+        let start_new = groups.is_empty()
+            || (acc >= boundary && remaining_beats >= remaining_groups)
+            || remaining_beats == remaining_groups;
+        acc += weight(&beat);
+        let full = groups.len() == target;
+        match groups.last_mut() {
+            Some(last) if !start_new || full => {
+                last.sentences.extend(beat.sentences);
+                last.lines.extend(beat.lines);
+            }
+            _ => groups.push(beat),
+        }
+    }
+    groups
+}
+
+/// A narration caption: the first narrative sentence of the group, quotes removed, bounded in length.
+fn caption(concept: &Concept, group: &Group, heading: Option<&str>) -> Option<String> {
+    if group.silent || group.lines.len() > 2 {
+        return heading.map(str::to_owned);
+    }
+    let narrative = group.sentences.iter().filter_map(|&s| concept.sentences.get(s as usize)).find(|s| !s.dialogue)?;
+    let text = strip_quotes(&narrative.text);
+    let min_chars = if concept.language == Language::Ja { 6 } else { 12 };
+    if text.chars().count() < min_chars {
+        return heading.map(str::to_owned);
+    }
+    let text = shorten(&text, max_caption_chars(concept.language));
+    Some(match heading {
+        Some(h) if concept.language == Language::Ja => format!("{h}　{text}"),
+        Some(h) => format!("{h}: {text}"),
+        None => text,
+    })
+}
+
+/// The text without quoted speech (that goes into balloons).
+fn strip_quotes(text: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut in_ascii = false;
+    for c in text.chars() {
+        match c {
+            '「' | '『' | '“' => depth += 1,
+            '」' | '』' | '”' => depth = depth.saturating_sub(1),
+            '"' => in_ascii = !in_ascii,
+            _ if depth == 0 && !in_ascii => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    out.trim_matches(|c: char| c == ',' || c == '、' || c.is_whitespace()).to_owned()
+}
+
+/// Cuts text to `limit` characters at a clause boundary, marking the cut with an ellipsis.
+fn shorten(text: &str, limit: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= limit {
+        return text.to_owned();
+    }
+    let window = &chars[..limit - 1];
+    let cut = last_break(window, &['、', ',', '。', ';', ' ']).filter(|&i| i > limit / 2).unwrap_or(limit - 1);
+    let head: String = chars[..cut].iter().collect();
+    format!("{}…", head.trim_end_matches(|c: char| c == '、' || c == ',' || c.is_whitespace()))
+}
+
+/// Spreads `groups` panels over `pages` pages, each within 3..=7.
+pub(crate) fn panels_per_page(groups: usize, pages: usize) -> Vec<usize> {
+    let pages = pages.max(1);
+    let base = groups / pages;
+    let extra = groups % pages;
+    // Later pages take the extra panels: a scene opens roomy, then quickens.
+    (0..pages).map(|i| base + usize::from(i >= pages - extra)).collect()
+}
+
+/// Words that mean movement (speed lines) and the sound effects some words make.
+const MOTION: &[&str] = &[
+    "走", "駆け", "逃げ", "落ち", "飛び", "跳", "追", "急い", "run", "ran", "rush", "fell", "fall", "jump", "chase",
+    "fled", "flee", "raced", "dash", "leapt", "leap", "climb", "hurried",
+];
+const SFX: &[(&str, &str, &str)] = &[
+    ("雷", "ゴロゴロ", "RUMBLE"),
+    ("thunder", "ゴロゴロ", "RUMBLE"),
+    ("雨", "ザアアア", "SHHHH"),
+    ("rain", "ザアアア", "SHHHH"),
+    ("風", "ヒュウウ", "WHOOSH"),
+    ("wind", "ヒュウウ", "WHOOSH"),
+    ("扉", "バタン", "SLAM"),
+    ("door", "バタン", "SLAM"),
+    ("波", "ザザーン", "CRASH"),
+    ("wave", "ザザーン", "CRASH"),
+    ("切れ", "プツッ", "SNAP"),
+    ("snap", "プツッ", "SNAP"),
+    ("落ち", "ヒュウウ", "FWOOSH"),
+    ("fell", "ヒュウウ", "FWOOSH"),
+    ("走", "ダッ", "DASH"),
+    ("ran ", "ダッ", "DASH"),
+    ("bell", "カーン", "CLANG"),
+    ("鐘", "ゴーン", "DONG"),
+];
+
+fn contains_any(text: &str, words: &[&str]) -> bool {
+    let lower = text.to_lowercase();
+    words.iter().any(|w| lower.contains(w))
+}
+
+/// Everything decided about one panel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn plan_panel(
+    concept: &Concept,
+    bible: &CharacterBible,
+    scene: &Scene,
+    group: &Group,
+    page: u16,
+    index: usize,
+    frame: Rect,
+    establishing: bool,
+    seed: u64,
+) -> Result<PanelPlan, PhaseError> {
+    let id = PanelId::new(page, index as u8 + 1)?;
+    let text: String = group
+        .sentences
+        .iter()
+        .filter_map(|&s| concept.sentences.get(s as usize))
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lines: Vec<_> = group.lines.iter().filter_map(|id| concept.dialogue.get(id.0 as usize)).collect();
+
+    let mut balloons = Vec::new();
+    if let Some(caption) = &group.caption {
+        balloons.push(BalloonPlan { line: None, kind: BalloonKind::Narration, speaker: None, text: caption.clone() });
+    }
+    for line in &lines {
+        let kind = match line.kind {
+            LineKind::Speech => BalloonKind::Speech,
+            LineKind::Shout => BalloonKind::Shout,
+            LineKind::Thought => BalloonKind::Thought,
+        };
+        for part in split_balloon_text(&line.text, concept.language) {
+            balloons.push(BalloonPlan { line: Some(line.id), kind, speaker: line.speaker.clone(), text: part });
+        }
+    }
+
+    let known = |id: &CharacterId| bible.get(id).is_some();
+    let mut cast: Vec<CharacterId> = Vec::new();
+    let add = |id: &CharacterId, cast: &mut Vec<CharacterId>| {
+        if known(id) && !cast.contains(id) && cast.len() < 3 {
+            cast.push(id.clone());
+        }
+    };
+    for line in &lines {
+        if let Some(s) = &line.speaker {
+            add(s, &mut cast);
+        }
+    }
+    for named in &concept.characters {
+        let mentioned =
+            std::iter::once(&named.name).chain(&named.aliases).any(|n| !n.is_empty() && text.contains(n.as_str()));
+        if mentioned {
+            add(&named.id, &mut cast);
+        }
+    }
+    if establishing || cast.is_empty() {
+        let limit = if establishing { 3 } else { 1 };
+        for id in scene.cast.iter().take(limit) {
+            add(id, &mut cast);
+        }
+    }
+    let focus =
+        lines.iter().find_map(|l| l.speaker.clone()).filter(|s| cast.contains(s)).or_else(|| cast.first().cloned());
+
+    let shout = lines.iter().any(|l| l.kind == LineKind::Shout);
+    let motion = contains_any(&text, MOTION);
+    let speakers = lines.iter().filter_map(|l| l.speaker.as_ref()).collect::<std::collections::HashSet<_>>().len();
+    let small = frame.area() < 0.09 * 1240.0 * 1751.0;
+    let shot = if establishing {
+        Shot::Wide
+    } else if shout || (group.silent && !cast.is_empty() && small) {
+        Shot::CloseUp
+    } else if cast.is_empty() || (lines.is_empty() && motion) {
+        Shot::Wide
+    } else if speakers == 1 && small && cast.len() == 1 {
+        Shot::CloseUp
+    } else {
+        Shot::Medium
+    };
+    let effect = if shout {
+        Effect::FocusLines
+    } else if motion {
+        Effect::SpeedLines
+    } else {
+        Effect::None
+    };
+    let roll = manga_domain_hash(seed, u64::from(page) * 16 + index as u64) % 6;
+    let angle = match (shot, scene.beat, roll) {
+        (Shot::Wide, _, _) if establishing => Angle::High,
+        (_, Beat::Ten | Beat::Confrontation, 0..=2) => Angle::Low,
+        (_, _, 0) => Angle::Low,
+        (_, _, 1) => Angle::High,
+        _ => Angle::Eye,
+    };
+    let sfx = SFX
+        .iter()
+        .find(|(trigger, _, _)| text.to_lowercase().contains(trigger))
+        .map(|(_, ja, en)| if concept.language == Language::Ja { (*ja).to_owned() } else { (*en).to_owned() })
+        .into_iter()
+        .collect();
+    let action =
+        if group.silent { format!("reaction: {}", shorten(&strip_quotes(&text), 160)) } else { shorten(&text, 200) };
+    Ok(PanelPlan {
+        id,
+        frame,
+        shot,
+        angle,
+        place_kind: scene.place_kind,
+        time_of_day: scene.time_of_day,
+        mood: scene.mood,
+        cast,
+        focus,
+        action,
+        effect,
+        balloons,
+        sfx,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_splits_at_sentence_ends_and_rejoins_exactly() {
+        let line = "お前はいったい何者だ。どこから来て、どこへ行こうとしているのか、正直に答えてもらおうか。嘘をつけば承知しないぞ！";
+        let parts = split_balloon_text(line, Language::Ja);
+        assert!(parts.len() >= 2, "{parts:?}");
+        assert!(parts.iter().all(|p| p.chars().count() <= max_balloon_chars(Language::Ja)));
+        assert!(parts[0].ends_with('。'), "{parts:?}");
+        assert_eq!(parts.concat(), line);
+        let short = split_balloon_text("Hi.", Language::En);
+        assert_eq!(short, vec!["Hi."]);
+    }
+
+    #[test]
+    fn text_without_breaks_is_cut_at_the_limit() {
+        let line = "あ".repeat(95);
+        let parts = split_balloon_text(&line, Language::Ja);
+        assert_eq!(parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), vec![40, 40, 15]);
+    }
+
+    #[test]
+    fn panels_spread_evenly_within_bounds() {
+        assert_eq!(panels_per_page(10, 2), vec![5, 5]);
+        assert_eq!(panels_per_page(11, 3), vec![3, 4, 4]);
+        assert_eq!(panels_per_page(21, 3), vec![7, 7, 7]);
+    }
+
+    #[test]
+    fn captions_drop_quoted_speech_and_stay_short() {
+        assert_eq!(strip_quotes("太郎は「行こう」と言って走り出した。"), "太郎はと言って走り出した。");
+        assert_eq!(strip_quotes("\"Go,\" said Tom, and ran."), "said Tom, and ran.");
+        let long = "The storm came in from the west, black and heavy, and every boat in the harbour pulled at its ropes while the keeper climbed the tower stairs.";
+        let short = shorten(long, 60);
+        assert!(short.chars().count() <= 60 && short.ends_with('…'), "{short}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Phase 5, images: one picture per panel from the image model, drawn in
+//! parallel (at most min(cpus × 2, 8) at once), each with its figure boxes.
+
+use std::collections::HashMap;
+
+use futures_util::{StreamExt, stream};
+use manga_ai::PanelRequest;
+use manga_domain::{
+    ArtifactKey, CharacterBible, JobOptions, PanelArt, PanelArtSet, PanelId, PhaseId, QualityReport, Reason, Shot,
+    Storyboard,
+};
+use manga_proto::{PhaseAddress, PhaseRequest};
+
+use crate::artifacts::{load_json, save_json};
+use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
+
+/// Draws the panels (all, or only those the request names) and stores `images.json`.
+///
+/// # Errors
+/// [`PhaseError`] when inputs are missing, a panel id is unknown, or the model fails.
+pub async fn run(
+    ctx: &PhaseContext,
+    at: PhaseAddress,
+    request: &PhaseRequest,
+    progress: &Progress,
+) -> Result<PhaseOutput, PhaseError> {
+    let blob = ctx.blob.as_ref();
+    let storyboard: Storyboard = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
+    let bible: CharacterBible =
+        load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Characters)).await?;
+    let options: JobOptions = load_json(blob, &ArtifactKey::options(at.job, at.version)).await?;
+    let set_key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Images);
+
+    // A redraw of named panels keeps every other panel as it was.
+    let only: Vec<PanelId> = request.panels.iter().map(|p| PanelId::parse(p)).collect::<Result<_, _>>()?;
+    let mut kept: HashMap<PanelId, PanelArt> = HashMap::new();
+    if !only.is_empty() {
+        if let Some(unknown) = only.iter().find(|id| storyboard.panel(**id).is_none()) {
+            return Err(PhaseError::Invalid(format!("there is no panel {unknown} in the storyboard")));
+        }
+        let previous: PanelArtSet = load_json(blob, &set_key).await?;
+        kept = previous.panels.into_iter().filter(|p| !only.contains(&p.panel)).map(|p| (p.panel, p)).collect();
+    }
+    let todo: Vec<_> = storyboard.panels().filter(|p| only.is_empty() || only.contains(&p.id)).cloned().collect();
+    let total = todo.len();
+
+    let mut drawn = stream::iter(todo)
+        .map(|panel| {
+            let characters = panel.cast.iter().filter_map(|id| bible.get(id).cloned()).collect();
+            let request = PanelRequest {
+                width: panel.frame.w.round() as u32,
+                height: panel.frame.h.round() as u32,
+                panel,
+                characters,
+                seed: options.seed,
+                attempt: at.attempt,
+            };
+            let ctx = ctx.clone();
+            async move {
+                let image = ctx.image.draw_panel(&request).await?;
+                let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
+                ctx.blob.put(&key, image.png, "image/png").await?;
+                Ok::<_, PhaseError>(PanelArt {
+                    panel: request.panel.id,
+                    image: key,
+                    width: image.width,
+                    height: image.height,
+                    figures: image.figures,
+                    provider: ctx.image.name().to_owned(),
+                })
+            }
+        })
+        .buffer_unordered(ctx.image_concurrency);
+    let mut done = 0;
+    while let Some(art) = drawn.next().await {
+        let art = art?;
+        done += 1;
+        progress.advance(done, total, format!("panel {} drawn", art.panel)).await;
+        kept.insert(art.panel, art);
+    }
+    let panels: Vec<PanelArt> = storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect();
+    let set = PanelArtSet { panels };
+    let quality = check(&storyboard, &set);
+    save_json(blob, &set_key, &set).await?;
+    let outputs = std::iter::once(set_key).chain(set.panels.iter().map(|p| p.image.clone())).collect();
+    Ok(PhaseOutput { outputs, quality })
+}
+
+/// Checks that every panel was drawn at its frame's size with its cast in it.
+pub fn check(storyboard: &Storyboard, set: &PanelArtSet) -> QualityReport {
+    let mut reasons = Vec::new();
+    let mut reason = |code: &str, message: String, penalty: f32| {
+        reasons.push(Reason { code: code.into(), message, blame: PhaseId::Images, penalty });
+    };
+    let planned = storyboard.panels().count();
+    if set.panels.len() != planned {
+        reason("missing_panels", format!("{} of {planned} panels were drawn", set.panels.len()), 0.5);
+    }
+    for (plan, art) in storyboard.panels().zip(&set.panels) {
+        let expected = if plan.shot == Shot::CloseUp { plan.cast.len().min(1) } else { plan.cast.len() };
+        if art.figures.len() < expected {
+            let message = format!("panel {} shows {} of {expected} characters", plan.id, art.figures.len());
+            reason("missing_figures", message, 0.05);
+        }
+    }
+    QualityReport::from_reasons(reasons)
+}

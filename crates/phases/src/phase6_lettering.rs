@@ -1,0 +1,131 @@
+//! Phase 6, lettering: balloons and SFX onto every panel, in parallel.
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use manga_domain::{
+    ArtifactKey, Concept, LetteredPanel, LetteringSet, PanelArt, PanelArtSet, PanelPlan, PhaseId, QualityReport,
+    Reason, Storyboard,
+};
+use manga_proto::PhaseAddress;
+use manga_render::image_io::{PngSpeed, decode_png, encode_png};
+use manga_render::lettering::{LetteringRequest, letter_panel};
+
+use crate::artifacts::{load_json, save_json};
+use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
+
+/// Letters every panel and stores `lettering.json`.
+///
+/// # Errors
+/// [`PhaseError`] when inputs are missing or an image cannot be read.
+pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> Result<PhaseOutput, PhaseError> {
+    let blob = ctx.blob.as_ref();
+    let concept: Concept = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Concept)).await?;
+    let storyboard: Storyboard = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
+    let art: PanelArtSet = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Images)).await?;
+    let pairs: Vec<(PanelPlan, PanelArt)> = storyboard
+        .panels()
+        .map(|plan| {
+            let drawn = art.panels.iter().find(|a| a.panel == plan.id).cloned();
+            drawn
+                .map(|a| (plan.clone(), a))
+                .ok_or_else(|| PhaseError::Invalid(format!("panel {} was never drawn", plan.id)))
+        })
+        .collect::<Result<_, _>>()?;
+    let total = pairs.len();
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let panels: Vec<LetteredPanel> = stream::iter(pairs)
+        .map(|(plan, art)| {
+            let language = concept.language;
+            let (ctx, progress, done) = (ctx.clone(), progress.clone(), done.clone());
+            async move {
+                let png = ctx.blob.get(&art.image).await?;
+                let key = ArtifactKey::lettered_panel(at.job, at.version, plan.id);
+                let figures = art.figures.clone();
+                let (lettered, bytes) =
+                    tokio::task::spawn_blocking(move || letter_one(&plan, &art, &png, language, at.attempt))
+                        .await
+                        .map_err(|e| PhaseError::Invalid(format!("lettering worker stopped: {e}")))??;
+                ctx.blob.put(&key, bytes.into(), "image/png").await?;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress.advance(n, total, format!("panel {} lettered", lettered.0)).await;
+                Ok::<_, PhaseError>(LetteredPanel {
+                    panel: lettered.0,
+                    image: key,
+                    balloons: lettered.1,
+                    sfx: lettered.2,
+                    figures,
+                })
+            }
+        })
+        .buffered(cpus)
+        .try_collect()
+        .await?;
+    let set = LetteringSet { panels };
+    let quality = check(&set);
+    let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Lettering);
+    save_json(blob, &key, &set).await?;
+    let outputs = std::iter::once(key).chain(set.panels.iter().map(|p| p.image.clone())).collect();
+    Ok(PhaseOutput { outputs, quality })
+}
+
+type Lettered = (manga_domain::PanelId, Vec<manga_domain::PlacedBalloon>, Vec<(String, manga_domain::Rect)>);
+
+/// Decodes one panel, letters it, encodes it again.
+fn letter_one(
+    plan: &PanelPlan,
+    art: &PanelArt,
+    png: &[u8],
+    language: manga_domain::Language,
+    attempt: u32,
+) -> Result<(Lettered, Vec<u8>), PhaseError> {
+    let mut pixmap = decode_png(png)?;
+    let request = LetteringRequest {
+        balloons: &plan.balloons,
+        sfx: &plan.sfx,
+        figures: &art.figures,
+        language,
+        reading_direction: language.reading_direction(),
+        attempt,
+    };
+    let outcome = letter_panel(&mut pixmap, &request);
+    let bytes = encode_png(&pixmap, PngSpeed::Fast)?;
+    Ok(((plan.id, outcome.balloons, outcome.sfx), bytes))
+}
+
+/// Counts lettering defects: overflowing text, balloons on faces or on each other.
+pub fn check(set: &LetteringSet) -> QualityReport {
+    let mut reasons = Vec::new();
+    for panel in &set.panels {
+        reasons.extend(panel_defects(panel));
+    }
+    QualityReport::from_reasons(reasons)
+}
+
+/// The defects of one lettered panel (shared with compose's page checks).
+pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    let mut reason = |code: &str, message: String, penalty: f32| {
+        reasons.push(Reason { code: code.into(), message, blame: PhaseId::Lettering, penalty });
+    };
+    for b in panel.balloons.iter().filter(|b| b.overflow) {
+        reason("text_overflow", format!("panel {}: text does not fit: {:?}", panel.panel, b.text), 0.15);
+    }
+    for (i, a) in panel.balloons.iter().enumerate() {
+        for b in &panel.balloons[i + 1..] {
+            if a.bounds.intersection(&b.bounds).is_some_and(|o| o.area() > 0.02 * a.bounds.area().min(b.bounds.area()))
+            {
+                reason("balloon_overlap", format!("panel {}: two balloons overlap", panel.panel), 0.08);
+            }
+        }
+        for f in &panel.figures {
+            if a.bounds.intersection(&f.face).is_some_and(|o| o.area() > 0.15 * f.face.area()) {
+                reason(
+                    "balloon_over_face",
+                    format!("panel {}: a balloon covers {}'s face", panel.panel, f.character),
+                    0.04,
+                );
+            }
+        }
+    }
+    reasons
+}

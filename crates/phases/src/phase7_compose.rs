@@ -1,0 +1,162 @@
+//! Phase 7, compose: lettered panels into pages, and the quality checks that
+//! decide whether a phase must be redone.
+
+use std::collections::BTreeSet;
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use manga_domain::{
+    ArtifactKey, ComposedPage, Composition, Concept, LetteredPanel, LetteringSet, PagePlan, PhaseId, QualityReport,
+    Reason, Storyboard,
+};
+use manga_proto::PhaseAddress;
+use manga_render::compose::{PlacedPanel, compose_page};
+use manga_render::image_io::{PngSpeed, decode_png, encode_png};
+use manga_render::tiny_skia::Pixmap;
+
+use crate::artifacts::{load_json, save_json};
+use crate::phase4_name::reading_order_violations;
+use crate::phase6_lettering::panel_defects;
+use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
+
+/// Composes every page and stores `compose.json`.
+///
+/// # Errors
+/// [`PhaseError`] when inputs are missing or images cannot be read.
+pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> Result<PhaseOutput, PhaseError> {
+    let blob = ctx.blob.as_ref();
+    let concept: Concept = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Concept)).await?;
+    let storyboard: Storyboard = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
+    let lettering: LetteringSet =
+        load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Lettering)).await?;
+    let total = storyboard.pages.len();
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let page_size = storyboard.page_size;
+    let direction = storyboard.reading_direction;
+    let pages: Vec<ComposedPage> = stream::iter(storyboard.pages.clone())
+        .map(|plan| {
+            let (ctx, progress, done) = (ctx.clone(), progress.clone(), done.clone());
+            let lettered: Result<Vec<LetteredPanel>, PhaseError> = plan
+                .panels
+                .iter()
+                .map(|p| lettering.panels.iter().find(|l| l.panel == p.id).cloned())
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    PhaseError::Invalid(format!("page {} has a panel that was never lettered", plan.number))
+                });
+            async move {
+                let panels = lettered?;
+                let mut images = Vec::with_capacity(panels.len());
+                for panel in &panels {
+                    images.push(ctx.blob.get(&panel.image).await?);
+                }
+                let number = plan.number;
+                let size = page_size;
+                let (png, quality) = tokio::task::spawn_blocking(move || {
+                    let pixmaps = images.iter().map(|b| decode_png(b)).collect::<Result<Vec<_>, _>>()?;
+                    let placed: Vec<PlacedPanel<'_>> = plan
+                        .panels
+                        .iter()
+                        .zip(&pixmaps)
+                        .map(|(p, image)| PlacedPanel { frame: p.frame, image })
+                        .collect();
+                    let page = compose_page(size, &placed, plan.number)?;
+                    let quality = check_page(&plan, &panels, &pixmaps, direction);
+                    Ok::<_, PhaseError>((encode_png(&page, PngSpeed::Fast)?, quality))
+                })
+                .await
+                .map_err(|e| PhaseError::Invalid(format!("compose worker stopped: {e}")))??;
+                let key = ArtifactKey::page(at.job, at.version, number);
+                ctx.blob.put(&key, png.into(), "image/png").await?;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress.advance(n, total, format!("page {number} composed")).await;
+                Ok::<_, PhaseError>(ComposedPage {
+                    number,
+                    image: key,
+                    width: page_size.width,
+                    height: page_size.height,
+                    quality,
+                })
+            }
+        })
+        .buffered(cpus)
+        .try_collect()
+        .await?;
+    let quality = check_book(&concept, &storyboard, &lettering, &pages);
+    let composition = Composition { pages, quality: quality.clone() };
+    let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Compose);
+    save_json(blob, &key, &composition).await?;
+    let outputs = std::iter::once(key).chain(composition.pages.iter().map(|p| p.image.clone())).collect();
+    Ok(PhaseOutput { outputs, quality })
+}
+
+/// A page's checks: lettering defects, empty panels, reading order.
+pub fn check_page(
+    plan: &PagePlan,
+    panels: &[LetteredPanel],
+    pixmaps: &[Pixmap],
+    direction: manga_domain::ReadingDirection,
+) -> QualityReport {
+    let mut reasons: Vec<Reason> = panels.iter().flat_map(panel_defects).collect();
+    for (panel, pixmap) in panels.iter().zip(pixmaps) {
+        if is_blank(pixmap) {
+            reasons.push(Reason {
+                code: "empty_panel".into(),
+                message: format!("panel {} is blank", panel.panel),
+                blame: PhaseId::Images,
+                penalty: 0.3,
+            });
+        }
+    }
+    let frames: Vec<_> = plan.panels.iter().map(|p| p.frame).collect();
+    let violations = reading_order_violations(&frames, direction);
+    if violations > 0 {
+        reasons.push(Reason {
+            code: "reading_order".into(),
+            message: format!("page {}: panels are out of reading order {violations} times", plan.number),
+            blame: PhaseId::Name,
+            penalty: 0.3,
+        });
+    }
+    QualityReport::from_reasons(reasons)
+}
+
+/// Whether a panel has (almost) no variation: nothing was drawn in it.
+pub fn is_blank(pixmap: &Pixmap) -> bool {
+    let px = pixmap.pixels();
+    let step = (px.len() / 4096).max(1);
+    let luma = |p: &manga_render::tiny_skia::PremultipliedColorU8| {
+        (u32::from(p.red()) * 2 + u32::from(p.green()) * 5 + u32::from(p.blue())) / 8
+    };
+    let samples: Vec<u32> = px.iter().step_by(step).map(luma).collect();
+    let mean = samples.iter().sum::<u32>() as f32 / samples.len().max(1) as f32;
+    let var = samples.iter().map(|&l| (l as f32 - mean).powi(2)).sum::<f32>() / samples.len().max(1) as f32;
+    var.sqrt() < 4.0
+}
+
+/// The book's checks: every dialogue line lettered, and the worst page.
+pub fn check_book(
+    concept: &Concept,
+    storyboard: &Storyboard,
+    lettering: &LetteringSet,
+    pages: &[ComposedPage],
+) -> QualityReport {
+    let mut reasons = Vec::new();
+    let lettered: BTreeSet<u32> =
+        lettering.panels.iter().flat_map(|p| &p.balloons).filter_map(|b| b.line).map(|l| l.0).collect();
+    let planned: BTreeSet<u32> =
+        storyboard.panels().flat_map(|p| &p.balloons).filter_map(|b| b.line).map(|l| l.0).collect();
+    let missing: Vec<u32> = (0..concept.dialogue.len() as u32).filter(|i| !lettered.contains(i)).collect();
+    if !missing.is_empty() {
+        let blame = if missing.iter().all(|i| planned.contains(i)) { PhaseId::Lettering } else { PhaseId::Name };
+        let message = format!("{} of {} dialogue lines are not on any page", missing.len(), concept.dialogue.len());
+        reasons.push(Reason { code: "dialogue_coverage".into(), message, blame, penalty: 0.5 });
+    }
+    // The book is as good as its worst page.
+    if let Some(worst) = pages.iter().min_by(|a, b| a.quality.score.get().total_cmp(&b.quality.score.get())) {
+        for r in &worst.quality.reasons {
+            reasons.push(Reason { message: format!("page {}: {}", worst.number, r.message), ..r.clone() });
+        }
+    }
+    QualityReport::from_reasons(reasons)
+}

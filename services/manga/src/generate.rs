@@ -1,0 +1,120 @@
+//! `manga generate`: read, run, export, summarise.
+
+use std::fmt;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use manga_bus::{Bus, topics};
+use manga_domain::{JobId, JobOptions};
+use manga_orchestrator::embedded::Embedded;
+use manga_orchestrator::export::{ExportedFiles, export};
+use manga_orchestrator::{JobReport, JobSpec};
+
+use crate::cli::{GenerateArgs, LanguageChoice};
+use crate::{input, progress};
+
+/// Why `generate` stopped.
+pub enum Failure {
+    /// The person's input is wrong: exit 2.
+    BadInput(String),
+    /// The job failed: exit 1.
+    Job(String),
+}
+
+impl Failure {
+    /// The process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::BadInput(_) => ExitCode::from(2),
+            Self::Job(_) => ExitCode::FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadInput(m) | Self::Job(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Runs one job end to end.
+///
+/// # Errors
+/// [`Failure`] with a sentence for the person.
+pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let story = input::read_story(&args.story).map_err(Failure::BadInput)?;
+    check_writable(&args.out).map_err(Failure::BadInput)?;
+    let options = JobOptions {
+        pages: args.pages,
+        language: match args.lang {
+            LanguageChoice::Auto => None,
+            LanguageChoice::Fixed(l) => Some(l),
+        },
+        seed: args.seed,
+        author: args.author.clone(),
+        title: args.title.clone(),
+    };
+    let work = tempfile::Builder::new()
+        .prefix("manga-work-")
+        .tempdir()
+        .map_err(|e| Failure::Job(format!("cannot make a working directory: {e}")))?;
+    let embedded = Embedded::start(work.path()).await.map_err(|e| Failure::Job(e.to_string()))?;
+    let events = embedded.bus.subscribe(topics::PROGRESS).await.map_err(|e| Failure::Job(e.to_string()))?;
+    let display = tokio::spawn(progress::render(events, args.quiet));
+
+    let spec = JobSpec { job: JobId::new(), story, options };
+    let report = match embedded.orchestrator.run_job(&spec).await {
+        Ok(report) => report,
+        Err(e) => {
+            display.abort();
+            return Err(Failure::Job(e.to_string()));
+        }
+    };
+    let _ = display.await;
+    let files = export(embedded.blob.as_ref(), &report, &args.out).await.map_err(|e| Failure::Job(e.to_string()))?;
+    print_summary(&files, &report, started.elapsed().as_secs_f32());
+    Ok(())
+}
+
+/// Makes sure `--out` can be written before any work is done.
+fn check_writable(out: &Path) -> Result<(), String> {
+    let name = out.display();
+    if out.is_file() {
+        return Err(format!("--out '{name}' is a file; give a directory"));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot write to --out '{name}': {e}"))?;
+    let probe = out.join(format!(".manga-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| format!("cannot write to --out '{name}': {e}"))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn print_summary(files: &ExportedFiles, report: &JobReport, seconds: f32) {
+    println!("✓ {} — {} pages in {seconds:.1} s", files.title, files.pages.len());
+    println!("  {}", files.pdf.display());
+    println!("  {}", files.cbz.display());
+    println!(
+        "  {} ({} PNG pages, thumbnails in {})",
+        files.dir.join("pages").display(),
+        files.pages.len(),
+        files.dir.join("thumbnails").display()
+    );
+    println!("  {}", files.job_json.display());
+    println!("  phase           time  attempts  quality");
+    for record in &report.phases {
+        println!(
+            "  {:<12} {:>6} ms  {:>8}  {:>7.2}",
+            format!("{} {}", record.phase.number(), record.phase.name()),
+            record.duration_ms,
+            record.attempts,
+            record.quality.get()
+        );
+    }
+    for retry in &report.retries {
+        println!("  ↻ {} re-ran {} (score {:.2})", retry.checked_by.name(), retry.phase.name(), retry.score);
+    }
+}
