@@ -1,0 +1,307 @@
+//! Where and when: a two-language lexicon of places (地獄, 蓮池, the harbour)
+//! and times of day (朝, 夜, dusk, "the next day").
+
+use manga_domain::{Language, Place, PlaceKind, Sentence, TimeMark, TimeOfDay};
+
+use super::language::{find_all, is_kanji, is_word_char};
+
+use PlaceKind::{Field, Forest, Heaven, Hell, Mountain, Room, School, Sky, Street, Water};
+
+/// Japanese place words; longer words come first so `極楽の蓮池` wins over `蓮池`.
+const JA_PLACES: &[(&str, PlaceKind)] = &[
+    ("極楽の蓮池", Heaven),
+    ("血の池", Hell),
+    ("針の山", Hell),
+    ("地獄", Hell),
+    ("極楽", Heaven),
+    ("天国", Heaven),
+    ("天上", Heaven),
+    ("蓮池", Water),
+    ("小川", Water),
+    ("川辺", Water),
+    ("川岸", Water),
+    ("海辺", Water),
+    ("浜辺", Water),
+    ("港", Water),
+    ("湖", Water),
+    ("池", Water),
+    ("海", Water),
+    ("川", Water),
+    ("滝", Water),
+    ("夜空", Sky),
+    ("空", Sky),
+    ("雲の上", Sky),
+    ("森", Forest),
+    ("林", Forest),
+    ("竹藪", Forest),
+    ("山道", Mountain),
+    ("峠", Mountain),
+    ("崖", Mountain),
+    ("山", Mountain),
+    ("町", Street),
+    ("街", Street),
+    ("村", Street),
+    ("駅", Street),
+    ("市場", Street),
+    ("広場", Street),
+    ("野原", Field),
+    ("田んぼ", Field),
+    ("畑", Field),
+    ("庭", Field),
+    ("草原", Field),
+    ("丘", Field),
+    ("部屋", Room),
+    ("屋敷", Room),
+    ("台所", Room),
+    ("小屋", Room),
+    ("家", Room),
+    ("店", Room),
+    ("寺", Room),
+    ("宿", Room),
+    ("城", Room),
+    ("学校", School),
+    ("教室", School),
+    ("会社", School),
+    ("事務所", School),
+];
+
+/// English place words (matched as whole lowercase words).
+const EN_PLACES: &[(&str, PlaceKind)] = &[
+    ("hell", Hell),
+    ("underworld", Hell),
+    ("paradise", Heaven),
+    ("heaven", Heaven),
+    ("harbour", Water),
+    ("harbor", Water),
+    ("sea", Water),
+    ("ocean", Water),
+    ("river", Water),
+    ("lake", Water),
+    ("pond", Water),
+    ("shore", Water),
+    ("beach", Water),
+    ("bay", Water),
+    ("quay", Water),
+    ("pier", Water),
+    ("sky", Sky),
+    ("clouds", Sky),
+    ("forest", Forest),
+    ("woods", Forest),
+    ("wood", Forest),
+    ("street", Street),
+    ("town", Street),
+    ("village", Street),
+    ("station", Street),
+    ("market", Street),
+    ("square", Street),
+    ("mountain", Mountain),
+    ("cliff", Mountain),
+    ("cliffs", Mountain),
+    ("hill", Mountain),
+    ("rocks", Mountain),
+    ("field", Field),
+    ("fields", Field),
+    ("garden", Field),
+    ("meadow", Field),
+    ("lighthouse", Room),
+    ("lamp room", Room),
+    ("room", Room),
+    ("house", Room),
+    ("cottage", Room),
+    ("kitchen", Room),
+    ("shop", Room),
+    ("inn", Room),
+    ("tavern", Room),
+    ("hall", Room),
+    ("church", Room),
+    ("school", School),
+    ("classroom", School),
+    ("office", School),
+];
+
+/// Japanese time words, longest first.
+const JA_TIMES: &[(&str, TimeOfDay)] = &[
+    ("夜明け", TimeOfDay::Morning),
+    ("明け方", TimeOfDay::Morning),
+    ("早朝", TimeOfDay::Morning),
+    ("翌朝", TimeOfDay::Morning),
+    ("今朝", TimeOfDay::Morning),
+    ("朝", TimeOfDay::Morning),
+    ("真昼", TimeOfDay::Day),
+    ("正午", TimeOfDay::Day),
+    ("昼間", TimeOfDay::Day),
+    ("昼", TimeOfDay::Day),
+    ("夕暮れ", TimeOfDay::Evening),
+    ("夕焼け", TimeOfDay::Evening),
+    ("夕方", TimeOfDay::Evening),
+    ("日暮れ", TimeOfDay::Evening),
+    ("黄昏", TimeOfDay::Evening),
+    ("真夜中", TimeOfDay::Night),
+    ("夜中", TimeOfDay::Night),
+    ("深夜", TimeOfDay::Night),
+    ("今夜", TimeOfDay::Night),
+    ("夜", TimeOfDay::Night),
+    ("晩", TimeOfDay::Night),
+    ("翌日", TimeOfDay::Unknown),
+    ("次の日", TimeOfDay::Unknown),
+    ("三日後", TimeOfDay::Unknown),
+    ("数日後", TimeOfDay::Unknown),
+    ("一年後", TimeOfDay::Unknown),
+    ("やがて", TimeOfDay::Unknown),
+];
+
+/// English time words and phrases.
+const EN_TIMES: &[(&str, TimeOfDay)] = &[
+    ("next morning", TimeOfDay::Morning),
+    ("dawn", TimeOfDay::Morning),
+    ("sunrise", TimeOfDay::Morning),
+    ("morning", TimeOfDay::Morning),
+    ("noon", TimeOfDay::Day),
+    ("midday", TimeOfDay::Day),
+    ("afternoon", TimeOfDay::Day),
+    ("evening", TimeOfDay::Evening),
+    ("dusk", TimeOfDay::Evening),
+    ("sunset", TimeOfDay::Evening),
+    ("twilight", TimeOfDay::Evening),
+    ("midnight", TimeOfDay::Night),
+    ("tonight", TimeOfDay::Night),
+    ("night", TimeOfDay::Night),
+    ("the next day", TimeOfDay::Unknown),
+    ("the following day", TimeOfDay::Unknown),
+    ("days later", TimeOfDay::Unknown),
+    ("weeks later", TimeOfDay::Unknown),
+    ("years later", TimeOfDay::Unknown),
+    ("a week later", TimeOfDay::Unknown),
+];
+
+/// Whether `word` is in the Japanese place lexicon (so it is not taken for a name).
+pub(crate) fn is_place_word(word: &str) -> bool {
+    JA_PLACES.iter().any(|(w, _)| *w == word)
+}
+
+/// Whether `word` is in the Japanese time lexicon.
+pub(crate) fn is_time_word(word: &str) -> bool {
+    JA_TIMES.iter().any(|(w, _)| *w == word)
+}
+
+/// A lexicon hit: its byte range and what it means.
+struct Found<T> {
+    start: usize,
+    end: usize,
+    value: T,
+}
+
+/// Lexicon words in `text`, longest first without overlaps, in text order.
+fn scan<T: Copy>(text: &str, lexicon: &[(&str, T)], lang: Language) -> Vec<Found<T>> {
+    let lower = text.to_lowercase();
+    let hay = if lang == Language::En && lower.len() == text.len() { lower.as_str() } else { text };
+    let mut sorted: Vec<&(&str, T)> = lexicon.iter().collect();
+    sorted.sort_by_key(|entry| std::cmp::Reverse(entry.0.len()));
+    let mut found: Vec<Found<T>> = Vec::new();
+    for &&(word, value) in &sorted {
+        for start in find_all(hay, word, lang) {
+            let end = start + word.len();
+            if lang == Language::Ja && word.chars().count() == 1 && !single_kanji_alone(hay, start, end) {
+                continue;
+            }
+            if found.iter().all(|f| end <= f.start || start >= f.end) {
+                found.push(Found { start, end, value });
+            }
+        }
+    }
+    found.sort_by_key(|f| f.start);
+    found
+}
+
+/// A one-kanji word (`山`, `夜`) counts only when not part of a longer kanji word (`山田`, `夜叉`).
+fn single_kanji_alone(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(is_kanji) && !after.is_some_and(is_kanji)
+}
+
+/// The places of a story, in order of first appearance, one entry per name.
+pub(crate) fn places(sentences: &[Sentence], lang: Language) -> Vec<Place> {
+    let mut out: Vec<Place> = Vec::new();
+    for s in sentences {
+        for p in places_in(&s.text, lang) {
+            if !out.iter().any(|q| q.name == p.0) {
+                out.push(Place { name: p.0, kind: p.1, first_sentence: s.index });
+            }
+        }
+    }
+    out
+}
+
+/// The places named in one text, as (name, kind), in order.
+pub(crate) fn places_in(text: &str, lang: Language) -> Vec<(String, PlaceKind)> {
+    let lexicon = if lang == Language::Ja { JA_PLACES } else { EN_PLACES };
+    scan(text, lexicon, lang).into_iter().map(|f| (place_name(text, f.start, f.end, lang), f.value)).collect()
+}
+
+/// `極楽`; `the harbour`; `Carrow Harbour` when a proper name comes before the word.
+fn place_name(text: &str, start: usize, end: usize, lang: Language) -> String {
+    // Positions come from a lowercased copy of the same length; `get` keeps a mismatch from panicking.
+    let word = text.get(start..end).unwrap_or_default();
+    if lang == Language::Ja {
+        return word.to_owned();
+    }
+    let before = text.get(..start).unwrap_or_default().trim_end();
+    let prev: String =
+        before.chars().rev().take_while(|&c| is_word_char(c)).collect::<Vec<_>>().into_iter().rev().collect();
+    let proper = prev.chars().next().is_some_and(char::is_uppercase)
+        && !["The", "A", "An", "His", "Her", "Their", "Our", "My", "Its", "This", "That"].contains(&prev.as_str())
+        && before.len() > prev.len();
+    if proper { format!("{prev} {}", capitalise(word)) } else { format!("the {}", word.to_lowercase()) }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Time markers in the story, in order (one per word per sentence).
+pub(crate) fn times(sentences: &[Sentence], lang: Language) -> Vec<TimeMark> {
+    let lexicon = if lang == Language::Ja { JA_TIMES } else { EN_TIMES };
+    let mut out = Vec::new();
+    for s in sentences {
+        let mut seen: Vec<String> = Vec::new();
+        for f in scan(&s.text, lexicon, lang) {
+            let Some(text) = s.text.get(f.start..f.end).map(str::to_owned) else { continue };
+            // `The Morning Star` is a boat, not the time: a capital inside an English sentence is a name.
+            if lang == Language::En && f.start > 0 && text.starts_with(char::is_uppercase) {
+                continue;
+            }
+            if !seen.contains(&text) {
+                seen.push(text.clone());
+                out.push(TimeMark { text, time_of_day: f.value, sentence: s.index });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lotus_pond_of_paradise_is_heaven_and_a_plain_pond_is_water() {
+        let got = places_in("極楽の蓮池のふちを歩く。池の水。山田は山へ行った。", Language::Ja);
+        assert_eq!(got, vec![("極楽の蓮池".into(), Heaven), ("池".into(), Water), ("山".into(), Mountain)]);
+    }
+
+    #[test]
+    fn english_places_keep_their_proper_names() {
+        let got = places_in("She walked from Carrow harbour to the lighthouse.", Language::En);
+        assert_eq!(got, vec![("Carrow Harbour".into(), Water), ("the lighthouse".into(), Room)]);
+    }
+
+    #[test]
+    fn times_of_day_and_relative_markers_are_found() {
+        let s = super::super::sentences::split("夜明けに村を出た。三日後、雨が降った。\n\nAt dusk", Language::Ja);
+        let marks: Vec<(String, TimeOfDay)> =
+            times(&s.sentences, Language::Ja).into_iter().map(|t| (t.text, t.time_of_day)).collect();
+        assert_eq!(marks, vec![("夜明け".into(), TimeOfDay::Morning), ("三日後".into(), TimeOfDay::Unknown)]);
+    }
+}
