@@ -1,1 +1,247 @@
-//! Placeholder, being written.
+//! Lettering a panel: sizing each balloon for its text, placing it off faces
+//! and other balloons in reading order, drawing it with its tail and text,
+//! then the sound effects.
+//!
+//! Fitting a balloon's text tries, in order: the base font size, smaller
+//! sizes down to the minimum (14 px; 12 px on a retry), the same sizes in a
+//! balloon allowed to grow to 70% of the panel, splitting the text into two
+//! balloons, and last truncating it (`overflow: true`). Glyph ink is clipped
+//! to the balloon's text area, so it never crosses an outline.
+
+mod fit;
+mod place;
+mod sfx;
+
+use manga_domain::{BalloonKind, BalloonPlan, Figure, Language, PlacedBalloon, ReadingDirection, Rect};
+use tiny_skia::{Color, Pixmap};
+
+use self::fit::{Fit, Limits, Measure, split_in_two};
+use self::place::{EDGE, Scene, Spot, Wants, tail_tip};
+use crate::balloon::Balloon;
+
+/// What to letter in one panel.
+#[derive(Debug, Clone, Copy)]
+pub struct LetteringRequest<'a> {
+    /// Balloons in reading order; text bounded by the storyboard
+    /// (about 45 Japanese or 100 English characters each).
+    pub balloons: &'a [BalloonPlan],
+    /// Sound effects, lettered large in the display font, no balloon.
+    pub sfx: &'a [String],
+    /// Figures in panel pixels: body, face (kept clear), mouth (tail target).
+    pub figures: &'a [Figure],
+    /// Ja: vertical text; En: horizontal.
+    pub language: Language,
+    /// Where the first balloon goes (top-right for right-to-left).
+    pub reading_direction: ReadingDirection,
+    /// 1, 2, …: a retry uses smaller sizes and other spots.
+    pub attempt: u32,
+}
+
+/// What was lettered, in panel pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetteringOutcome {
+    /// Balloons in reading order (a split line gives two consecutive balloons with the same line id).
+    pub balloons: Vec<PlacedBalloon>,
+    /// Each sound effect with the box of its ink.
+    pub sfx: Vec<(String, Rect)>,
+}
+
+/// One balloon decided but not yet drawn.
+struct Decided {
+    plan_line: Option<manga_domain::LineId>,
+    measure: Measure,
+    fit: Fit,
+    balloon: Balloon,
+    overflow: bool,
+}
+
+/// Sizes that depend on the panel and the attempt.
+struct Sizes {
+    base_px: f32,
+    min_px: f32,
+    normal: Limits,
+    grown: Limits,
+}
+
+impl Sizes {
+    fn new(width: f32, height: f32, attempt: u32) -> Sizes {
+        // ~24 px for a 600 px panel on a 1240 px page, a little more or less with panel size.
+        let short = width.min(height);
+        let retry = attempt.saturating_sub(1) as f32;
+        let min_px = if attempt > 1 { 12.0 } else { 14.0 };
+        let base_px = ((18.0 + 6.0 * (short / 600.0).sqrt()).round() - 2.0 * retry).clamp(min_px, 28.0);
+        let (max_w, max_h) = (width - 2.0 * EDGE, height - 2.0 * EDGE);
+        Sizes {
+            base_px,
+            min_px,
+            normal: Limits { w: (0.45 * width).min(max_w), h: (0.55 * height).min(max_h) },
+            grown: Limits { w: (0.7 * width).min(max_w), h: (0.7 * height).min(max_h) },
+        }
+    }
+}
+
+/// Letters a panel in place: balloons (with tails to the speakers' mouths)
+/// and sound effects, drawn onto `pixmap`, whose size is the panel's.
+pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> LetteringOutcome {
+    let (width, height) = (pixmap.width() as f32, pixmap.height() as f32);
+    let vertical = request.language == Language::Ja;
+    let attempt = request.attempt.max(1);
+    let sizes = Sizes::new(width, height, attempt);
+    let mut scene = Scene {
+        width,
+        height,
+        figures: request.figures,
+        taken: Vec::new(),
+        right_to_left: request.reading_direction == ReadingDirection::RightToLeft,
+        attempt,
+    };
+
+    let mut decided: Vec<Decided> = Vec::new();
+    for plan in request.balloons {
+        let text = plan.text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let speaker = plan.speaker.as_ref().and_then(|id| request.figures.iter().find(|f| &f.character == id));
+        for mut d in decide(&mut scene, &sizes, plan, text, vertical, speaker) {
+            if let Some(figure) = speaker.filter(|_| plan.kind != BalloonKind::Narration) {
+                let edge = d.balloon.edge_toward(figure.mouth);
+                d.balloon.tail = tail_tip(&d.balloon.bounds, edge, &figure.face, figure.mouth, (width, height));
+            }
+            d.plan_line = plan.line;
+            decided.push(d);
+        }
+    }
+
+    // Shapes first, then text, so no tail can cover an earlier balloon's letters.
+    for d in &decided {
+        d.balloon.draw(pixmap);
+    }
+    let balloons = decided
+        .iter()
+        .map(|d| {
+            let layout = d.measure.layout(&d.fit);
+            let area = d.balloon.text_area();
+            let c = area.center();
+            let (x, y) = (c.x - layout.width / 2.0, c.y - layout.height / 2.0);
+            let ink = layout.draw(pixmap, x, y, Color::BLACK, Some(area));
+            PlacedBalloon {
+                line: d.plan_line,
+                kind: d.balloon.kind,
+                text: d.fit.text.clone(),
+                bounds: d.balloon.bounds,
+                text_box: ink.unwrap_or(Rect::new(c.x, c.y, 0.0, 0.0)),
+                font_px: d.fit.px,
+                vertical,
+                tail: d.balloon.tail,
+                overflow: d.overflow,
+            }
+        })
+        .collect();
+
+    let mut sfx = Vec::new();
+    for (i, text) in request.sfx.iter().enumerate() {
+        if let Some(rect) = sfx::letter_sfx(pixmap, &scene, text, i) {
+            scene.taken.push(rect);
+            sfx.push((text.trim().to_owned(), rect));
+        }
+    }
+    LetteringOutcome { balloons, sfx }
+}
+
+/// Sizes and places one planned balloon (two if its text had to be split),
+/// adding what it takes to the scene.
+fn decide(
+    scene: &mut Scene<'_>,
+    sizes: &Sizes,
+    plan: &BalloonPlan,
+    text: &str,
+    vertical: bool,
+    speaker: Option<&Figure>,
+) -> Vec<Decided> {
+    let kind = plan.kind;
+    let measure = Measure::new(text, kind, vertical);
+    let variants = measure.variants(kind, sizes.base_px, sizes.min_px, sizes.normal, sizes.grown);
+    if !variants.is_empty() {
+        let (fit, spot) = choose(scene, &variants, kind, speaker);
+        return vec![commit(scene, measure, fit, spot, false)];
+    }
+    // Too long for one balloon even at the smallest size: two balloons, each truncated if need be.
+    let parts = match split_in_two(text) {
+        Some((a, b)) => vec![a, b],
+        None => vec![text.to_owned()],
+    };
+    // Each part gets at most half the panel, so the two can sit side by side (or one above the other).
+    let half = if scene.width >= 0.8 * scene.height {
+        Limits { w: sizes.grown.w.min((scene.width - 3.0 * EDGE) / 2.0 - 4.0), h: sizes.grown.h }
+    } else {
+        Limits { w: sizes.grown.w, h: sizes.grown.h.min((scene.height - 3.0 * EDGE) / 2.0 - 4.0) }
+    };
+    parts
+        .into_iter()
+        .map(|part| {
+            let measure = Measure::new(&part, kind, vertical);
+            let variants = measure.variants(kind, sizes.base_px, sizes.min_px, half, half);
+            let (fit, overflow) = match variants.is_empty() {
+                false => (choose(scene, &variants, kind, speaker).0, false),
+                true => (measure.truncated(kind, sizes.min_px, half), true),
+            };
+            let spot = spot_for(scene, &fit, kind, speaker).unwrap_or(Spot {
+                rect: Rect::new(EDGE, EDGE, fit.balloon.bounds.w, fit.balloon.bounds.h),
+                violation: f32::INFINITY,
+                penalty: 0.0,
+            });
+            commit(scene, measure, fit, spot, overflow)
+        })
+        .collect()
+}
+
+/// The spot search's wishes for a balloon of `kind`.
+fn wants<'a>(scene: &Scene<'_>, kind: BalloonKind, speaker: Option<&'a Figure>) -> Wants<'a> {
+    let first = scene.taken.is_empty();
+    Wants {
+        speaker: speaker.filter(|_| kind != BalloonKind::Narration),
+        previous: scene.taken.last().copied(),
+        corner_weight: match kind {
+            BalloonKind::Narration => 3.0,
+            _ if first => 0.6,
+            _ => 0.15,
+        },
+        prefer_top: true,
+    }
+}
+
+fn spot_for(scene: &Scene<'_>, fit: &Fit, kind: BalloonKind, speaker: Option<&Figure>) -> Option<Spot> {
+    let b = fit.balloon.bounds;
+    scene.best_spot(b.w, b.h, &wants(scene, kind, speaker))
+}
+
+/// The first fit (in order of preference) that has a spot clear of faces and
+/// balloons; if none has, the fit and spot that violate least.
+fn choose(scene: &Scene<'_>, variants: &[Fit], kind: BalloonKind, speaker: Option<&Figure>) -> (Fit, Spot) {
+    let mut least: Option<(usize, Spot)> = None;
+    for (i, fit) in variants.iter().enumerate() {
+        let Some(spot) = spot_for(scene, fit, kind, speaker) else { continue };
+        if spot.violation == 0.0 {
+            return (fit.clone(), spot);
+        }
+        if least.as_ref().is_none_or(|(_, s)| spot.violation < s.violation) {
+            least = Some((i, spot));
+        }
+    }
+    match least {
+        Some((i, spot)) => (variants[i].clone(), spot),
+        None => {
+            // Unreachable in practice: the grown limits fit inside the panel.
+            let fit = variants[variants.len() - 1].clone();
+            let b = fit.balloon.bounds;
+            (fit, Spot { rect: Rect::new(EDGE, EDGE, b.w, b.h), violation: f32::INFINITY, penalty: 0.0 })
+        }
+    }
+}
+
+fn commit(scene: &mut Scene<'_>, measure: Measure, fit: Fit, spot: Spot, overflow: bool) -> Decided {
+    let balloon = fit.balloon.moved_to(spot.rect.x, spot.rect.y);
+    scene.taken.push(balloon.bounds);
+    Decided { plan_line: None, measure, fit, balloon, overflow }
+}

@@ -1,0 +1,156 @@
+//! Kinsoku shori: the Japanese line-break rules, as a pure function over characters.
+//!
+//! Some characters may not begin a column (closing brackets, small kana, the
+//! long vowel mark, most punctuation) and some may not end one (opening
+//! brackets). A break that would violate a rule is moved: the comma or full
+//! stop may hang one past the column's length (burasage), otherwise the
+//! column gives up characters to the next one (oidashi), and only when that is
+//! impossible does it take more than its share (oikomi).
+
+/// Characters that may not begin a column (or a line).
+const NO_START: &str = "。、，．,.」』）］｝〉》】〕〗〙〛”’ー〜～・：；？！?!:;ゃゅょっぁぃぅぇぉゎゕゖャュョッァィゥェォヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ…‥々ゝゞヽヾ)]}";
+
+/// Characters that may not end a column (or a line).
+const NO_END: &str = "「『（［｛〈《【〔〖〘〚“‘([{";
+
+/// Characters that may hang below a full column rather than move.
+const HANGING: &str = "。、，．,.";
+
+/// Whether `c` is forbidden at the start of a column or line.
+pub fn is_forbidden_at_start(c: char) -> bool {
+    NO_START.contains(c)
+}
+
+/// Whether `c` is forbidden at the end of a column or line.
+pub fn is_forbidden_at_end(c: char) -> bool {
+    NO_END.contains(c)
+}
+
+/// Whether `c` may hang past the end of a full column (burasage).
+pub fn may_hang(c: char) -> bool {
+    HANGING.contains(c)
+}
+
+/// Whether a break between `chars[at - 1]` and `chars[at]` keeps the rules.
+fn may_break_at(chars: &[char], at: usize) -> bool {
+    at == 0 || at >= chars.len() || (!is_forbidden_at_start(chars[at]) && !is_forbidden_at_end(chars[at - 1]))
+}
+
+/// Breaks `text` into columns (or lines) of at most `max_chars` characters, keeping kinsoku.
+///
+/// - A column may be one longer than `max_chars` when it ends in a hanging
+///   `。` or `、`.
+/// - Otherwise a column that would start with a forbidden character gives its
+///   last characters to the next column; only if every break inside it is
+///   forbidden (e.g. a run of `ー` longer than a column) does it grow instead.
+/// - A newline forces a break and is not part of any column.
+/// - Concatenating the columns gives back `text` (without newlines).
+///
+/// `max_chars` of 0 is treated as 1.
+pub fn break_columns(text: &str, max_chars: usize) -> Vec<String> {
+    let max = max_chars.max(1);
+    let mut out = Vec::new();
+    for paragraph in text.split('\n') {
+        let chars: Vec<char> = paragraph.chars().filter(|&c| c != '\r').collect();
+        let mut start = 0;
+        while start < chars.len() {
+            let end = next_break(&chars, start, max);
+            out.push(chars[start..end].iter().collect());
+            start = end;
+        }
+    }
+    out
+}
+
+/// Where the column starting at `start` ends (exclusive).
+fn next_break(chars: &[char], start: usize, max: usize) -> usize {
+    let n = chars.len();
+    let natural = (start + max).min(n);
+    if may_break_at(chars, natural) {
+        return natural;
+    }
+    // Burasage: a single comma or full stop hangs below the column.
+    if may_hang(chars[natural]) && may_break_at(chars, natural + 1) {
+        return natural + 1;
+    }
+    // Oidashi: give characters to the next column.
+    if let Some(at) = (start + 1..natural).rev().find(|&at| may_break_at(chars, at)) {
+        return at;
+    }
+    // Oikomi: take characters from the next column until a break is allowed.
+    (natural + 1..=n).find(|&at| may_break_at(chars, at)).unwrap_or(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, max: usize) -> Vec<String> {
+        let cols = break_columns(text, max);
+        assert_eq!(cols.concat(), text.replace('\n', ""), "columns must concatenate to the input");
+        for (i, col) in cols.iter().enumerate() {
+            let first = col.chars().next().unwrap();
+            let last = col.chars().last().unwrap();
+            if i > 0 {
+                assert!(!is_forbidden_at_start(first), "column {i} {col:?} of {cols:?} starts with {first}");
+            }
+            if i + 1 < cols.len() {
+                assert!(!is_forbidden_at_end(last), "column {i} {col:?} of {cols:?} ends with {last}");
+            }
+        }
+        cols
+    }
+
+    #[test]
+    fn columns_never_start_with_closing_punctuation_or_end_with_an_opening_bracket() {
+        let texts = [
+            "「おはよう。」と彼は言った。",
+            "あいう。」えお、かき「くけ」こ",
+            "あい。。。。。うえお",
+            "ああああ」」」」いいい",
+            "そうだよーーーーーー！",
+            "ちょっと待って……「え？」",
+            "きゃっ！　なにっ？！",
+            "あ「「「「いうえお",
+            "ケーキ、コーヒー、ジュース。",
+            "わたしは、きょう、がっこうへ、いった。",
+        ];
+        for text in texts {
+            for max in 1..=8 {
+                check(text, max);
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_stop_at_the_boundary_hangs_below_the_column() {
+        assert_eq!(check("あいう。えお", 3), vec!["あいう。", "えお"]);
+    }
+
+    #[test]
+    fn a_closing_bracket_at_the_boundary_pushes_a_character_to_the_next_column() {
+        assert_eq!(check("あいう」えお", 3), vec!["あい", "う」え", "お"]);
+    }
+
+    #[test]
+    fn an_opening_bracket_moves_to_the_next_column() {
+        assert_eq!(check("あい「うえ」", 3), vec!["あい", "「う", "え」"]);
+    }
+
+    #[test]
+    fn short_text_is_one_column_and_newlines_force_breaks() {
+        assert_eq!(check("はい", 5), vec!["はい"]);
+        assert_eq!(break_columns("はい\nいいえ", 5), vec!["はい", "いいえ"]);
+        assert!(break_columns("", 5).is_empty());
+    }
+
+    #[test]
+    fn columns_are_at_most_one_longer_than_asked_on_ordinary_text() {
+        let text = "むかしむかし、あるところに、おじいさんとおばあさんがすんでいました。「いってきます」";
+        for max in 3..=10 {
+            for col in check(text, max) {
+                assert!(col.chars().count() <= max + 1, "{col:?} too long for {max}");
+            }
+        }
+    }
+}
