@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use manga_blob::BlobStore;
 use manga_domain::{
-    ArtifactKey, CharacterBible, Composition, Concept, JobOptions, PhaseId, Plot, Publication, Storyboard,
+    ArtifactKey, CharacterBible, Composition, Concept, JobOptions, LetteringSet, PhaseId, Plot, Publication, Storyboard,
 };
 use manga_phases::artifacts::load_json;
 use serde::Serialize;
@@ -50,6 +50,7 @@ struct JobManifest<'a> {
     characters: &'a CharacterBible,
     plot: &'a Plot,
     storyboard: &'a Storyboard,
+    lettering: &'a LetteringSet,
     quality: &'a Composition,
 }
 
@@ -71,6 +72,7 @@ pub async fn export(blob: &dyn BlobStore, report: &JobReport, out: &Path) -> Res
     let characters: CharacterBible = load_json(blob, &ArtifactKey::phase_output(job, v, PhaseId::Characters)).await?;
     let plot: Plot = load_json(blob, &ArtifactKey::phase_output(job, v, PhaseId::Plot)).await?;
     let storyboard: Storyboard = load_json(blob, &ArtifactKey::phase_output(job, v, PhaseId::Name)).await?;
+    let lettering: LetteringSet = load_json(blob, &ArtifactKey::phase_output(job, v, PhaseId::Lettering)).await?;
     let composition: Composition = load_json(blob, &ArtifactKey::phase_output(job, v, PhaseId::Compose)).await?;
     let publication: Publication = load_json(blob, &ArtifactKey::phase_output(job, v, PhaseId::Publish)).await?;
     let options: JobOptions = load_json(blob, &ArtifactKey::options(job, v)).await?;
@@ -115,6 +117,7 @@ pub async fn export(blob: &dyn BlobStore, report: &JobReport, out: &Path) -> Res
             characters: &characters,
             plot: &plot,
             storyboard: &storyboard,
+            lettering: &lettering,
             quality: &composition,
         };
         let json = serde_json::to_vec_pretty(&manifest).map_err(|e| io_error(Path::new("job.json"), e.into()))?;
@@ -125,7 +128,10 @@ pub async fn export(blob: &dyn BlobStore, report: &JobReport, out: &Path) -> Res
     let (pages, title) = match result {
         Ok(ok) => ok,
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
+            // Best effort: the error being returned matters more than a leftover staging directory.
+            if let Err(cleanup) = std::fs::remove_dir_all(&staging) {
+                tracing::warn!(error = %cleanup, dir = %staging.display(), "staging directory left behind");
+            }
             return Err(e);
         }
     };

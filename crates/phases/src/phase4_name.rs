@@ -16,7 +16,7 @@ use manga_proto::PhaseAddress;
 use crate::artifacts::{load_json, save_json};
 use crate::{PhaseContext, PhaseError, PhaseOutput};
 pub use layouts::{Layout, reading_order_violations};
-pub use panels::{max_balloon_chars, split_balloon_text};
+pub use panels::{balloon_text, max_balloon_chars, split_balloon_text};
 
 /// Panels a page may have.
 pub const PANELS_PER_PAGE: std::ops::RangeInclusive<usize> = 3..=7;
@@ -112,7 +112,8 @@ pub fn check(concept: &Concept, storyboard: &Storyboard) -> QualityReport {
             _ => seen.push((line, balloon.text.clone())),
         }
     }
-    let expected: Vec<(LineId, String)> = concept.dialogue.iter().map(|l| (l.id, compact(&l.text))).collect();
+    let expected: Vec<(LineId, String)> =
+        concept.dialogue.iter().map(|l| (l.id, compact(&balloon_text(&l.text, concept.language)))).collect();
     let got: Vec<(LineId, String)> = seen.into_iter().map(|(id, t)| (id, compact(&t))).collect();
     if got != expected {
         let missing = expected.iter().filter(|e| !got.contains(e)).count();
@@ -148,4 +149,83 @@ pub fn check(concept: &Concept, storyboard: &Storyboard) -> QualityReport {
 /// Text without whitespace, for comparing a line with its re-joined parts.
 fn compact(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use manga_ai::ConceptRequest;
+    use manga_ai::local::analysis;
+    use manga_domain::{PageCount, Shot, StoryText};
+
+    use super::*;
+
+    fn example(name: &str, pages: u32) -> (Concept, CharacterBible, Plot) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+        let story = StoryText::parse(std::fs::read_to_string(path).unwrap()).unwrap();
+        let request = ConceptRequest { pages: Some(PageCount::parse(pages).unwrap()), ..Default::default() };
+        let concept = analysis::analyse_story(&story, &request).unwrap();
+        let bible = analysis::design_characters(&story, &concept).unwrap();
+        let plot = analysis::outline_plot(&story, &concept, &bible).unwrap();
+        (concept, bible, plot)
+    }
+
+    #[test]
+    fn every_line_of_both_examples_lands_once_in_reading_order_at_any_length() {
+        for name in ["kumo-to-kaze.txt", "the-lighthouse-keeper.txt"] {
+            for pages in [1, 4, 8, 24] {
+                let (concept, bible, plot) = example(name, pages);
+                let board = storyboard(&concept, &bible, &plot, 7, 1).unwrap();
+                let report = check(&concept, &board);
+                assert_eq!(report.reasons, vec![], "{name} at {pages} pages");
+                assert_eq!(board.pages.len(), pages as usize, "{name}");
+                let lines: Vec<LineId> = board.panels().flat_map(|p| &p.balloons).filter_map(|b| b.line).collect();
+                assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{name}: lines out of story order");
+            }
+        }
+    }
+
+    #[test]
+    fn each_scene_opens_with_a_wide_establishing_panel() {
+        let (concept, bible, plot) = example("kumo-to-kaze.txt", 8);
+        let board = storyboard(&concept, &bible, &plot, 1, 1).unwrap();
+        let mut last_scene = None;
+        for page in &board.pages {
+            if last_scene != Some(page.scene) {
+                let first = &page.panels[0];
+                assert_eq!(first.shot, Shot::Wide, "page {} opens scene {:?}", page.number, page.scene);
+                assert!(first.frame.w > 0.9 * (board.page_size.width as f32 - 150.0), "page {}: not full width", page.number);
+            }
+            last_scene = Some(page.scene);
+        }
+    }
+
+    #[test]
+    fn japanese_panels_read_from_the_right_and_english_from_the_left() {
+        let (ja, ja_bible, ja_plot) = example("kumo-to-kaze.txt", 6);
+        let (en, en_bible, en_plot) = example("the-lighthouse-keeper.txt", 6);
+        let ja = storyboard(&ja, &ja_bible, &ja_plot, 1, 1).unwrap();
+        let en = storyboard(&en, &en_bible, &en_plot, 1, 1).unwrap();
+        let side_by_side = |board: &Storyboard| {
+            board
+                .pages
+                .iter()
+                .flat_map(|p| p.panels.windows(2).map(|w| (w[0].frame, w[1].frame)))
+                .filter(|(a, b)| (a.y - b.y).abs() < 1.0)
+                .collect::<Vec<_>>()
+        };
+        assert!(side_by_side(&ja).iter().all(|(a, b)| a.x > b.x));
+        assert!(side_by_side(&en).iter().all(|(a, b)| a.x < b.x));
+        assert!(!side_by_side(&ja).is_empty() && !side_by_side(&en).is_empty());
+    }
+
+    #[test]
+    fn a_retry_changes_the_layouts_but_not_the_dialogue() {
+        let (concept, bible, plot) = example("the-lighthouse-keeper.txt", 8);
+        let first = storyboard(&concept, &bible, &plot, 3, 1).unwrap();
+        let retry = storyboard(&concept, &bible, &plot, 3, 2).unwrap();
+        let layouts = |b: &Storyboard| b.pages.iter().map(|p| p.layout.clone()).collect::<Vec<_>>();
+        let texts = |b: &Storyboard| b.panels().flat_map(|p| &p.balloons).map(|b| b.text.clone()).collect::<Vec<_>>();
+        assert_ne!(layouts(&first), layouts(&retry));
+        assert_eq!(texts(&first), texts(&retry));
+    }
 }

@@ -74,7 +74,8 @@ pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
             return Err(Failure::Job(e.to_string()));
         }
     };
-    let _ = display.await;
+    // The display ends on the job's last event; if it panicked, the job itself still succeeded.
+    display.await.ok();
     let files = export(embedded.blob.as_ref(), &report, &args.out).await.map_err(|e| Failure::Job(e.to_string()))?;
     print_summary(&files, &report, started.elapsed().as_secs_f32());
     Ok(())
@@ -89,7 +90,7 @@ fn check_writable(out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot write to --out '{name}': {e}"))?;
     let probe = out.join(format!(".manga-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| format!("cannot write to --out '{name}': {e}"))?;
-    let _ = std::fs::remove_file(probe);
+    std::fs::remove_file(&probe).map_err(|e| format!("cannot write to --out '{name}': {e}"))?;
     Ok(())
 }
 

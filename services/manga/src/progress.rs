@@ -70,8 +70,9 @@ pub async fn render(mut events: Subscription, quiet: bool) {
                 }
             }
             ProgressKind::PhaseRetrying => {
-                let _ = multi.println(format!("  ↻ quality gate: {}", event.message));
-                if !tty && !quiet {
+                if tty && !quiet {
+                    multi.println(format!("  ↻ quality gate: {}", event.message)).ok();
+                } else if !quiet {
                     eprintln!("  ↻ quality gate: {}", event.message);
                 }
             }

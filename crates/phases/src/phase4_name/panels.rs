@@ -33,9 +33,10 @@ pub fn split_balloon_text(text: &str, language: Language) -> Vec<String> {
     let mut rest: Vec<char> = text.chars().collect();
     while rest.len() > limit {
         let window = &rest[..limit];
+        // A sentence end if one is not too early, else a clause end, else a hard cut.
         let cut = last_break(window, &['。', '！', '？', '!', '?', '.', '…'])
-            .or_else(|| last_break(window, &['、', ',', ';', '；', ' ']))
-            .filter(|&i| i >= limit / 3)
+            .filter(|&i| i >= limit / 4)
+            .or_else(|| last_break(window, &['、', ',', ';', '；', ' ']).filter(|&i| i >= limit / 3))
             .unwrap_or(limit);
         parts.push(rest[..cut].iter().collect());
         rest.drain(..cut);
@@ -190,35 +191,52 @@ pub(crate) fn panels_per_page(groups: usize, pages: usize) -> Vec<usize> {
     (0..pages).map(|i| base + usize::from(i >= pages - extra)).collect()
 }
 
-/// Words that mean movement (speed lines) and the sound effects some words make.
+/// Words that mean movement (speed lines). English words match whole words by their start
+/// ("ran" matches "ran", not "warn"); Japanese ones anywhere.
 const MOTION: &[&str] = &[
-    "走", "駆け", "逃げ", "落ち", "飛び", "跳", "追", "急い", "run", "ran", "rush", "fell", "fall", "jump", "chase",
-    "fled", "flee", "raced", "dash", "leapt", "leap", "climb", "hurried",
-];
-const SFX: &[(&str, &str, &str)] = &[
-    ("雷", "ゴロゴロ", "RUMBLE"),
-    ("thunder", "ゴロゴロ", "RUMBLE"),
-    ("雨", "ザアアア", "SHHHH"),
-    ("rain", "ザアアア", "SHHHH"),
-    ("風", "ヒュウウ", "WHOOSH"),
-    ("wind", "ヒュウウ", "WHOOSH"),
-    ("扉", "バタン", "SLAM"),
-    ("door", "バタン", "SLAM"),
-    ("波", "ザザーン", "CRASH"),
-    ("wave", "ザザーン", "CRASH"),
-    ("切れ", "プツッ", "SNAP"),
-    ("snap", "プツッ", "SNAP"),
-    ("落ち", "ヒュウウ", "FWOOSH"),
-    ("fell", "ヒュウウ", "FWOOSH"),
-    ("走", "ダッ", "DASH"),
-    ("ran ", "ダッ", "DASH"),
-    ("bell", "カーン", "CLANG"),
-    ("鐘", "ゴーン", "DONG"),
+    "走り", "駆け", "逃げ", "落ちて", "落ちた", "飛び", "跳", "追いかけ", "急い", "run", "ran", "rush", "fell", "fall",
+    "jump", "chase", "fled", "flee", "raced", "dash", "leapt", "leap", "hurried", "sprint",
 ];
 
-fn contains_any(text: &str, words: &[&str]) -> bool {
+/// Sound effects and the words that make them: (triggers, Japanese, English).
+const SFX: &[(&[&str], &str, &str)] = &[
+    (&["雷", "thunder"], "ゴロゴロ", "RUMBLE"),
+    (&["雨が", "大雨", "豪雨", "土砂降り", "pouring", "downpour", "rain lashed", "rain hammered"], "ザアアア", "SHHHH"),
+    (&["風が吹", "突風", "嵐", "gale", "howled", "storm hit", "storm broke"], "ゴオオオ", "WHOOSH"),
+    (&["扉を", "戸を", "slammed", "slam"], "バタン", "SLAM"),
+    (&["波が", "大波", "crashed", "breakers"], "ザザーン", "CRASH"),
+    (&["糸が切れ", "ぷつり", "snapped", "snap"], "プツッ", "SNAP"),
+    (&["落ちて", "落ちた", "fell", "plunged"], "ヒュウウ", "FWOOSH"),
+    (&["走り出", "駆け出", "dashed", "sprinted"], "ダッ", "DASH"),
+    (&["鈴が鳴", "鈴の音", "bell rang", "bells rang"], "チリン", "CLANG"),
+    (&["鐘が", "鐘の音", "tolled"], "ゴーン", "DONG"),
+];
+
+/// Whether `text` says any of `words`: whole-word starts for ASCII words, substrings otherwise.
+fn says_any(text: &str, words: &[&str]) -> bool {
     let lower = text.to_lowercase();
-    words.iter().any(|w| lower.contains(w))
+    words.iter().any(|w| {
+        if !w.is_ascii() {
+            return lower.contains(w);
+        }
+        lower.match_indices(w).any(|(i, _)| i == 0 || !lower[..i].chars().next_back().is_some_and(char::is_alphanumeric))
+    })
+}
+
+/// The sound effect a panel's text calls for, if any.
+fn sound_effect(text: &str, language: Language) -> Option<String> {
+    SFX.iter()
+        .find(|(triggers, _, _)| says_any(text, triggers))
+        .map(|(_, ja, en)| if language == Language::Ja { (*ja).to_owned() } else { (*en).to_owned() })
+}
+
+/// A line as lettered: English quotations often end in a comma because the
+/// sentence goes on ("Wait," she said); in a balloon that reads as a full stop.
+pub fn balloon_text(line: &str, language: Language) -> String {
+    match line.strip_suffix(',') {
+        Some(head) if language == Language::En => format!("{head}."),
+        _ => line.to_owned(),
+    }
 }
 
 /// Everything decided about one panel.
@@ -254,7 +272,7 @@ pub(crate) fn plan_panel(
             LineKind::Shout => BalloonKind::Shout,
             LineKind::Thought => BalloonKind::Thought,
         };
-        for part in split_balloon_text(&line.text, concept.language) {
+        for part in split_balloon_text(&balloon_text(&line.text, concept.language), concept.language) {
             balloons.push(BalloonPlan { line: Some(line.id), kind, speaker: line.speaker.clone(), text: part });
         }
     }
@@ -288,7 +306,8 @@ pub(crate) fn plan_panel(
         lines.iter().find_map(|l| l.speaker.clone()).filter(|s| cast.contains(s)).or_else(|| cast.first().cloned());
 
     let shout = lines.iter().any(|l| l.kind == LineKind::Shout);
-    let motion = contains_any(&text, MOTION);
+    let narration = strip_quotes(&text);
+    let motion = says_any(&narration, MOTION);
     let speakers = lines.iter().filter_map(|l| l.speaker.as_ref()).collect::<std::collections::HashSet<_>>().len();
     let small = frame.area() < 0.09 * 1240.0 * 1751.0;
     let shot = if establishing {
@@ -317,12 +336,8 @@ pub(crate) fn plan_panel(
         (_, _, 1) => Angle::High,
         _ => Angle::Eye,
     };
-    let sfx = SFX
-        .iter()
-        .find(|(trigger, _, _)| text.to_lowercase().contains(trigger))
-        .map(|(_, ja, en)| if concept.language == Language::Ja { (*ja).to_owned() } else { (*en).to_owned() })
-        .into_iter()
-        .collect();
+    // Sounds come from what happens, not from what is said about it.
+    let sfx = sound_effect(&narration, concept.language).into_iter().collect();
     let action =
         if group.silent { format!("reaction: {}", shorten(&strip_quotes(&text), 160)) } else { shorten(&text, 200) };
     Ok(PanelPlan {
@@ -363,6 +378,23 @@ mod tests {
         let line = "あ".repeat(95);
         let parts = split_balloon_text(&line, Language::Ja);
         assert_eq!(parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), vec![40, 40, 15]);
+    }
+
+    #[test]
+    fn english_words_match_whole_words_and_japanese_anywhere() {
+        assert!(says_any("Then he ran.", MOTION));
+        assert!(!says_any("He wanted to warn the boats.", MOTION), "ran is not in warn");
+        assert!(says_any("少年は走り出した。", MOTION));
+        assert_eq!(sound_effect("その年の夏、一滴の雨も降らなかった。", Language::Ja), None);
+        assert_eq!(sound_effect("雨が激しく降り出した。", Language::Ja).as_deref(), Some("ザアアア"));
+        assert_eq!(sound_effect("The door slammed behind her.", Language::En).as_deref(), Some("SLAM"));
+    }
+
+    #[test]
+    fn a_trailing_comma_of_an_english_quotation_becomes_a_full_stop() {
+        assert_eq!(balloon_text("Captain,", Language::En), "Captain.");
+        assert_eq!(balloon_text("そうか、", Language::Ja), "そうか、");
+        assert_eq!(balloon_text("Why?", Language::En), "Why?");
     }
 
     #[test]
