@@ -75,6 +75,9 @@ pub struct LetteredPanel {
     pub sfx: Vec<(String, Rect)>,
     /// Figures from phase 5 (kept, so compose can check balloons against faces).
     pub figures: Vec<Figure>,
+    /// Whether the art under the lettering was blank (nothing drawn): a phase 5 defect.
+    #[serde(default)]
+    pub blank_art: bool,
 }
 
 /// Phase 6's output.

@@ -11,9 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use manga_blob::BlobStore;
-use manga_domain::{
-    ArtifactKey, Concept, JobId, JobOptions, PageCount, PanelArtSet, PhaseId, StoryText, Storyboard,
-};
+use manga_domain::{ArtifactKey, Concept, JobId, JobOptions, PageCount, PanelArtSet, PhaseId, StoryText, Storyboard};
 use manga_orchestrator::JobSpec;
 use manga_orchestrator::embedded::Embedded;
 use manga_phases::artifacts::load_json;
@@ -65,9 +63,12 @@ fn main() {
 /// Re-letters and re-composes every page of a finished job on this thread, returning the mean per page.
 async fn letter_and_compose_per_page(blob: Arc<manga_blob::LocalBlobStore>, job: JobId) -> Duration {
     let v = manga_domain::Version::FIRST;
-    let concept: Concept = load_json(blob.as_ref(), &ArtifactKey::phase_output(job, v, PhaseId::Concept)).await.expect("concept");
-    let storyboard: Storyboard = load_json(blob.as_ref(), &ArtifactKey::phase_output(job, v, PhaseId::Name)).await.expect("storyboard");
-    let art: PanelArtSet = load_json(blob.as_ref(), &ArtifactKey::phase_output(job, v, PhaseId::Images)).await.expect("art");
+    let concept: Concept =
+        load_json(blob.as_ref(), &ArtifactKey::phase_output(job, v, PhaseId::Concept)).await.expect("concept");
+    let storyboard: Storyboard =
+        load_json(blob.as_ref(), &ArtifactKey::phase_output(job, v, PhaseId::Name)).await.expect("storyboard");
+    let art: PanelArtSet =
+        load_json(blob.as_ref(), &ArtifactKey::phase_output(job, v, PhaseId::Images)).await.expect("art");
     let mut decoded = Vec::new();
     for panel in &art.panels {
         decoded.push(decode_png(&blob.get(&panel.image).await.expect("panel png")).expect("decodes"));

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use manga_ai::LocalProvider;
+use manga_ai::{ImageModel, LocalProvider, TextModel};
 use manga_blob::LocalBlobStore;
 use manga_bus::InMemoryBus;
 use manga_domain::PhaseId;
@@ -33,10 +33,21 @@ impl Embedded {
     /// # Errors
     /// [`JobError::Bus`] if a worker cannot subscribe.
     pub async fn start(work_dir: &Path) -> Result<Self, JobError> {
+        Self::start_with(work_dir, Arc::new(LocalProvider), Arc::new(LocalProvider)).await
+    }
+
+    /// Starts the workers with the given models.
+    ///
+    /// # Errors
+    /// [`JobError::Bus`] if a worker cannot subscribe.
+    pub async fn start_with(
+        work_dir: &Path,
+        text: Arc<dyn TextModel>,
+        image: Arc<dyn ImageModel>,
+    ) -> Result<Self, JobError> {
         let bus = Arc::new(InMemoryBus::new());
         let blob = Arc::new(LocalBlobStore::new(work_dir));
-        let provider = Arc::new(LocalProvider);
-        let ctx = PhaseContext::new(blob.clone(), provider.clone(), provider, bus.clone());
+        let ctx = PhaseContext::new(blob.clone(), text, image, bus.clone());
         let mut workers = Vec::with_capacity(PhaseId::ALL.len());
         for phase in PhaseId::ALL {
             workers.push(manga_phases::handler::serve(ctx.clone(), phase).await?);

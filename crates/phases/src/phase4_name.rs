@@ -193,7 +193,11 @@ mod tests {
             if last_scene != Some(page.scene) {
                 let first = &page.panels[0];
                 assert_eq!(first.shot, Shot::Wide, "page {} opens scene {:?}", page.number, page.scene);
-                assert!(first.frame.w > 0.9 * (board.page_size.width as f32 - 150.0), "page {}: not full width", page.number);
+                assert!(
+                    first.frame.w > 0.9 * (board.page_size.width as f32 - 150.0),
+                    "page {}: not full width",
+                    page.number
+                );
             }
             last_scene = Some(page.scene);
         }

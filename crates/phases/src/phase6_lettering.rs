@@ -6,7 +6,7 @@ use manga_domain::{
     Reason, Storyboard,
 };
 use manga_proto::PhaseAddress;
-use manga_render::image_io::{PngSpeed, decode_png, encode_png};
+use manga_render::image_io::{PngSpeed, decode_png, encode_png, is_blank};
 use manga_render::lettering::{LetteringRequest, letter_panel};
 
 use crate::artifacts::{load_json, save_json};
@@ -54,6 +54,7 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> R
                     balloons: lettered.1,
                     sfx: lettered.2,
                     figures,
+                    blank_art: lettered.3,
                 })
             }
         })
@@ -68,7 +69,8 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> R
     Ok(PhaseOutput { outputs, quality })
 }
 
-type Lettered = (manga_domain::PanelId, Vec<manga_domain::PlacedBalloon>, Vec<(String, manga_domain::Rect)>);
+/// A lettered panel's id, balloons, sound effects, and whether its art was blank.
+type Lettered = (manga_domain::PanelId, Vec<manga_domain::PlacedBalloon>, Vec<(String, manga_domain::Rect)>, bool);
 
 /// Decodes one panel, letters it, encodes it again.
 fn letter_one(
@@ -79,6 +81,8 @@ fn letter_one(
     attempt: u32,
 ) -> Result<(Lettered, Vec<u8>), PhaseError> {
     let mut pixmap = decode_png(png)?;
+    // Checked here, where the art is decoded anyway and before balloons add ink of their own.
+    let blank_art = is_blank(&pixmap);
     let request = LetteringRequest {
         balloons: &plan.balloons,
         sfx: &plan.sfx,
@@ -89,10 +93,11 @@ fn letter_one(
     };
     let outcome = letter_panel(&mut pixmap, &request);
     let bytes = encode_png(&pixmap, PngSpeed::Fast)?;
-    Ok(((plan.id, outcome.balloons, outcome.sfx), bytes))
+    Ok(((plan.id, outcome.balloons, outcome.sfx, blank_art), bytes))
 }
 
-/// Counts lettering defects: overflowing text, balloons on faces or on each other.
+/// Counts lettering defects (overflowing text, balloons on faces or on each
+/// other) and blank art found while lettering.
 pub fn check(set: &LetteringSet) -> QualityReport {
     let mut reasons = Vec::new();
     for panel in &set.panels {
@@ -104,6 +109,10 @@ pub fn check(set: &LetteringSet) -> QualityReport {
 /// The defects of one lettered panel (shared with compose's page checks).
 pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
     let mut reasons = Vec::new();
+    if panel.blank_art {
+        let message = format!("panel {} is blank", panel.panel);
+        reasons.push(Reason { code: "empty_panel".into(), message, blame: PhaseId::Images, penalty: 0.3 });
+    }
     let mut reason = |code: &str, message: String, penalty: f32| {
         reasons.push(Reason { code: code.into(), message, blame: PhaseId::Lettering, penalty });
     };

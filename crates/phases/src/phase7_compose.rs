@@ -11,7 +11,6 @@ use manga_domain::{
 use manga_proto::PhaseAddress;
 use manga_render::compose::{PlacedPanel, compose_page};
 use manga_render::image_io::{PngSpeed, decode_png, encode_png};
-use manga_render::tiny_skia::Pixmap;
 
 use crate::artifacts::{load_json, save_json};
 use crate::phase4_name::reading_order_violations;
@@ -61,7 +60,7 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> R
                         .map(|(p, image)| PlacedPanel { frame: p.frame, image })
                         .collect();
                     let page = compose_page(size, &placed, plan.number)?;
-                    let quality = check_page(&plan, &panels, &pixmaps, direction);
+                    let quality = check_page(&plan, &panels, direction);
                     Ok::<_, PhaseError>((encode_png(&page, PngSpeed::Fast)?, quality))
                 })
                 .await
@@ -91,23 +90,8 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> R
 }
 
 /// A page's checks: lettering defects, empty panels, reading order.
-pub fn check_page(
-    plan: &PagePlan,
-    panels: &[LetteredPanel],
-    pixmaps: &[Pixmap],
-    direction: manga_domain::ReadingDirection,
-) -> QualityReport {
+pub fn check_page(plan: &PagePlan, panels: &[LetteredPanel], direction: manga_domain::ReadingDirection) -> QualityReport {
     let mut reasons: Vec<Reason> = panels.iter().flat_map(panel_defects).collect();
-    for (panel, pixmap) in panels.iter().zip(pixmaps) {
-        if is_blank(pixmap) {
-            reasons.push(Reason {
-                code: "empty_panel".into(),
-                message: format!("panel {} is blank", panel.panel),
-                blame: PhaseId::Images,
-                penalty: 0.3,
-            });
-        }
-    }
     let frames: Vec<_> = plan.panels.iter().map(|p| p.frame).collect();
     let violations = reading_order_violations(&frames, direction);
     if violations > 0 {
@@ -119,19 +103,6 @@ pub fn check_page(
         });
     }
     QualityReport::from_reasons(reasons)
-}
-
-/// Whether a panel has (almost) no variation: nothing was drawn in it.
-pub fn is_blank(pixmap: &Pixmap) -> bool {
-    let px = pixmap.pixels();
-    let step = (px.len() / 4096).max(1);
-    let luma = |p: &manga_render::tiny_skia::PremultipliedColorU8| {
-        (u32::from(p.red()) * 2 + u32::from(p.green()) * 5 + u32::from(p.blue())) / 8
-    };
-    let samples: Vec<u32> = px.iter().step_by(step).map(luma).collect();
-    let mean = samples.iter().sum::<u32>() as f32 / samples.len().max(1) as f32;
-    let var = samples.iter().map(|&l| (l as f32 - mean).powi(2)).sum::<f32>() / samples.len().max(1) as f32;
-    var.sqrt() < 4.0
 }
 
 /// The book's checks: every dialogue line lettered, and the worst page.

@@ -109,7 +109,8 @@ mod tests {
 
     #[test]
     fn comic_info_is_escaped_and_marks_manga_direction() {
-        let info = ComicInfo { title: "A & <B>".into(), language_iso: "ja".into(), right_to_left: true, ..Default::default() };
+        let info =
+            ComicInfo { title: "A & <B>".into(), language_iso: "ja".into(), right_to_left: true, ..Default::default() };
         let xml = info.to_xml(2);
         assert!(xml.contains("<Title>A &amp; &lt;B&gt;</Title>"));
         assert!(xml.contains("<Manga>YesAndRightToLeft</Manga>"));

@@ -48,7 +48,8 @@ pub fn compose_page(size: PageSize, panels: &[PlacedPanel<'_>], number: u16) -> 
 
 fn draw_frame(page: &mut Pixmap, frame: &Rect) {
     let half = FRAME_WIDTH / 2.0;
-    let Some(rect) = tiny_skia::Rect::from_xywh(frame.x + half, frame.y + half, frame.w - FRAME_WIDTH, frame.h - FRAME_WIDTH)
+    let Some(rect) =
+        tiny_skia::Rect::from_xywh(frame.x + half, frame.y + half, frame.w - FRAME_WIDTH, frame.h - FRAME_WIDTH)
     else {
         return;
     };

@@ -110,6 +110,22 @@ pub fn thumbnail(source: &Pixmap, width: u32) -> Result<Pixmap, RenderError> {
     Ok(thumb)
 }
 
+/// Whether an image is (almost) uniform: nothing was drawn in it.
+/// Looks at about 4,096 pixels spread over the image; cheap enough to run on every panel.
+pub fn is_blank(pixmap: &Pixmap) -> bool {
+    let px = pixmap.pixels();
+    let step = (px.len() / 4096).max(1);
+    let luma: Vec<f32> = px
+        .iter()
+        .step_by(step)
+        .map(|p| (2.0 * f32::from(p.red()) + 5.0 * f32::from(p.green()) + f32::from(p.blue())) / 8.0)
+        .collect();
+    let n = luma.len().max(1) as f32;
+    let mean = luma.iter().sum::<f32>() / n;
+    let variance = luma.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / n;
+    variance.sqrt() < 4.0
+}
+
 #[cfg(test)]
 mod tests {
     use tiny_skia::Color;
@@ -127,6 +143,18 @@ mod tests {
         let back = decode_png(&png).unwrap();
         assert_eq!((back.width(), back.height()), (20, 10));
         assert_eq!(back.pixel(5, 5).unwrap().red(), 200);
+    }
+
+    #[test]
+    fn a_uniform_image_is_blank_and_a_drawn_one_is_not() {
+        let mut p = new_pixmap(300, 200).unwrap();
+        p.fill(Color::from_rgba8(250, 248, 240, 255));
+        assert!(is_blank(&p));
+        let mut paint = tiny_skia::Paint::default();
+        paint.set_color_rgba8(20, 20, 20, 255);
+        let rect = tiny_skia::Rect::from_xywh(50.0, 40.0, 120.0, 90.0).unwrap();
+        p.fill_rect(rect, &paint, Transform::identity(), None);
+        assert!(!is_blank(&p));
     }
 
     #[test]

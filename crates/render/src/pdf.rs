@@ -164,7 +164,8 @@ mod tests {
     #[test]
     fn a_pdf_has_one_page_object_per_page_and_the_title() {
         let pages: Vec<Vec<u8>> = (0..3).map(|_| page_png()).collect();
-        let meta = PdfMeta { title: "Test Title".into(), right_to_left: true, language: "ja".into(), ..Default::default() };
+        let meta =
+            PdfMeta { title: "Test Title".into(), right_to_left: true, language: "ja".into(), ..Default::default() };
         let bytes = write_pdf(&pages, &meta).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.starts_with("%PDF-"));

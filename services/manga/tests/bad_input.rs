@@ -99,7 +99,12 @@ fn an_unwritable_out_directory_is_refused_before_any_work() {
     let story = story_file(dir.path(), "s.txt", "「行こう」と太郎は言った。".as_bytes());
     let blocker = story_file(dir.path(), "file", b"x");
     let out = blocker.join("out");
-    assert_refused(&["generate", story.to_str().unwrap(), "--out", out.to_str().unwrap()], None, "cannot write to --out", &out);
+    assert_refused(
+        &["generate", story.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        None,
+        "cannot write to --out",
+        &out,
+    );
     assert_refused(&["generate", story.to_str().unwrap(), "--out", blocker.to_str().unwrap()], None, "is a file", &out);
 }
 
@@ -109,7 +114,8 @@ fn page_counts_out_of_range_are_refused() {
     let out = dir.path().join("out");
     let story = story_file(dir.path(), "s.txt", b"\"Go,\" said Tom.");
     for pages in ["0", "1000", "many"] {
-        let output = manga(&["generate", story.to_str().unwrap(), "--out", out.to_str().unwrap(), "--pages", pages], None);
+        let output =
+            manga(&["generate", story.to_str().unwrap(), "--out", out.to_str().unwrap(), "--pages", pages], None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "--pages {pages}: {stderr}");
         assert!(stderr.contains("--pages"), "--pages {pages}: {stderr}");

@@ -42,7 +42,8 @@ fn decode_png(bytes: &[u8]) -> (u32, u32) {
 
 /// Checks one generated book against its own job.json.
 fn check_book(out: &Path) -> Value {
-    let job: Value = serde_json::from_slice(&std::fs::read(out.join("job.json")).expect("job.json")).expect("valid JSON");
+    let job: Value =
+        serde_json::from_slice(&std::fs::read(out.join("job.json")).expect("job.json")).expect("valid JSON");
     let storyboard_pages = job["storyboard"]["pages"].as_array().expect("pages").len();
     assert!(storyboard_pages >= 1);
     assert_eq!(job["page_count"].as_u64(), Some(storyboard_pages as u64));
@@ -87,8 +88,12 @@ fn check_book(out: &Path) -> Value {
     }
 
     // Every dialogue line from phase 1 is lettered on some page, none twice as a whole.
-    let dialogue: BTreeSet<u64> =
-        job["concept"]["dialogue"].as_array().expect("dialogue").iter().map(|l| l["id"].as_u64().expect("id")).collect();
+    let dialogue: BTreeSet<u64> = job["concept"]["dialogue"]
+        .as_array()
+        .expect("dialogue")
+        .iter()
+        .map(|l| l["id"].as_u64().expect("id"))
+        .collect();
     let lettered: BTreeSet<u64> = job["lettering"]["panels"]
         .as_array()
         .expect("lettered panels")

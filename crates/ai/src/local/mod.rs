@@ -17,9 +17,7 @@ pub struct LocalProvider;
 const NAME: &str = "local";
 
 /// Runs CPU-bound work off the async executor.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, AiError> + Send + 'static,
-) -> Result<T, AiError> {
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, AiError> + Send + 'static) -> Result<T, AiError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AiError::Unavailable { provider: NAME.into(), message: format!("worker stopped: {e}") })?

@@ -194,8 +194,30 @@ pub(crate) fn panels_per_page(groups: usize, pages: usize) -> Vec<usize> {
 /// Words that mean movement (speed lines). English words match whole words by their start
 /// ("ran" matches "ran", not "warn"); Japanese ones anywhere.
 const MOTION: &[&str] = &[
-    "走り", "駆け", "逃げ", "落ちて", "落ちた", "飛び", "跳", "追いかけ", "急い", "run", "ran", "rush", "fell", "fall",
-    "jump", "chase", "fled", "flee", "raced", "dash", "leapt", "leap", "hurried", "sprint",
+    "走り",
+    "駆け",
+    "逃げ",
+    "落ちて",
+    "落ちた",
+    "飛び",
+    "跳",
+    "追いかけ",
+    "急い",
+    "run",
+    "ran",
+    "rush",
+    "fell",
+    "fall",
+    "jump",
+    "chase",
+    "fled",
+    "flee",
+    "raced",
+    "dash",
+    "leapt",
+    "leap",
+    "hurried",
+    "sprint",
 ];
 
 /// Sound effects and the words that make them: (triggers, Japanese, English).
@@ -219,7 +241,9 @@ fn says_any(text: &str, words: &[&str]) -> bool {
         if !w.is_ascii() {
             return lower.contains(w);
         }
-        lower.match_indices(w).any(|(i, _)| i == 0 || !lower[..i].chars().next_back().is_some_and(char::is_alphanumeric))
+        lower
+            .match_indices(w)
+            .any(|(i, _)| i == 0 || !lower[..i].chars().next_back().is_some_and(char::is_alphanumeric))
     })
 }
 
@@ -310,9 +334,11 @@ pub(crate) fn plan_panel(
     let motion = says_any(&narration, MOTION);
     let speakers = lines.iter().filter_map(|l| l.speaker.as_ref()).collect::<std::collections::HashSet<_>>().len();
     let small = frame.area() < 0.09 * 1240.0 * 1751.0;
+    let roll = manga_domain_hash(seed, u64::from(page) * 16 + index as u64);
     let shot = if establishing {
         Shot::Wide
-    } else if shout || (group.silent && !cast.is_empty() && small) {
+    } else if (shout && (small || roll.is_multiple_of(3))) || (group.silent && !cast.is_empty() && small) {
+        // A shout in a small panel is a face; in a big one it is a two-shot with focus lines.
         Shot::CloseUp
     } else if cast.is_empty() || (lines.is_empty() && motion) {
         Shot::Wide
@@ -328,8 +354,7 @@ pub(crate) fn plan_panel(
     } else {
         Effect::None
     };
-    let roll = manga_domain_hash(seed, u64::from(page) * 16 + index as u64) % 6;
-    let angle = match (shot, scene.beat, roll) {
+    let angle = match (shot, scene.beat, roll % 6) {
         (Shot::Wide, _, _) if establishing => Angle::High,
         (_, Beat::Ten | Beat::Confrontation, 0..=2) => Angle::Low,
         (_, _, 0) => Angle::Low,
