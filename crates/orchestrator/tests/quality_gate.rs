@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use manga_ai::{AiError, ConceptRequest, DrawnImage, ImageModel, LocalProvider, PanelRequest, PortraitRequest, TextModel};
-use manga_domain::{
-    CharacterBible, Concept, JobId, JobOptions, PageCount, PhaseId, Plot, StoryText,
+use manga_ai::{
+    AiError, ConceptRequest, DrawnImage, ImageModel, LocalProvider, PanelRequest, PortraitRequest, TextModel,
 };
+use manga_domain::{CharacterBible, Concept, JobId, JobOptions, PageCount, PhaseId, Plot, StoryText};
 use manga_orchestrator::embedded::Embedded;
 use manga_orchestrator::{JobError, JobSpec, MAX_QUALITY_ATTEMPTS};
 use manga_render::image_io::{PngSpeed, encode_png, new_pixmap};
@@ -70,8 +70,9 @@ fn spec() -> JobSpec {
 #[tokio::test]
 async fn blank_panels_fail_the_gate_and_only_images_and_what_follows_are_redone() {
     let work = tempfile::tempdir().unwrap();
-    let pipeline =
-        Embedded::start_with(work.path(), Arc::new(LocalProvider), Arc::new(BlankUntil { good_from: 2 })).await.unwrap();
+    let pipeline = Embedded::start_with(work.path(), Arc::new(LocalProvider), Arc::new(BlankUntil { good_from: 2 }))
+        .await
+        .unwrap();
     let report = pipeline.orchestrator.run_job(&spec()).await.expect("the job recovers");
     let attempts = |phase| report.phases.iter().find(|r| r.phase == phase).expect("record").attempts;
     assert_eq!(attempts(PhaseId::Concept), 1);
@@ -102,5 +103,8 @@ async fn a_permanent_failure_ends_the_job_with_the_phase_and_its_reason() {
     let pipeline = Embedded::start_with(work.path(), Arc::new(Refusing), Arc::new(LocalProvider)).await.unwrap();
     let err = pipeline.orchestrator.run_job(&spec()).await.unwrap_err();
     assert!(matches!(err, JobError::PhaseFailed { phase: PhaseId::Concept, .. }), "{err:?}");
-    assert_eq!(err.to_string(), "phase 1 concept failed: the refusing model cannot do this: the content policy says no");
+    assert_eq!(
+        err.to_string(),
+        "phase 1 concept failed: the refusing model cannot do this: the content policy says no"
+    );
 }

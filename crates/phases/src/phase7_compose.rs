@@ -90,7 +90,11 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> R
 }
 
 /// A page's checks: lettering defects, empty panels, reading order.
-pub fn check_page(plan: &PagePlan, panels: &[LetteredPanel], direction: manga_domain::ReadingDirection) -> QualityReport {
+pub fn check_page(
+    plan: &PagePlan,
+    panels: &[LetteredPanel],
+    direction: manga_domain::ReadingDirection,
+) -> QualityReport {
     let mut reasons: Vec<Reason> = panels.iter().flat_map(panel_defects).collect();
     let frames: Vec<_> = plan.panels.iter().map(|p| p.frame).collect();
     let violations = reading_order_violations(&frames, direction);

@@ -40,6 +40,9 @@ pub(crate) struct Fit {
     pub text: String,
 }
 
+/// Shouts up to this many characters are set in the display face.
+const SHORT_SHOUT_CHARS: usize = 14;
+
 /// The largest balloon allowed, in pixels.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -49,7 +52,9 @@ pub(crate) struct Limits {
 
 impl Measure {
     pub fn new(text: &str, kind: BalloonKind, vertical: bool) -> Measure {
-        let font = if kind == BalloonKind::Shout { FontKind::Display } else { FontKind::Dialogue };
+        // The heavy display face suits a short cry; a long shouted sentence is easier to read in the dialogue face.
+        let short = text.chars().filter(|c| !c.is_whitespace()).count() <= SHORT_SHOUT_CHARS;
+        let font = if kind == BalloonKind::Shout && short { FontKind::Display } else { FontKind::Dialogue };
         let (chars, advance) = char_advances(font, text, vertical);
         Measure { text: text.to_owned(), font, vertical, chars, advance }
     }
@@ -97,9 +102,27 @@ impl Measure {
             (1..=most).map(|c| Breaks::Columns(break_columns(&self.text, c))).collect()
         } else {
             let most = limits.w / std::f32::consts::SQRT_2;
-            let least = (px * 3.0).min(most);
+            // Never narrower than the longest word, so words break only when nothing else fits.
+            let longest_word = self.longest_word(px);
+            let least = if longest_word <= most { (px * 3.0).max(longest_word) } else { (px * 3.0).min(most) };
             (0..=12).map(|k| Breaks::Width(least + (most - least) * k as f32 / 12.0)).collect()
         }
+    }
+
+    /// The width of the longest space-separated word at `px`.
+    fn longest_word(&self, px: f32) -> f32 {
+        let s = font(self.font).px_per_unit(px);
+        let (mut longest, mut current) = (0.0f32, 0.0f32);
+        for (c, a) in self.chars.iter().zip(&self.advance) {
+            if c.is_whitespace() {
+                current = 0.0;
+            } else {
+                current += a * s;
+                longest = longest.max(current);
+            }
+        }
+        // A little slack for rounding in the wrapper's own sums.
+        longest + 0.5
     }
 
     /// The best-shaped fit at `px` within `limits`, if any.
@@ -131,15 +154,19 @@ impl Measure {
             px -= 2.0;
         }
         sizes.push(min_px);
-        let mut out = Vec::new();
+        let mut whole_words = Vec::new();
+        let mut broken_words = Vec::new();
         for limits in [normal, grown] {
             for &px in &sizes {
                 if let Some(fit) = self.fit_at(kind, px, limits) {
-                    out.push(fit);
+                    // A smaller size that keeps words whole reads better than a word cut in two.
+                    let breaks_a_word = !self.vertical && self.longest_word(px) > limits.w / std::f32::consts::SQRT_2;
+                    if breaks_a_word { broken_words.push(fit) } else { whole_words.push(fit) }
                 }
             }
         }
-        out
+        whole_words.extend(broken_words);
+        whole_words
     }
 
     /// As much of the text as fits at `px` within `limits`, for when nothing
@@ -233,5 +260,15 @@ mod tests {
         let fit = m.truncated(BalloonKind::Speech, 14.0, limits);
         assert!(!fit.text.is_empty() && fit.text.chars().count() < 200);
         assert!(fit.balloon.bounds.w <= 120.0 && fit.balloon.bounds.h <= 150.0);
+    }
+
+    #[test]
+    fn english_words_are_not_broken_while_a_smaller_size_fits() {
+        let m = Measure::new("Grandfather!", BalloonKind::Shout, false);
+        let limits = Limits { w: 220.0, h: 200.0 };
+        let fits = m.variants(BalloonKind::Shout, 24.0, 14.0, limits, limits);
+        let first = fits.first().expect("some size fits");
+        let layout = m.layout(first);
+        assert_eq!(layout.line_texts.len(), 1, "one unbroken line at {} px: {:?}", first.px, layout.line_texts);
     }
 }
