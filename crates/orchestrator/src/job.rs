@@ -1,6 +1,5 @@
 //! One job from story to publication: the state machine over the bus.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,9 +14,7 @@ use prost::Message;
 use serde::Serialize;
 
 use crate::JobError;
-
-/// How many times the quality gate may run a phase before accepting it as it is.
-pub const MAX_QUALITY_ATTEMPTS: u32 = 3;
+use crate::machine::{JobMachine, Retry, Step};
 
 /// How long one phase may take before the job gives up on it.
 const PHASE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -48,19 +45,6 @@ pub struct JobReport {
     pub duration_ms: u64,
 }
 
-/// One quality-gate retry.
-#[derive(Debug, Clone, Serialize)]
-pub struct Retry {
-    /// The phase whose check failed.
-    pub checked_by: PhaseId,
-    /// The phase re-run.
-    pub phase: PhaseId,
-    /// The score that failed the gate.
-    pub score: f32,
-    /// Why.
-    pub reasons: Vec<String>,
-}
-
 /// Drives jobs through the phases over a bus.
 #[derive(Clone)]
 pub struct Orchestrator {
@@ -84,66 +68,24 @@ impl Orchestrator {
         let mut results = self.bus.subscribe(topics::PHASE_COMPLETED).await?;
         self.store_inputs(spec, version).await?;
 
-        let mut attempts: HashMap<PhaseId, u32> = HashMap::new();
-        let mut gate_runs: HashMap<PhaseId, u32> = HashMap::new();
-        let mut records: HashMap<PhaseId, PhaseRecord> = HashMap::new();
-        let mut retries = Vec::new();
-        let mut phase = PhaseId::Concept;
-        loop {
-            let attempt = attempts.entry(phase).or_default();
-            *attempt += 1;
-            let attempt = *attempt;
-            *gate_runs.entry(phase).or_default() += 1;
+        let mut machine = JobMachine::default();
+        let mut step = machine.start();
+        while let Step::Run { phase, attempt, retry } = step {
+            if let Some(retry) = retry {
+                tracing::info!(job_id = %spec.job, phase = retry.checked_by.name(), blame = phase.name(),
+                    score = retry.score, "quality gate: retrying");
+                let message = format!("re-running {phase}: score {:.2}: {}", retry.score, retry.reasons.join("; "));
+                self.progress(spec.job, retry.checked_by, ProgressKind::PhaseRetrying, message).await;
+            }
             let result = self.run_phase(&mut results, spec, version, phase, attempt).await?;
-            let report = quality_of(&result);
-            let record = records.entry(phase).or_insert_with(|| PhaseRecord {
-                phase,
-                attempts: 0,
-                quality: Quality::PERFECT,
-                reasons: Vec::new(),
-                duration_ms: 0,
-            });
-            record.attempts = attempt;
-            record.quality = report.score;
-            record.reasons = report.reasons.iter().map(|r| r.message.clone()).collect();
-            record.duration_ms += result.duration_ms;
-
-            // The quality gate: re-run the phase to blame (this one or an earlier one) while it has tries left.
-            if !report.score.passes() {
-                let blame = report.most_to_blame().filter(|b| *b <= phase).unwrap_or(phase);
-                if gate_runs.get(&blame).copied().unwrap_or(0) < MAX_QUALITY_ATTEMPTS {
-                    tracing::info!(job_id = %spec.job, phase = phase.name(), blame = blame.name(),
-                        score = report.score.get(), "quality gate: retrying");
-                    self.progress(
-                        spec.job,
-                        phase,
-                        ProgressKind::PhaseRetrying,
-                        format!("re-running {blame}: {}", summary(&report)),
-                    )
-                    .await;
-                    retries.push(Retry {
-                        checked_by: phase,
-                        phase: blame,
-                        score: report.score.get(),
-                        reasons: record.reasons.clone(),
-                    });
-                    phase = blame;
-                    continue;
-                }
-                tracing::warn!(job_id = %spec.job, phase = phase.name(), score = report.score.get(),
-                    "quality gate: accepting after {MAX_QUALITY_ATTEMPTS} attempts");
-            }
-            match phase.next() {
-                Some(next) => phase = next,
-                None => break,
-            }
+            step = machine.on_result(phase, attempt, &quality_of(&result), result.duration_ms);
         }
         self.progress(spec.job, PhaseId::Publish, ProgressKind::JobFinished, "published".into()).await;
         Ok(JobReport {
             job: spec.job,
             version,
-            phases: PhaseId::ALL.iter().filter_map(|p| records.remove(p)).collect(),
-            retries,
+            phases: machine.records(),
+            retries: machine.retries().to_vec(),
             duration_ms: started.elapsed().as_millis() as u64,
         })
     }
@@ -231,9 +173,4 @@ fn quality_of(result: &PhaseResult) -> QualityReport {
         })
         .collect();
     QualityReport { score: Quality::saturating(result.quality), reasons }
-}
-
-fn summary(report: &QualityReport) -> String {
-    let first: Vec<&str> = report.reasons.iter().take(2).map(|r| r.message.as_str()).collect();
-    format!("score {:.2}: {}", report.score.get(), first.join("; "))
 }

@@ -15,6 +15,8 @@ pub mod embedded;
 mod error;
 pub mod export;
 mod job;
+pub mod machine;
 
 pub use error::JobError;
-pub use job::{JobReport, JobSpec, MAX_QUALITY_ATTEMPTS, Orchestrator};
+pub use job::{JobReport, JobSpec, Orchestrator};
+pub use machine::{JobMachine, MAX_QUALITY_ATTEMPTS, Retry, Step};

@@ -157,12 +157,24 @@ fn strip_quotes(text: &str) -> String {
     let mut out = String::new();
     let mut depth = 0usize;
     let mut in_ascii = false;
+    let mut just_closed = false;
     for c in text.chars() {
         match c {
             '「' | '『' | '“' => depth += 1,
-            '」' | '』' | '”' => depth = depth.saturating_sub(1),
-            '"' => in_ascii = !in_ascii,
-            _ if depth == 0 && !in_ascii => out.push(c),
+            '」' | '』' | '”' => {
+                depth = depth.saturating_sub(1);
+                just_closed = depth == 0;
+            }
+            '"' => {
+                in_ascii = !in_ascii;
+                just_closed = !in_ascii;
+            }
+            // The quoting particle belongs to the removed quote: 「…」と健太は言った -> 健太は言った.
+            'と' if just_closed => just_closed = false,
+            _ if depth == 0 && !in_ascii => {
+                just_closed = false;
+                out.push(c);
+            }
             _ => {}
         }
     }
@@ -431,7 +443,8 @@ mod tests {
 
     #[test]
     fn captions_drop_quoted_speech_and_stay_short() {
-        assert_eq!(strip_quotes("太郎は「行こう」と言って走り出した。"), "太郎はと言って走り出した。");
+        assert_eq!(strip_quotes("太郎は「行こう」と言って走り出した。"), "太郎は言って走り出した。");
+        assert_eq!(strip_quotes("「ち、違いますよ！」と健太は真っ赤になった。"), "健太は真っ赤になった。");
         assert_eq!(strip_quotes("\"Go,\" said Tom, and ran."), "said Tom, and ran.");
         let long = "The storm came in from the west, black and heavy, and every boat in the harbour pulled at its ropes while the keeper climbed the tower stairs.";
         let short = shorten(long, 60);
