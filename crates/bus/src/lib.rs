@@ -16,6 +16,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+pub mod pubsub;
+pub use pubsub::{PubSubAdmin, PubSubBus, Topology};
+
 /// Topic names, as the seeds name them.
 pub mod topics {
     /// Every phase's result goes here, to the orchestrator.

@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use manga_blob::BlobStore;
 use manga_bus::{Bus, BusMessage, Subscription, topics};
-use manga_domain::{
-    ArtifactKey, JobId, JobOptions, PhaseId, PhaseRecord, Quality, QualityReport, Reason, StoryText, Version,
-};
+use manga_domain::{ArtifactKey, JobId, JobOptions, PhaseId, PhaseRecord, StoryText, Version};
 use manga_proto::{PhaseRequest, PhaseResult, PhaseStatus, ProgressEvent, ProgressKind};
 use prost::Message;
 use serde::Serialize;
@@ -78,7 +76,7 @@ impl Orchestrator {
                 self.progress(spec.job, retry.checked_by, ProgressKind::PhaseRetrying, message).await;
             }
             let result = self.run_phase(&mut results, spec, version, phase, attempt).await?;
-            step = machine.on_result(phase, attempt, &quality_of(&result), result.duration_ms);
+            step = machine.on_result(phase, attempt, &result.quality_report(), result.duration_ms);
         }
         self.progress(spec.job, PhaseId::Publish, ProgressKind::JobFinished, "published".into()).await;
         Ok(JobReport {
@@ -156,21 +154,4 @@ impl Orchestrator {
             tracing::warn!(error = %e, "progress event not sent");
         }
     }
-}
-
-/// The quality report carried by a result message.
-fn quality_of(result: &PhaseResult) -> QualityReport {
-    let reasons = result
-        .reasons
-        .iter()
-        .filter_map(|r| {
-            Some(Reason {
-                code: r.code.clone(),
-                message: r.message.clone(),
-                blame: PhaseId::from_number(r.blame).ok()?,
-                penalty: r.penalty,
-            })
-        })
-        .collect();
-    QualityReport { score: Quality::saturating(result.quality), reasons }
 }

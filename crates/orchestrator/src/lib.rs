@@ -14,6 +14,7 @@
 pub mod embedded;
 mod error;
 pub mod export;
+pub mod fleet;
 mod job;
 pub mod machine;
 

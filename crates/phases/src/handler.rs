@@ -14,8 +14,18 @@ use tokio::task::JoinHandle;
 
 use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
 
+/// A phase's outcome as a result message, and whether a failure may pass if retried.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    /// The message for the orchestrator.
+    pub result: PhaseResult,
+    /// Set for a failure that may pass on a retry (a model or store outage):
+    /// the caller should have the request redelivered rather than report it.
+    pub transient: bool,
+}
+
 /// Runs the phase a request names and describes the outcome as a result message.
-pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> PhaseResult {
+pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> Handled {
     let started = Instant::now();
     let progress = Progress::new(ctx.bus.clone(), at);
     progress.send(ProgressKind::PhaseStarted, 0, 0, format!("{} started", at.phase)).await;
@@ -29,6 +39,7 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
         duration_ms,
         ..PhaseResult::default()
     };
+    let mut transient = false;
     match outcome {
         Ok(output) => {
             tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms,
@@ -55,9 +66,10 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
                 transient = error.is_transient(), error = %error, "phase failed");
             result.status = PhaseStatus::Failed as i32;
             result.error = error.to_string();
+            transient = error.is_transient();
         }
     }
-    result
+    Handled { result, transient }
 }
 
 async fn run_phase(
@@ -98,7 +110,7 @@ pub async fn serve(ctx: PhaseContext, phase: PhaseId) -> Result<JoinHandle<()>, 
             let ctx = ctx.clone();
             // Each request runs on its own task, so one slow job does not hold up another.
             tokio::spawn(async move {
-                let result = handle(&ctx, &request, at).await;
+                let result = handle(&ctx, &request, at).await.result;
                 let reply = BusMessage::new(result.encode_to_vec())
                     .with_attribute("job_id", at.job.to_string())
                     .with_attribute("phase", at.phase.number().to_string())

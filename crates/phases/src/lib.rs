@@ -30,6 +30,7 @@ pub mod phase5_images;
 pub mod phase6_lettering;
 pub mod phase7_compose;
 pub mod phase8_publish;
+pub mod service;
 
 pub use context::{PhaseContext, Progress};
 pub use error::PhaseError;

@@ -52,6 +52,28 @@ impl PhaseRequest {
 }
 
 impl PhaseResult {
+    /// The quality report the result carries (reasons naming an unknown phase are dropped).
+    pub fn quality_report(&self) -> manga_domain::QualityReport {
+        let reasons = self
+            .reasons
+            .iter()
+            .filter_map(|r| {
+                Some(manga_domain::Reason {
+                    code: r.code.clone(),
+                    message: r.message.clone(),
+                    blame: PhaseId::from_number(r.blame).ok()?,
+                    penalty: r.penalty,
+                })
+            })
+            .collect();
+        manga_domain::QualityReport { score: manga_domain::Quality::saturating(self.quality), reasons }
+    }
+
+    /// The artifact keys the result names (invalid ones are dropped).
+    pub fn output_keys(&self) -> Vec<manga_domain::ArtifactKey> {
+        self.outputs.iter().filter_map(|k| manga_domain::ArtifactKey::parse(k).ok()).collect()
+    }
+
     /// Decodes and checks a result.
     ///
     /// # Errors

@@ -21,6 +21,36 @@ pub struct Cli {
 pub enum Command {
     /// Generate a manga from a story, in this process, with the offline local provider.
     Generate(GenerateArgs),
+    /// Create the fleet's Pub/Sub topics and push subscriptions (the seeds' topology), idempotently.
+    Topology(TopologyArgs),
+}
+
+/// `manga topology`.
+#[derive(Debug, Args)]
+pub struct TopologyArgs {
+    /// The Google Cloud project.
+    #[arg(long, env = "GOOGLE_CLOUD_PROJECT", default_value = "manga-local")]
+    pub project: String,
+    /// The Pub/Sub emulator's host:port; unset means real Pub/Sub (then --token is needed).
+    #[arg(long, env = "PUBSUB_EMULATOR_HOST")]
+    pub emulator: Option<String>,
+    /// An OAuth access token for real Pub/Sub.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Where each service receives pushes: `SERVICE=URL`, once per service (orchestrator, phase1-concept, ...).
+    #[arg(long = "endpoint", value_parser = parse_endpoint, required = true)]
+    pub endpoints: Vec<(String, String)>,
+    /// Delete the topology instead of creating it.
+    #[arg(long)]
+    pub remove: bool,
+}
+
+fn parse_endpoint(text: &str) -> Result<(String, String), String> {
+    let (service, url) = text.split_once('=').ok_or_else(|| format!("{text:?} is not SERVICE=URL"))?;
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(format!("the endpoint of {service} must be an http(s) URL, got {url:?}"));
+    }
+    Ok((service.to_owned(), url.to_owned()))
 }
 
 /// `manga generate`.

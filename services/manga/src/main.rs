@@ -7,6 +7,7 @@ mod cli;
 mod generate;
 mod input;
 mod progress;
+mod topology;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,13 @@ fn main() -> ExitCode {
             Err(failure) => {
                 eprintln!("error: {failure}");
                 failure.exit_code()
+            }
+        },
+        cli::Command::Topology(args) => match runtime.block_on(topology::run(args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
             }
         },
     }

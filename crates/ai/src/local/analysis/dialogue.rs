@@ -1,13 +1,16 @@
 //! Every quoted line of the story, with its kind (speech, shout, thought)
 //! and its speaker: an attribution in the same sentence (`と太郎が叫んだ`,
-//! `said Tom`), else the turn-taking of a two-person exchange, else the
-//! character named just before or just after.
+//! `said Tom`) always wins; lines without one are left to [`super::turns`].
+//! An English quote split by its attribution (`"Well," Ann said, "it is."`)
+//! is one line.
 
 use manga_domain::{DialogueLine, Language, LineId, LineKind, NamedCharacter, Sentence};
 
+use super::gender::{self, Gender};
 use super::names::{Hit, locate};
 use super::names_ja;
 use super::quotes::{self, QuoteSpan};
+use super::turns;
 
 /// English saying verbs (beyond those that tie quotes together in `sentences`).
 #[rustfmt::skip]
@@ -20,13 +23,17 @@ const SHOUT_WORDS: &[&str] = &["叫", "怒鳴", "わめ", "shout", "yell", "crie
 const THINK_WORDS: &[&str] = &["思った", "思いました", "考えた", "thought", "wondered"];
 
 /// A line found in a sentence, before speakers are settled.
-struct Draft {
-    sentence: usize,
-    text: String,
-    kind: LineKind,
-    speaker: Option<usize>,
-    /// Whether the speaker was stated rather than guessed.
-    stated: bool,
+pub(super) struct Draft {
+    /// Index into the sentence list.
+    pub sentence: usize,
+    pub text: String,
+    pub kind: LineKind,
+    /// Index into the character list.
+    pub speaker: Option<usize>,
+    /// Whether the speaker was stated rather than guessed (a stated `None` is someone unnamed).
+    pub stated: bool,
+    /// `she said`, `said he`: the speaker is a character of this gender.
+    pub pronoun: Option<Gender>,
 }
 
 /// Every quoted line of `sentences`, numbered from 0 in story order.
@@ -50,20 +57,30 @@ pub(crate) fn extract(
         }
         let hits: Vec<Hit> = outside(&locate(&s.text, characters, lang), &spans);
         let verbs = verb_positions(&s.text, &spans, lang);
-        let stated = stated_speaker(&s.text, &spans, &hits, &verbs, lang);
-        // `と若い男が言った`, `a sailor said`: someone unnamed speaks, so nobody should be guessed.
-        let unnamed = stated.is_none() && !verbs.is_empty() && !pronoun_subject(&s.text, &verbs, lang);
+        let (stated, unnamed) = attribution(&s.text, &spans, &hits, &verbs, lang);
+        let pronoun =
+            (lang == Language::En && stated.is_none()).then(|| gender::pronoun_at_verb(&s.text, &verbs)).flatten();
         let narration = narration(&s.text, &spans).to_lowercase();
+        let first_here = drafts.len();
         for span in &spans {
             let text = s.text[span.inner.clone()].trim().to_owned();
             if text.is_empty() {
                 continue;
             }
+            // `"Well," Ansel said, "it seems…"`: one speech broken by its attribution; a comma left it open.
+            if let Some(open) =
+                drafts[first_here..].last_mut().filter(|d| lang == Language::En && d.text.ends_with(','))
+            {
+                open.text = format!("{} {text}", open.text);
+                open.kind = kind_of(&open.text, span, &narration);
+                continue;
+            }
             let kind = kind_of(&text, span, &narration);
-            drafts.push(Draft { sentence: si, text, kind, speaker: stated, stated: stated.is_some() || unnamed });
+            let stated_here = stated.is_some() || unnamed;
+            drafts.push(Draft { sentence: si, text, kind, speaker: stated, stated: stated_here, pronoun });
         }
     }
-    settle_unstated(&mut drafts, sentences, starts_line, characters, lang);
+    turns::settle(&mut drafts, sentences, starts_line, characters, lang);
     drafts
         .into_iter()
         .enumerate()
@@ -77,7 +94,8 @@ pub(crate) fn extract(
         .collect()
 }
 
-fn outside(hits: &[Hit], spans: &[QuoteSpan]) -> Vec<Hit> {
+/// The hits that are not inside a quote.
+pub(super) fn outside(hits: &[Hit], spans: &[QuoteSpan]) -> Vec<Hit> {
     hits.iter().copied().filter(|h| !spans.iter().any(|s| s.outer.start <= h.start && h.start < s.outer.end)).collect()
 }
 
@@ -106,7 +124,7 @@ fn distance(text: &str, spans: &[QuoteSpan], a: usize, b: usize) -> usize {
 }
 
 /// Byte positions of saying verbs outside quotes.
-fn verb_positions(text: &str, spans: &[QuoteSpan], lang: Language) -> Vec<usize> {
+pub(super) fn verb_positions(text: &str, spans: &[QuoteSpan], lang: Language) -> Vec<usize> {
     let mut out: Vec<usize> = match lang {
         Language::Ja => names_ja::SAYING.iter().flat_map(|v| text.match_indices(v).map(|(i, _)| i)).collect(),
         Language::En => {
@@ -121,6 +139,28 @@ fn verb_positions(text: &str, spans: &[QuoteSpan], lang: Language) -> Vec<usize>
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// The speaker a sentence names for its own quotes, and whether it names someone who is no character.
+fn attribution(
+    text: &str,
+    spans: &[QuoteSpan],
+    hits: &[Hit],
+    verbs: &[usize],
+    lang: Language,
+) -> (Option<usize>, bool) {
+    let pronoun = pronoun_subject(text, verbs, lang);
+    // A stated subject wins over every guess, even when it is nobody we know (`と若い男が言った`).
+    if lang == Language::Ja
+        && let Some(subject) = ja_subject(text, spans, hits, verbs)
+    {
+        return (subject, subject.is_none() && !pronoun);
+    }
+    let stated = stated_speaker(text, spans, hits, verbs, lang);
+    // `a sailor said`: someone unnamed speaks, so nobody should be guessed. Japanese leaves out a
+    // subject that is already the topic (`「行こう」と言った`), so there a guess is right.
+    let unnamed = lang == Language::En && stated.is_none() && !verbs.is_empty() && !pronoun;
+    (stated, unnamed)
 }
 
 /// The speaker a sentence names for its own quotes.
@@ -145,6 +185,47 @@ fn stated_speaker(text: &str, spans: &[QuoteSpan], hits: &[Hit], verbs: &[usize]
     }
     let first_quote = spans.first().map_or(0, |s| s.outer.start);
     hits.iter().min_by_key(|h| distance(text, spans, h.start, first_quote)).map(|h| h.who)
+}
+
+/// The `は`/`が` subject of a saying verb: between the quote and the verb (`」とおばあちゃんは言って`),
+/// else before the quote (`花子は「…」と尋ねた`), else just after a verb that carries on
+/// (`」と言って、健太は立った`). Where a clause holds several subjects (`ハルは、声が震えて`), the
+/// character among them speaks. `Some(Some(who))` for a character, `Some(None)` for anyone else
+/// (`と健太の母が言った`: not 健太), `None` when the subject is left out, as Japanese does when it
+/// is already the topic.
+fn ja_subject(text: &str, spans: &[QuoteSpan], hits: &[Hit], verbs: &[usize]) -> Option<Option<usize>> {
+    let subjects = |from: usize, to: usize| -> Vec<usize> {
+        text[from..to]
+            .char_indices()
+            .map(|(i, c)| (from + i, c))
+            .filter(|&(at, c)| (c == 'は' || c == 'が') && !spans.iter().any(|s| s.outer.contains(&at)))
+            .filter(|&(at, _)| is_subject_particle(text, hits, at))
+            .map(|(at, _)| at)
+            .collect()
+    };
+    let who = |particle: usize| hits.iter().find(|h| h.end == particle).map(|h| h.who);
+    let speaker = |found: &[usize]| (!found.is_empty()).then(|| found.iter().rev().find_map(|&p| who(p)));
+    verbs.iter().find_map(|&v| {
+        let quote_end = spans.iter().map(|s| s.outer.end).filter(|&e| e <= v).max().unwrap_or(0);
+        if let Some(found) = speaker(&subjects(quote_end, v)).or_else(|| speaker(&subjects(0, quote_end))) {
+            return Some(found);
+        }
+        let verb = names_ja::SAYING.iter().filter(|w| text[v..].starts_with(*w)).max_by_key(|w| w.len())?;
+        let carries_on = verb.ends_with(['て', 'で']) || verb.ends_with("ながら");
+        let end = v + verb.len();
+        let clause_end = text[end..].find(['。', '「', '『']).map_or(text.len(), |i| end + i);
+        let after = subjects(end, clause_end);
+        carries_on.then(|| after.first().map(|&p| who(p))).flatten()
+    })
+}
+
+/// Whether the `は`/`が` at `at` marks a subject: it follows a name, a kanji or katakana word, or an
+/// honorific (`おばあちゃんは`), rather than sitting inside a word (`ながら`, `では`).
+fn is_subject_particle(text: &str, hits: &[Hit], at: usize) -> bool {
+    let before = &text[..at];
+    hits.iter().any(|h| h.end == at)
+        || before.chars().next_back().is_some_and(|c| super::language::is_kanji(c) || super::language::is_katakana(c))
+        || names_ja::HONORIFICS.iter().any(|h| before.ends_with(h))
 }
 
 /// Whether a pronoun stands next to a saying verb (`he said`, `said she`).
@@ -176,116 +257,20 @@ fn kind_of(text: &str, span: &QuoteSpan, narration: &str) -> LineKind {
     LineKind::Speech
 }
 
-/// Speakers for lines the sentence itself does not attribute.
-fn settle_unstated(
-    drafts: &mut [Draft],
-    sentences: &[Sentence],
-    starts_line: &[bool],
-    characters: &[NamedCharacter],
-    lang: Language,
-) {
-    for i in 0..drafts.len() {
-        if drafts[i].stated {
-            continue;
-        }
-        let si = drafts[i].sentence;
-        // English gives each new speaker a new paragraph: a quote further along the same line is the same voice.
-        let continues = lang == Language::En && !starts_line.get(si).copied().unwrap_or(true);
-        let same_line = i
-            .checked_sub(1)
-            .filter(|&p| continues && sentences[drafts[p].sentence].paragraph == sentences[si].paragraph)
-            .and_then(|p| drafts[p].speaker);
-        if same_line.is_some() {
-            drafts[i].speaker = same_line;
-            continue;
-        }
-        // Lines in one exchange: no narration sentence between them.
-        let in_run = |j: usize| {
-            drafts[j].sentence + 1 >= drafts[j + 1].sentence
-                && same_paragraphs(sentences, drafts[j].sentence, drafts[j + 1].sentence)
-        };
-        let prev = i.checked_sub(1).filter(|&p| in_run(p)).and_then(|p| drafts[p].speaker.map(|s| (p, s)));
-        let before_prev =
-            prev.and_then(|(p, _)| p.checked_sub(1)).filter(|&q| in_run(q)).and_then(|q| drafts[q].speaker);
-        // After a line by someone unnamed, the one who spoke before them answers.
-        let unnamed_prev = i.checked_sub(1).filter(|&p| in_run(p) && drafts[p].stated && drafts[p].speaker.is_none());
-        if let Some(b) =
-            unnamed_prev.and_then(|p| p.checked_sub(1)).filter(|&q| in_run(q)).and_then(|q| drafts[q].speaker)
-        {
-            drafts[i].speaker = Some(b);
-            continue;
-        }
-        let guess = match (prev, before_prev) {
-            // Two people taking turns: the one before last speaks again.
-            (Some((p, a)), Some(b)) if a != b && drafts[p].sentence != si => Some(b),
-            (Some((p, a)), _) if drafts[p].sentence == si => Some(a),
-            (Some((_, a)), _) => {
-                nearby_other(sentences, characters, si, a, lang).or(adjacent(sentences, characters, si, lang))
-            }
-            _ => adjacent(sentences, characters, si, lang),
-        };
-        drafts[i].speaker = guess;
-    }
-}
-
-fn same_paragraphs(sentences: &[Sentence], a: usize, b: usize) -> bool {
-    sentences[a].paragraph.abs_diff(sentences[b].paragraph) <= 1
-}
-
-/// The character named in the narration just before (or, with a saying verb, just after) sentence `si`.
-fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, lang: Language) -> Option<usize> {
-    let narration_subject = |s: &Sentence| {
-        let spans = quotes::spans(&s.text, lang);
-        let hits = outside(&locate(&s.text, characters, lang), &spans);
-        let subject = hits.iter().find(|h| lang == Language::En || s.text[h.end..].starts_with(['は', 'が']));
-        subject.or(hits.first()).map(|h| h.who)
-    };
-    let before = si.checked_sub(1).map(|p| &sentences[p]).filter(|s| !s.heading && !s.dialogue);
-    if let Some(who) = before.and_then(narration_subject) {
-        return Some(who);
-    }
-    let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
-    let spans = quotes::spans(&after.text, lang);
-    if verb_positions(&after.text, &spans, lang).is_empty() {
-        return None;
-    }
-    narration_subject(after)
-}
-
-/// Someone other than `speaker` named in the few sentences before `si`: the other side of a conversation.
-fn nearby_other(
-    sentences: &[Sentence],
-    characters: &[NamedCharacter],
-    si: usize,
-    speaker: usize,
-    lang: Language,
-) -> Option<usize> {
-    let from = si.saturating_sub(4);
-    sentences[from..si]
-        .iter()
-        .rev()
-        .flat_map(|s| {
-            let spans = quotes::spans(&s.text, lang);
-            let mut hits = outside(&locate(&s.text, characters, lang), &spans);
-            hits.reverse();
-            hits
-        })
-        .map(|h| h.who)
-        .find(|&w| w != speaker)
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::{names, sentences::split};
     use super::*;
 
-    fn analyse(text: &str, lang: Language) -> (Vec<DialogueLine>, Vec<NamedCharacter>) {
+    /// The dialogue of `text` and the characters it was read with.
+    pub(in super::super) fn analyse(text: &str, lang: Language) -> (Vec<DialogueLine>, Vec<NamedCharacter>) {
         let split = split(text, lang);
         let c = names::find(&split.sentences, lang);
         (extract(&split.sentences, &split.starts_line, &c, lang), c)
     }
 
-    fn speaker_names(lines: &[DialogueLine], people: &[NamedCharacter]) -> Vec<Option<String>> {
+    /// Each line's speaker by name.
+    pub(in super::super) fn speaker_names(lines: &[DialogueLine], people: &[NamedCharacter]) -> Vec<Option<String>> {
         lines
             .iter()
             .map(|l| l.speaker.as_ref().and_then(|id| people.iter().find(|p| &p.id == id)).map(|p| p.name.clone()))
@@ -321,16 +306,6 @@ mod tests {
     }
 
     #[test]
-    fn an_unattributed_exchange_alternates_between_two_speakers() {
-        let text = "Tom met Mary at the door.\n\"Is it bad?\" Mary asked.\n\"Bad enough,\" said Tom.\n\"Will it hold?\"\n\"It always has.\"\n\"And tonight?\"";
-        let (lines, people) = analyse(text, Language::En);
-        let who = speaker_names(&lines, &people);
-        let expected: Vec<Option<String>> =
-            ["Mary", "Tom", "Mary", "Tom", "Mary"].iter().map(|n| Some((*n).to_owned())).collect();
-        assert_eq!(who, expected);
-    }
-
-    #[test]
     fn apostrophes_do_not_make_lines() {
         let text = "Tom's dog didn't bark. Mary's cat slept. \"It's quiet,\" she said. Tom smiled at Mary.";
         let (lines, _) = analyse(text, Language::En);
@@ -345,5 +320,46 @@ mod tests {
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].kind, LineKind::Thought);
         assert_eq!(speaker_names(&lines, &people), vec![Some("太郎".into())]);
+    }
+
+    #[test]
+    fn a_stated_role_word_speaker_wins_over_the_name_before_it() {
+        let text = "健太は高校生だった。健太は毎朝、駅まで歩いた。\n\n翌朝、駅の前に健太とおばあちゃんが立っていた。\n\n\
+                    「昨日は本当にありがとう。これはお礼よ」とおばあちゃんは言って、小さな包みを差し出した。";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert!(people.iter().any(|p| p.name == "おばあちゃん") && !people.iter().any(|p| p.name == "おばあ"));
+        assert_eq!(speaker_names(&lines, &people), vec![Some("おばあちゃん".into())]);
+    }
+
+    #[test]
+    fn a_stated_subject_who_is_no_character_leaves_the_line_unattributed() {
+        let text = "健太は高校生だった。健太は毎朝、駅まで歩いた。\n\n翌朝、駅の前に健太が立っていた。\n\n\
+                    「これはお礼よ」と女の人は言って、包みを差し出した。「気をつけてね」と健太の母が言った。";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert_eq!(speaker_names(&lines, &people), vec![None, None]);
+    }
+
+    #[test]
+    fn a_japanese_subject_just_after_a_verb_that_carries_on_is_the_speaker() {
+        let text = "健太は美咲を見た。健太は笑った。美咲は歩いた。\n\n「行こう」と言って、健太は立ち上がった。";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert_eq!(speaker_names(&lines, &people), vec![Some("健太".into())]);
+    }
+
+    #[test]
+    fn the_character_among_several_japanese_subjects_is_the_speaker() {
+        let text =
+            "美咲は健太を見た。健太は笑った。美咲は歩いた。\n\n健太は、声が震えるのをこらえて「大丈夫」と言った。";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert_eq!(speaker_names(&lines, &people), vec![Some("健太".into())]);
+    }
+
+    #[test]
+    fn an_english_quote_split_by_its_attribution_is_one_line() {
+        let text = "Ansel read the letter twice.\n\n\"Well,\" Ansel said, \"it seems the liar was telling the truth after all.\"";
+        let (lines, people) = analyse(text, Language::En);
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, vec!["Well, it seems the liar was telling the truth after all."]);
+        assert_eq!(speaker_names(&lines, &people), vec![Some("Ansel".into())]);
     }
 }

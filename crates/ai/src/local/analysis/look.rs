@@ -85,7 +85,7 @@ pub(crate) fn design(c: &NamedCharacter, setting: Setting, realm: Realm, palette
     } else if let Some(w) = has(&["少年", "少女", "若者", "若い", "娘", "young", "girl", "boy"]) {
         note("age", &w);
         AgeGroup::Young
-    } else if titled(&["Old", "お爺", "お婆", "爺", "婆"]) {
+    } else if titled(&["Old", "お爺", "お婆", "爺", "婆", "おじい", "おばあ"]) {
         note("age", "name");
         AgeGroup::Old
     } else if titled(&["Little", "Young"]) {

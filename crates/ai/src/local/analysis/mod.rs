@@ -3,7 +3,7 @@
 //!
 //! - [`analyse_story`] (phase 1): `language` detection, `sentences` (never
 //!   cut inside `quotes`), `names` (`names_ja`, `names_en`) with
-//!   `descriptors`, `dialogue` with speakers, `places` and times,
+//!   `descriptors`, `dialogue` with speakers (`turns`, `gender`), `places` and times,
 //!   `mood` and genre, themes and `summary`, a page count.
 //! - [`design_characters`] (phase 2): `characters` with a `look` each,
 //!   dressed from a shared `palette`.
@@ -15,6 +15,7 @@
 mod characters;
 mod descriptors;
 mod dialogue;
+mod gender;
 mod language;
 mod look;
 mod mood;
@@ -28,6 +29,7 @@ mod plot;
 mod quotes;
 mod sentences;
 mod summary;
+mod turns;
 
 #[cfg(test)]
 mod examples;

@@ -1,6 +1,7 @@
 //! Japanese name rules: names before honorifics (`花子さん`), `〜と云う男`,
-//! subjects of saying verbs (`太郎が叫んだ`), repeated katakana words, and
-//! kanji words that keep returning before particles (`犍陀多は`).
+//! subjects of saying verbs (`太郎が叫んだ`), repeated katakana words,
+//! kanji words that keep returning before particles (`犍陀多は`), and role
+//! words that act in the story (`おばあちゃんは言った`).
 
 use manga_domain::Sentence;
 
@@ -15,7 +16,7 @@ pub(crate) const HONORIFICS: &[&str] = &["先生", "ちゃん", "さま", "さ�
 pub(crate) const SAYING: &[&str] = &[
     "言った", "言いました", "言う", "云った", "云いました", "叫んだ", "叫びました", "怒鳴った", "答えた", "答えました", "尋ねた", "尋ねました", "訊いた", "聞いた",
     "呟いた", "つぶやいた", "囁いた", "ささやいた", "笑った", "言い返した", "申した", "続けた", "思った", "考えた", "頷いた", "うなずいた", "つぶやく", "呟く", "叫ぶ",
-    "ささやく",
+    "ささやく", "言って", "云って", "叫んで", "答えて", "尋ねて", "呟いて", "つぶやいて", "囁いて", "ささやいて", "言いながら",
 ];
 
 /// What may follow a name: particles and punctuation.
@@ -46,6 +47,14 @@ pub(crate) const KANJI_STOP: &[&str] = &[
 #[rustfmt::skip]
 const KIN: &[&str] = &[
     "婆", "爺", "祖母", "祖父", "母", "父", "兄", "姉", "嫁", "坊", "嬢", "上", "頭", "神", "王", "姫", "仏", "鬼", "殿", "主", "娘",
+];
+
+/// Kinship and role words that stand for a person (`おばあちゃんは言った`), whole and longest first.
+#[rustfmt::skip]
+const ROLE_WORDS: &[&str] = &[
+    "おばあちゃん", "おじいちゃん", "おばあさん", "おじいさん", "お婆ちゃん", "お爺ちゃん", "お祖母さん", "お祖父さん", "お兄ちゃん", "お姉ちゃん",
+    "お婆さん", "お爺さん", "お母さん", "お父さん", "お母様", "お父様", "お兄さん", "お姉さん", "お姫様", "お殿様", "婆さん", "爺さん", "母さん", "父さん",
+    "兄さん", "姉さん", "兄ちゃん", "姉ちゃん", "姫様", "殿様", "王様", "神様", "先生", "女王", "王子", "船長", "村長", "和尚", "ママ", "パパ", "姫",
 ];
 
 fn is_name_script(c: char) -> bool {
@@ -95,6 +104,7 @@ pub(crate) fn candidates(sentences: &[Sentence]) -> Pool {
         speaking_subjects(&s.text, &mut pool);
         particle_runs(&s.text, &mut weak);
     }
+    role_words(sentences, &mut pool);
     for (name, c) in weak {
         let katakana = name.chars().all(is_katakana);
         let enough = if katakana { c.weak >= 2 } else { c.weak >= 3 && c.strong };
@@ -173,6 +183,61 @@ fn speaking_subjects(text: &str, pool: &mut Pool) {
     }
 }
 
+/// Role words (`おばあちゃん`, `先生`, `姫`) that act in the story: the subject of a saying
+/// verb, or mentioned twice. The whole word is the name, since its stem alone (`おばあ`) is no one.
+fn role_words(sentences: &[Sentence], pool: &mut Pool) {
+    let mut seen: Vec<(&str, u32, bool)> = Vec::new();
+    for s in sentences.iter().filter(|s| !s.heading) {
+        for (at, word) in role_word_positions(&s.text) {
+            let rest = &s.text[at + word.len()..];
+            let speaks = rest.strip_prefix(['は', 'が']).is_some_and(|r| {
+                let clause: String = r.chars().take_while(|c| !"。「『".contains(*c)).take(12).collect();
+                SAYING.iter().any(|v| clause.contains(v))
+            });
+            match seen.iter_mut().find(|(w, _, _)| *w == word) {
+                Some(entry) => {
+                    entry.1 += 1;
+                    entry.2 |= speaks;
+                }
+                None => seen.push((word, 1, speaks)),
+            }
+        }
+    }
+    for (word, count, speaks) in seen {
+        if speaks || count >= 2 {
+            add(pool, word, None, true);
+        }
+    }
+}
+
+/// Where role words stand alone (not `山田先生`, whose `先生` is an honorific), longest first.
+fn role_word_positions(text: &str) -> Vec<(usize, &'static str)> {
+    let mut found: Vec<(usize, &'static str)> = Vec::new();
+    for word in ROLE_WORDS {
+        for (at, _) in text.match_indices(word) {
+            let end = at + word.len();
+            let glued = |c: Option<char>| c.is_some_and(is_name_script);
+            if glued(text[..at].chars().next_back()) || glued(text[end..].chars().next()) || titles_a_name(&text[end..])
+            {
+                continue;
+            }
+            if found.iter().all(|&(b, w)| end <= b || at >= b + w.len()) {
+                found.push((at, word));
+            }
+        }
+    }
+    found.sort_unstable();
+    found
+}
+
+/// Whether a role word is the title of the name after it (`村長の茂平さん`), not a person of its own.
+fn titles_a_name(rest: &str) -> bool {
+    let Some(after) = rest.strip_prefix('の') else { return false };
+    let run = after.chars().take_while(|&c| is_name_script(c)).map(char::len_utf8).sum::<usize>();
+    // A kanji honorific (`先生`, `様`) is part of the run itself.
+    run > 0 && HONORIFICS.iter().any(|h| after[run..].starts_with(h) || after[..run].ends_with(h))
+}
+
 /// Kanji and katakana runs followed by a particle; `strong` marks one seen as a subject (は/が).
 fn particle_runs(text: &str, weak: &mut Pool) {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -229,5 +294,19 @@ mod tests {
         introduced_names("犍陀多と云う男が居た。", &mut pool);
         speaking_subjects("「待て」と太郎が叫んだ。", &mut pool);
         assert!(pool.contains_key("犍陀多") && pool.contains_key("太郎"), "{pool:?}");
+    }
+
+    #[test]
+    fn role_words_that_speak_or_return_are_characters_under_their_whole_word() {
+        let s = |text: &str| Sentence { index: 0, paragraph: 0, text: text.into(), heading: false, dialogue: false };
+        let mut pool = Pool::new();
+        let sentences = [
+            s("翌朝、駅の前に健太とおばあちゃんが立っていた。"),
+            s("「これはお礼よ」とおばあちゃんは言って、包みを差し出した。"),
+            s("「先生、さようなら」と姫が言った。山田先生は笑った。お母さんの話をした。"),
+            s("村長の茂平さんが来た。村長の茂平さんは帰った。"),
+        ];
+        role_words(&sentences, &mut pool);
+        assert_eq!(pool.keys().collect::<Vec<_>>(), vec!["おばあちゃん", "姫"], "once-only words stay out");
     }
 }

@@ -1,0 +1,211 @@
+//! Whom an English `she said` or `he said` means: each character's gender
+//! from titles (`Mrs.`), look words (`girl`), nouns beside the name (`his
+//! granddaughter Mara`) and the pronouns that follow it in the narration;
+//! then the most recently mentioned character who fits.
+
+use manga_domain::{NamedCharacter, Sentence};
+
+use super::language::find_all;
+use super::names::{Hit, locate};
+use super::quotes;
+
+/// A character's grammatical gender, as far as the text shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gender {
+    Female,
+    Male,
+}
+
+/// Titles that open a name and settle its gender.
+const FEMALE_TITLES: &[&str] =
+    &["Mrs", "Miss", "Ms", "Lady", "Aunt", "Mother", "Sister", "Grandma", "Granny", "Queen", "Princess", "Widow"];
+const MALE_TITLES: &[&str] =
+    &["Mr", "Mister", "Sir", "Lord", "Uncle", "Father", "Brother", "Grandpa", "King", "Prince", "Master"];
+
+/// Nouns that, beside a name, say what the person is (`a red-haired girl named Pip`).
+#[rustfmt::skip]
+const FEMALE_NOUNS: &[&str] = &[
+    "girl", "woman", "lady", "mother", "sister", "daughter", "granddaughter", "wife", "aunt", "queen", "princess",
+    "grandmother", "widow", "niece",
+];
+#[rustfmt::skip]
+const MALE_NOUNS: &[&str] = &[
+    "boy", "man", "gentleman", "father", "brother", "son", "grandson", "husband", "uncle", "king", "prince",
+    "grandfather", "nephew",
+];
+const FEMALE_PRONOUNS: &[&str] = &["she", "her", "herself", "hers"];
+const MALE_PRONOUNS: &[&str] = &["he", "him", "his", "himself"];
+
+/// Weights: a title is decisive, a noun beside the name is strong, a pronoun is a hint.
+const TITLE: i32 = 10;
+const NOUN: i32 = 3;
+const PRONOUN: i32 = 1;
+/// How far (bytes of narration) a noun may stand from the name it describes.
+const NOUN_REACH: usize = 40;
+/// How many sentences back a pronoun may reach for its character.
+const LOOK_BACK: usize = 12;
+
+/// The gender of a subject pronoun beside a saying verb (`she said`, `said he`), at English byte positions.
+pub(crate) fn pronoun_at_verb(text: &str, verbs: &[usize]) -> Option<Gender> {
+    let lower = text.to_lowercase();
+    verbs.iter().find_map(|&v| {
+        let before = lower.get(..v).and_then(|b| b.split_whitespace().next_back()).unwrap_or("");
+        let after = lower.get(v..).and_then(|a| a.split_whitespace().nth(1)).unwrap_or("");
+        [before, after].into_iter().find_map(|w| match w.trim_matches(|c: char| !c.is_alphabetic()) {
+            "she" => Some(Gender::Female),
+            "he" => Some(Gender::Male),
+            _ => None,
+        })
+    })
+}
+
+/// Each character's gender, or `None` when the text does not show it (English only).
+pub(crate) fn genders(characters: &[NamedCharacter], sentences: &[Sentence]) -> Vec<Option<Gender>> {
+    let mut score: Vec<i32> = characters.iter().map(title_score).collect();
+    for (c, s) in characters.iter().zip(score.iter_mut()) {
+        *s += NOUN * (count(&c.descriptors, "girl") - count(&c.descriptors, "boy"));
+    }
+    let narrated: Vec<(String, Vec<Hit>)> = sentences.iter().map(|s| narration_of(s, characters)).collect();
+    for (i, (text, hits)) in narrated.iter().enumerate() {
+        for (at, sign) in words(text, FEMALE_NOUNS, MALE_NOUNS) {
+            let gap = |h: &Hit| if at >= h.end { at - h.end } else { h.start.saturating_sub(at) };
+            if let Some(h) = hits.iter().filter(|h| gap(h) <= NOUN_REACH).min_by_key(|h| gap(h)) {
+                score[h.who] += sign * NOUN;
+            }
+        }
+        // Pronouns after the only person named here, and in a next sentence that names nobody, are theirs.
+        let Some(first) = hits.first().filter(|f| hits.iter().all(|h| h.who == f.who)) else { continue };
+        let mut pronouns: Vec<i32> = words(text, FEMALE_PRONOUNS, MALE_PRONOUNS)
+            .into_iter()
+            .filter(|&(at, _)| at > first.end)
+            .map(|p| p.1)
+            .collect();
+        if let Some((next, _)) = narrated.get(i + 1).filter(|(_, h)| h.is_empty()) {
+            pronouns.extend(words(next, FEMALE_PRONOUNS, MALE_PRONOUNS).into_iter().map(|p| p.1));
+        }
+        score[first.who] += PRONOUN * pronouns.iter().sum::<i32>();
+    }
+    score.into_iter().map(|s| (s != 0).then_some(if s > 0 { Gender::Female } else { Gender::Male })).collect()
+}
+
+/// The character a pronoun in sentence `si` stands for: the most recently mentioned one of its gender,
+/// else the most recent of unknown gender who did not speak the line before, else nobody.
+pub(crate) fn resolve(
+    pronoun: Gender,
+    si: usize,
+    sentences: &[Sentence],
+    characters: &[NamedCharacter],
+    genders: &[Option<Gender>],
+    previous: Option<usize>,
+) -> Option<usize> {
+    let recent: Vec<usize> = sentences[si.saturating_sub(LOOK_BACK)..=si]
+        .iter()
+        .rev()
+        .flat_map(|s| narration_of(s, characters).1.into_iter().rev().map(|h| h.who))
+        .collect();
+    recent
+        .iter()
+        .find(|&&w| genders[w] == Some(pronoun))
+        .or_else(|| recent.iter().find(|&&w| genders[w].is_none() && Some(w) != previous))
+        .copied()
+}
+
+fn title_score(c: &NamedCharacter) -> i32 {
+    let titled = |list: &[&str]| {
+        std::iter::once(&c.name)
+            .chain(&c.aliases)
+            .filter_map(|n| n.split_whitespace().next())
+            .any(|w| list.contains(&w.trim_end_matches('.')))
+    };
+    TITLE * (i32::from(titled(FEMALE_TITLES)) - i32::from(titled(MALE_TITLES)))
+}
+
+fn count(list: &[String], word: &str) -> i32 {
+    i32::from(list.iter().any(|d| d == word))
+}
+
+/// A sentence in lowercase with its quotes blanked out (same byte positions), and the names in it.
+fn narration_of(s: &Sentence, characters: &[NamedCharacter]) -> (String, Vec<Hit>) {
+    let lower = s.text.to_lowercase();
+    if s.heading || lower.len() != s.text.len() {
+        return (String::new(), Vec::new()); // lowercasing moved bytes; positions would not line up
+    }
+    let spans = quotes::spans(&s.text, manga_domain::Language::En);
+    let mut text = lower.into_bytes();
+    for span in &spans {
+        text[span.outer.clone()].fill(b' ');
+    }
+    let text = String::from_utf8(text).unwrap_or_default();
+    let hits = locate(&s.text, characters, manga_domain::Language::En)
+        .into_iter()
+        .filter(|h| !spans.iter().any(|q| q.outer.contains(&h.start)))
+        .collect();
+    (text, hits)
+}
+
+/// Positions of whole words from either list: +1 for the first (female), -1 for the second (male).
+fn words(text: &str, female: &[&str], male: &[&str]) -> Vec<(usize, i32)> {
+    let mut out: Vec<(usize, i32)> = female
+        .iter()
+        .flat_map(|w| find_all(text, w, manga_domain::Language::En).into_iter().map(|at| (at, 1)))
+        .chain(male.iter().flat_map(|w| find_all(text, w, manga_domain::Language::En).into_iter().map(|at| (at, -1))))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use manga_domain::CharacterId;
+
+    use super::*;
+
+    fn person(name: &str, descriptors: &[&str]) -> NamedCharacter {
+        NamedCharacter {
+            id: CharacterId::from_name(name),
+            name: name.into(),
+            aliases: vec![],
+            mentions: 1,
+            first_sentence: 0,
+            descriptors: descriptors.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+
+    fn sentences(texts: &[&str]) -> Vec<Sentence> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Sentence {
+                index: i as u32,
+                paragraph: i as u32,
+                text: (*t).into(),
+                heading: false,
+                dialogue: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn titles_nouns_and_following_pronouns_give_a_gender() {
+        let people = [person("Pip", &[]), person("Ansel", &[]), person("Mrs. Pell", &[]), person("Tom", &["boy"])];
+        let text = sentences(&[
+            "His apprentice, a red-haired girl named Pip, swept the floor.",
+            "Ansel was an old man now.",
+            "Mrs. Pell sent a boy up the path.",
+            "\"She is late,\" Tom said.",
+        ]);
+        let got = genders(&people, &text);
+        assert_eq!(got, vec![Some(Gender::Female), Some(Gender::Male), Some(Gender::Female), Some(Gender::Male)]);
+    }
+
+    #[test]
+    fn a_pronoun_falls_back_to_someone_of_unknown_gender_who_did_not_just_speak() {
+        let people = [person("Pip", &[]), person("Ansel", &[])];
+        let text = sentences(&["Pip and Ansel walked in.", "\"This one,\" she said."]);
+        let unknown = [None, None];
+        assert_eq!(resolve(Gender::Female, 1, &text, &people, &unknown, Some(1)), Some(0));
+        assert_eq!(resolve(Gender::Female, 1, &text, &people, &unknown, Some(0)), Some(1));
+        let both_male = [Some(Gender::Male), Some(Gender::Male)];
+        assert_eq!(resolve(Gender::Female, 1, &text, &people, &both_male, None), None, "nothing fits");
+    }
+}

@@ -1,0 +1,164 @@
+//! Speakers for lines their own sentence does not name: `she said` by
+//! gender and recency, a quote carrying on the same line, the turn-taking
+//! of a two-person exchange, else the character named just before or just
+//! after (in Japanese the topic closest before the quote).
+
+use manga_domain::{Language, NamedCharacter, Sentence};
+
+use super::dialogue::{Draft, outside, verb_positions};
+use super::gender::{self, Gender};
+use super::names::locate;
+use super::quotes;
+
+/// Speakers for lines the sentence itself does not attribute.
+pub(super) fn settle(
+    drafts: &mut [Draft],
+    sentences: &[Sentence],
+    starts_line: &[bool],
+    characters: &[NamedCharacter],
+    lang: Language,
+) {
+    // Genders are only needed (and only read from English) when a pronoun speaks.
+    let genders: Vec<Option<Gender>> =
+        if drafts.iter().any(|d| d.pronoun.is_some()) { gender::genders(characters, sentences) } else { Vec::new() };
+    for i in 0..drafts.len() {
+        if drafts[i].stated {
+            continue;
+        }
+        let si = drafts[i].sentence;
+        // `"This one," she said`: the pronoun names the speaker as surely as a name, so it goes first.
+        if let Some(pronoun) = drafts[i].pronoun {
+            let previous = i.checked_sub(1).and_then(|p| drafts[p].speaker);
+            drafts[i].speaker = gender::resolve(pronoun, si, sentences, characters, &genders, previous);
+            continue;
+        }
+        // English gives each new speaker a new paragraph: a quote further along the same line is the same voice.
+        let continues = lang == Language::En && !starts_line.get(si).copied().unwrap_or(true);
+        let same_line = i
+            .checked_sub(1)
+            .filter(|&p| continues && sentences[drafts[p].sentence].paragraph == sentences[si].paragraph)
+            .and_then(|p| drafts[p].speaker);
+        if same_line.is_some() {
+            drafts[i].speaker = same_line;
+            continue;
+        }
+        // Lines in one exchange: no narration sentence between them.
+        let in_run = |j: usize| {
+            drafts[j].sentence + 1 >= drafts[j + 1].sentence
+                && same_paragraphs(sentences, drafts[j].sentence, drafts[j + 1].sentence)
+        };
+        let prev = i.checked_sub(1).filter(|&p| in_run(p)).and_then(|p| drafts[p].speaker.map(|s| (p, s)));
+        let before_prev =
+            prev.and_then(|(p, _)| p.checked_sub(1)).filter(|&q| in_run(q)).and_then(|q| drafts[q].speaker);
+        // After a line by someone unnamed, the one who spoke before them answers.
+        let unnamed_prev = i.checked_sub(1).filter(|&p| in_run(p) && drafts[p].stated && drafts[p].speaker.is_none());
+        if let Some(b) =
+            unnamed_prev.and_then(|p| p.checked_sub(1)).filter(|&q| in_run(q)).and_then(|q| drafts[q].speaker)
+        {
+            drafts[i].speaker = Some(b);
+            continue;
+        }
+        let guess = match (prev, before_prev) {
+            // Two people taking turns: the one before last speaks again.
+            (Some((p, a)), Some(b)) if a != b && drafts[p].sentence != si => Some(b),
+            (Some((p, a)), _) if drafts[p].sentence == si => Some(a),
+            (Some((_, a)), _) => {
+                nearby_other(sentences, characters, si, a, lang).or(adjacent(sentences, characters, si, lang))
+            }
+            _ => adjacent(sentences, characters, si, lang),
+        };
+        drafts[i].speaker = guess;
+    }
+}
+
+fn same_paragraphs(sentences: &[Sentence], a: usize, b: usize) -> bool {
+    sentences[a].paragraph.abs_diff(sentences[b].paragraph) <= 1
+}
+
+/// The character named in the narration just before (or, with a saying verb, just after) sentence `si`.
+fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, lang: Language) -> Option<usize> {
+    let narration_subject = |s: &Sentence| {
+        let spans = quotes::spans(&s.text, lang);
+        let hits = outside(&locate(&s.text, characters, lang), &spans);
+        // Japanese: the topic or actor closest before the quote (`美咲が傘を渡すと、健太は頭を下げた`).
+        let subject = hits.iter().rev().find(|h| lang == Language::Ja && s.text[h.end..].starts_with(['は', 'が']));
+        subject.or(hits.first()).map(|h| h.who)
+    };
+    let before = si.checked_sub(1).map(|p| &sentences[p]).filter(|s| !s.heading && !s.dialogue);
+    if let Some(who) = before.and_then(narration_subject) {
+        return Some(who);
+    }
+    let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
+    let spans = quotes::spans(&after.text, lang);
+    if verb_positions(&after.text, &spans, lang).is_empty() {
+        return None;
+    }
+    narration_subject(after)
+}
+
+/// Someone other than `speaker` named in the few sentences before `si`: the other side of a conversation.
+fn nearby_other(
+    sentences: &[Sentence],
+    characters: &[NamedCharacter],
+    si: usize,
+    speaker: usize,
+    lang: Language,
+) -> Option<usize> {
+    let from = si.saturating_sub(4);
+    sentences[from..si]
+        .iter()
+        .rev()
+        .flat_map(|s| {
+            let spans = quotes::spans(&s.text, lang);
+            let mut hits = outside(&locate(&s.text, characters, lang), &spans);
+            hits.reverse();
+            hits
+        })
+        .map(|h| h.who)
+        .find(|&w| w != speaker)
+}
+
+#[cfg(test)]
+mod tests {
+    use manga_domain::Language;
+
+    use super::super::dialogue::tests::{analyse, speaker_names};
+
+    fn named(who: &[&str]) -> Vec<Option<String>> {
+        who.iter().map(|n| Some((*n).to_owned())).collect()
+    }
+
+    #[test]
+    fn an_unattributed_exchange_alternates_between_two_speakers() {
+        let text = "Tom met Mary at the door.\n\"Is it bad?\" Mary asked.\n\"Bad enough,\" said Tom.\n\"Will it hold?\"\n\"It always has.\"\n\"And tonight?\"";
+        let (lines, people) = analyse(text, Language::En);
+        assert_eq!(speaker_names(&lines, &people), named(&["Mary", "Tom", "Mary", "Tom", "Mary"]));
+    }
+
+    #[test]
+    fn a_japanese_quote_after_narration_goes_to_the_last_subject_before_it() {
+        let text = "健太は雨の中を走った。美咲は駅で待っていた。健太と美咲は同じ町に住んでいる。\n\n\
+                    美咲が傘を渡すと、健太は深く頭を下げた。「ありがとうございます。おばあちゃん、ずっと探していたんです」";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(speaker_names(&lines, &people), named(&["健太"]));
+    }
+
+    #[test]
+    fn an_english_pronoun_goes_to_the_latest_character_of_its_gender() {
+        let text = "Ansel kept the old bookshop by the river. His apprentice, a red-haired girl named Pip, swept the floor.\n\n\
+                    \"They're late,\" Pip said.\n\n\"Then find out why,\" Ansel replied.\n\n\
+                    Ansel watched Pip walk along the shelves.\n\n\"This one,\" she said, holding it up.\n\n\
+                    \"Good,\" he said.";
+        let (lines, people) = analyse(text, Language::En);
+        assert_eq!(speaker_names(&lines, &people), named(&["Pip", "Ansel", "Pip", "Ansel"]));
+    }
+
+    #[test]
+    fn a_pronoun_of_unknown_gender_goes_to_whoever_did_not_just_speak() {
+        let text = "Robin waited by the gate with Sam.\n\n\"Now?\" said Robin.\n\n\"Soon,\" said Sam.\n\n\
+                    Sam looked at Robin.\n\n\"Not yet,\" she said.";
+        let (lines, people) = analyse(text, Language::En);
+        assert_eq!(speaker_names(&lines, &people), named(&["Robin", "Sam", "Robin"]));
+    }
+}

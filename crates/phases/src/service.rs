@@ -1,0 +1,165 @@
+//! A phase as a fleet service: the push handler behind `POST /pubsub/push`.
+//!
+//! Pub/Sub delivers at least once, so work is keyed by (job, version, phase,
+//! attempt): the first delivery claims the key in Postgres and runs the
+//! phase; a duplicate of finished work is acknowledged and changes nothing;
+//! a duplicate of work still running elsewhere is asked to come back later,
+//! unless the claim is older than the work lease (its instance presumably
+//! died, as with SIGKILL), in which case it is run again — outputs are
+//! deterministic, so a second run writes the same artifacts.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use manga_ai::LocalProvider;
+use manga_blob::LocalBlobStore;
+use manga_bus::{Bus, BusMessage, PubSubBus, topics};
+use manga_domain::PhaseId;
+use manga_proto::{PhaseRequest, PhaseStatus};
+use manga_runtime::{Config, HandlerError, PushHandler, PushMessage};
+use manga_store::{MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PhaseRunStatus, PoolSettings, Store};
+use prost::Message;
+
+use crate::PhaseContext;
+use crate::handler::handle;
+
+/// Where local-file artifacts live when `BLOB_ROOT` is not set.
+pub const DEFAULT_BLOB_ROOT: &str = "/tmp/manga-blobs";
+
+/// One phase's push handler.
+pub struct PhaseService {
+    phase: PhaseId,
+    ctx: PhaseContext,
+    store: Arc<dyn Store>,
+    lease: std::time::Duration,
+}
+
+/// Why a service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A required setting is missing.
+    #[error("{0} must be set for a fleet service")]
+    Missing(&'static str),
+    /// Postgres could not be reached or migrated.
+    #[error(transparent)]
+    Store(#[from] manga_store::StoreError),
+    /// Pub/Sub could not be reached.
+    #[error(transparent)]
+    PubSub(#[from] manga_bus::pubsub::PubSubError),
+}
+
+/// The store, bus and blob store every fleet service uses, from its config.
+///
+/// # Errors
+/// [`ServiceError`] when DATABASE_URL is missing or a dependency is unreachable.
+pub async fn connect(config: &Config) -> Result<(Arc<dyn Store>, Arc<dyn Bus>, Arc<LocalBlobStore>), ServiceError> {
+    let url = config.database_url.as_ref().ok_or(ServiceError::Missing("DATABASE_URL"))?;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(url.expose(), PoolSettings::default()).await?);
+    let bus: Arc<dyn Bus> =
+        Arc::new(PubSubBus::new(config.project_id.clone(), config.pubsub_emulator_host.clone()).await?);
+    let root = config.blob_root.clone().unwrap_or_else(|| DEFAULT_BLOB_ROOT.into());
+    Ok((store, bus, Arc::new(LocalBlobStore::new(root))))
+}
+
+impl PhaseService {
+    /// Connects the phase's dependencies (local models: the fleet runs the offline provider until a remote one is configured).
+    ///
+    /// # Errors
+    /// [`ServiceError`] when a dependency is missing or unreachable.
+    pub async fn connect(phase: PhaseId, config: &Config) -> Result<Self, ServiceError> {
+        let (store, bus, blob) = connect(config).await?;
+        let provider = Arc::new(LocalProvider);
+        let ctx = PhaseContext::new(blob, provider.clone(), provider, bus);
+        Ok(Self { phase, ctx, store, lease: config.work_lease })
+    }
+
+    /// A handler over given parts (tests).
+    pub fn new(phase: PhaseId, ctx: PhaseContext, store: Arc<dyn Store>, lease: std::time::Duration) -> Self {
+        Self { phase, ctx, store, lease }
+    }
+
+    async fn poison(&self, message: &PushMessage, reason: String) -> HandlerError {
+        let key = MessageKey::undecodable(&message.message_id);
+        if let Err(e) = self.store.record_poison(&message.message_id, &key, &reason).await {
+            tracing::error!(error = %e, "poison message not recorded");
+        }
+        HandlerError::Permanent(reason)
+    }
+
+    /// Whether this delivery should do the work: first claim, or a takeover of a stale claim.
+    async fn should_run(&self, key: &MessageKey, run: PhaseRunKey, message_id: &str) -> Result<bool, HandlerError> {
+        if self.store.claim_message(key, message_id).await.map_err(transient)? {
+            return Ok(true);
+        }
+        let runs = self.store.list_phase_runs(run.job, run.version).await.map_err(transient)?;
+        match runs.iter().find(|r| r.key == run) {
+            Some(r) if r.status != PhaseRunStatus::Running => Ok(false),
+            Some(r) => {
+                let age = chrono::Utc::now().signed_duration_since(r.started_at).to_std().unwrap_or_default();
+                if age > self.lease {
+                    tracing::warn!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
+                        "taking over work whose claim outlived its lease");
+                    Ok(true)
+                } else {
+                    Err(HandlerError::Transient(format!("{} attempt {} is running elsewhere", run.phase, run.attempt)))
+                }
+            }
+            // Claimed but never started: the claimer died between the two writes.
+            None => Ok(true),
+        }
+    }
+}
+
+fn transient(e: manga_store::StoreError) -> HandlerError {
+    if e.is_transient() { HandlerError::Transient(e.to_string()) } else { HandlerError::Permanent(e.to_string()) }
+}
+
+#[async_trait]
+impl PushHandler for PhaseService {
+    async fn handle(&self, message: PushMessage) -> Result<(), HandlerError> {
+        let (request, at) = match PhaseRequest::decode_checked(&message.data) {
+            Ok(ok) => ok,
+            Err(e) => return Err(self.poison(&message, format!("undecodable phase request: {e}")).await),
+        };
+        if at.phase != self.phase {
+            return Err(self
+                .poison(&message, format!("{} request sent to the {} service", at.phase, self.phase))
+                .await);
+        }
+        let run = PhaseRunKey { job: at.job, version: at.version, phase: at.phase, attempt: at.attempt };
+        let key = MessageKey::phase_request(&run);
+        if !self.should_run(&key, run, &message.message_id).await? {
+            tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, "duplicate delivery acknowledged");
+            return Ok(());
+        }
+        self.store.start_phase_run(run).await.map_err(transient)?;
+        let handled = handle(&self.ctx, &request, at).await;
+        if handled.transient {
+            // Let Pub/Sub redeliver: release the claim so the next delivery runs the phase.
+            self.store.release_message(&key).await.map_err(transient)?;
+            return Err(HandlerError::Transient(handled.result.error));
+        }
+        let result = handled.result;
+        let outcome = if result.status() == PhaseStatus::Succeeded {
+            PhaseRunOutcome::Succeeded { report: result.quality_report(), outputs: result.output_keys() }
+        } else {
+            PhaseRunOutcome::Failed { error: result.error.clone() }
+        };
+        self.store.finish_phase_run(run, outcome).await.map_err(transient)?;
+        let mut reply = BusMessage::new(result.encode_to_vec())
+            .with_attribute("job_id", at.job.to_string())
+            .with_attribute("phase", at.phase.number().to_string())
+            .with_attribute("attempt", at.attempt.to_string());
+        manga_runtime::telemetry::inject_current(&mut reply.attributes);
+        self.ctx
+            .bus
+            .publish(topics::PHASE_COMPLETED, reply)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), String> {
+        self.store.ping().await.map_err(|e| format!("Postgres: {e}"))
+    }
+}

@@ -1,0 +1,144 @@
+//! JSON log lines in Cloud Logging's shape, captured through the writer
+//! parameter, and `traceparent` carried through Pub/Sub attributes.
+
+use std::{
+    collections::BTreeMap,
+    io,
+    sync::{Arc, Mutex},
+};
+
+use manga_runtime::{TelemetryConfig, telemetry};
+use serde_json::Value;
+use tracing_subscriber::fmt::MakeWriter;
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// Collects every line written.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    fn lines(&self) -> Vec<Value> {
+        let bytes = self.0.lock().expect("capture lock").clone();
+        String::from_utf8(bytes)
+            .expect("UTF-8 logs")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("every line is one JSON object"))
+            .collect()
+    }
+}
+
+impl io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().expect("capture lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+fn capture() -> (tracing::Dispatch, telemetry::Telemetry, Capture) {
+    let capture = Capture::default();
+    let config = TelemetryConfig { project_id: "manga-test".into(), ..TelemetryConfig::default() };
+    let (dispatch, guard) = telemetry::dispatch("phase4-name", &config, capture.clone()).expect("telemetry");
+    (dispatch, guard, capture)
+}
+
+fn carrying_traceparent() -> BTreeMap<String, String> {
+    BTreeMap::from([("traceparent".to_owned(), TRACEPARENT.to_owned())])
+}
+
+#[test]
+fn a_log_line_in_a_span_with_a_traceparent_carries_the_trace_and_the_span_fields() {
+    let (dispatch, _guard, capture) = capture();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!("pubsub_push", job_id = "job-42", phase = "4", user_id = "u-7");
+        assert!(telemetry::set_parent_from_attributes(&span, &carrying_traceparent()));
+        span.in_scope(|| tracing::info!(duration_ms = 12_u64, status = "acked", "phase finished"));
+    });
+
+    let lines = capture.lines();
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["severity"], "INFO");
+    assert_eq!(line["message"], "phase finished");
+    assert_eq!(line["logging.googleapis.com/trace"], "projects/manga-test/traces/4bf92f3577b34da6a3ce929d0e0e4736");
+    let span_id = line["logging.googleapis.com/spanId"].as_str().expect("a span id");
+    assert_eq!(span_id.len(), 16);
+    assert_ne!(span_id, "00f067aa0ba902b7", "the handler's span is a child of the publisher's");
+    assert_eq!(line["job_id"], "job-42");
+    assert_eq!(line["phase"], "4");
+    assert_eq!(line["user_id"], "u-7");
+    assert_eq!(line["duration_ms"], 12);
+    assert_eq!(line["status"], "acked");
+    assert!(line["timestamp"].as_str().expect("a timestamp").ends_with('Z'));
+}
+
+#[test]
+fn warnings_are_written_with_cloud_loggings_severity_name() {
+    let (dispatch, _guard, capture) = capture();
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing::warn!("slow");
+        tracing::error!(error = "boom", "failed");
+        tracing::debug!("filtered out at the default level");
+    });
+
+    let lines = capture.lines();
+    let severities: Vec<_> = lines.iter().map(|line| line["severity"].as_str().expect("severity")).collect();
+    assert_eq!(severities, ["WARNING", "ERROR"]);
+    assert_eq!(lines[1]["error"], "boom");
+    assert!(lines[0].get("logging.googleapis.com/trace").is_none(), "no span, no trace");
+}
+
+#[test]
+fn inner_span_fields_win_over_outer_ones() {
+    let (dispatch, _guard, capture) = capture();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let outer = tracing::info_span!("http_request", request_id = "r-1", status = tracing::field::Empty);
+        outer.record("status", 204_u64);
+        outer.in_scope(|| {
+            tracing::info_span!("pubsub_push", status = "nacked").in_scope(|| tracing::info!("done"));
+        });
+    });
+
+    let line = &capture.lines()[0];
+    assert_eq!(line["request_id"], "r-1");
+    assert_eq!(line["status"], "nacked");
+    assert!(line["logging.googleapis.com/trace"].as_str().expect("a generated trace").starts_with("projects/"));
+}
+
+#[test]
+fn a_traceparent_injected_from_a_span_extracts_to_the_same_trace() {
+    let (dispatch, _guard, _capture) = capture();
+    let mut outgoing = BTreeMap::new();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!("publish_phase_request");
+        telemetry::set_parent_from_attributes(&span, &carrying_traceparent());
+        telemetry::inject(&span, &mut outgoing);
+    });
+
+    let traceparent = outgoing.get("traceparent").expect("a traceparent attribute");
+    let parts: Vec<_> = traceparent.split('-').collect();
+    assert_eq!(parts[0], "00");
+    assert_eq!(parts[1], "4bf92f3577b34da6a3ce929d0e0e4736", "same trace: one job is one trace");
+    assert_ne!(parts[2], "00f067aa0ba902b7", "a new span of that trace");
+    assert_eq!(parts[3], "01");
+    use opentelemetry::trace::TraceContextExt as _;
+    let cx = telemetry::extract(&outgoing);
+    assert_eq!(cx.span().span_context().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+#[test]
+fn without_a_subscriber_nothing_is_injected() {
+    let mut outgoing = BTreeMap::new();
+    telemetry::inject(&tracing::info_span!("no subscriber"), &mut outgoing);
+    assert!(outgoing.is_empty());
+}

@@ -1,0 +1,39 @@
+//! The system of record: jobs, versions, phase runs, artifacts, feedback and
+//! processed Pub/Sub messages, behind one trait with two backends.
+//!
+//! - [`Store`]: the trait every caller uses; [`StoreError`] says whether to retry.
+//! - [`PgStore`]: Postgres (the fleet, Cloud SQL), pooled per [`PoolSettings`].
+//! - [`SqliteStore`]: SQLite (embedded mode, a laptop, tests), a file or memory.
+//! - Records: [`JobRecord`] ([`JobState`], [`JobMode`], [`Revision`] for
+//!   compare-and-set), [`VersionRecord`], [`PhaseRunRecord`] keyed by
+//!   [`PhaseRunKey`], [`ArtifactRecord`], [`FeedbackRecord`], [`ProcessedMessage`]
+//!   keyed by [`MessageKey`]. Idempotent writes answer [`Recorded`].
+//!
+//! Both backends run their own migrations (`migrations/postgres`,
+//! `migrations/sqlite`) when opened and share every SQL statement (`sql.rs`);
+//! rows become domain types in one place (`rows.rs`). `tests/contract.rs`
+//! holds both to the same contract. This crate depends on `manga-domain`
+//! only, never on the orchestrator, phases or services.
+
+#[macro_use]
+mod rows;
+#[macro_use]
+mod sql;
+
+mod error;
+mod history;
+mod job;
+mod message;
+mod phase_run;
+mod postgres;
+mod sqlite;
+mod store;
+
+pub use error::StoreError;
+pub use history::{ArtifactRecord, FeedbackRecord, NewFeedback, VersionRecord};
+pub use job::{JobAdvance, JobMode, JobRecord, JobState, NewJob, Revision, UserId};
+pub use message::{MessageKey, MessageOutcome, ProcessedMessage};
+pub use phase_run::{PhaseRunKey, PhaseRunOutcome, PhaseRunRecord, PhaseRunStatus};
+pub use postgres::{PgStore, PoolSettings};
+pub use sqlite::SqliteStore;
+pub use store::{Recorded, Store};

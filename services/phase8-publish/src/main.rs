@@ -1,0 +1,13 @@
+//! phase8-publish: phase 8 of the manga pipeline as a fleet service. Wiring only.
+use std::sync::Arc;
+
+use manga_domain::PhaseId;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = manga_runtime::Config::from_env()?; // a bad value names its variable
+    let _telemetry = manga_runtime::telemetry::init("phase8-publish", &config.telemetry)?;
+    let handler = manga_phases::service::PhaseService::connect(PhaseId::Publish, &config).await?;
+    let app = manga_runtime::App::build(config, Arc::new(handler)).await?;
+    Ok(app.run_until_stopped().await?) // SIGTERM: finish in-flight work, then exit
+}

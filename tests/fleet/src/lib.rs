@@ -1,0 +1,1 @@
+//! End-to-end tests of the fleet live in `tests/`; this library is empty on purpose.

@@ -1,0 +1,238 @@
+//! The fleet end to end: `deploy/local/up` brings up the emulator topology,
+//! a fresh Postgres database and the nine services; a story goes in through
+//! the orchestrator's API; the published pages must equal the embedded
+//! pipeline's for the same story and seed, byte for byte.
+//!
+//! Needs Postgres, Redis and the Pub/Sub emulator (`tests/run` starts them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use manga_bus::{Bus, BusMessage, PubSubBus};
+use manga_domain::{ArtifactKey, JobId, JobOptions, PageCount, PhaseId, StoryText, Version};
+use manga_orchestrator::JobSpec;
+use manga_orchestrator::embedded::Embedded;
+use manga_proto::PhaseRequest;
+use prost::Message;
+use serde_json::Value;
+
+const PGURL: &str = "postgres://root@127.0.0.1:5432";
+
+/// One fleet, torn down (services stopped, topology and database removed) when dropped.
+struct Fleet {
+    root: PathBuf,
+    dir: tempfile::TempDir,
+    base: u16,
+    project: String,
+    database: String,
+    emulator: String,
+}
+
+impl Fleet {
+    // The servers' addresses come from tests/run, which starts them.
+    #[allow(clippy::disallowed_methods)]
+    fn up() -> Fleet {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root");
+        let emulator = std::env::var("PUBSUB_EMULATOR_HOST").unwrap_or_else(|_| "127.0.0.1:8085".into());
+        let suffix = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+        let base = 20_000 + (u16::from_str_radix(&suffix[..3], 16).expect("hex") % 400) * 10;
+        let fleet = Fleet {
+            root,
+            dir: tempfile::tempdir().expect("tempdir"),
+            base,
+            project: format!("fleet-test-{suffix}"),
+            database: format!("manga_fleet_{suffix}"),
+            emulator,
+        };
+        let status = fleet.script("up").status().expect("deploy/local/up runs");
+        assert!(status.success(), "deploy/local/up failed; logs in {}", fleet.dir.path().display());
+        fleet
+    }
+
+    fn script(&self, name: &str) -> Command {
+        let mut cmd = Command::new(self.root.join("deploy/local").join(name));
+        cmd.env("FLEET_DIR", self.dir.path())
+            .env("FLEET_BASE_PORT", self.base.to_string())
+            .env("FLEET_DATABASE", &self.database)
+            .env("FLEET_PROFILE", "dev")
+            .env("GOOGLE_CLOUD_PROJECT", &self.project)
+            .env("PUBSUB_EMULATOR_HOST", &self.emulator)
+            .env("WORK_LEASE_SECONDS", "15");
+        cmd
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.base)
+    }
+
+    fn log(&self, service: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join("logs").join(format!("{service}.log"))).unwrap_or_default()
+    }
+
+    fn blob(&self, key: &ArtifactKey) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("blobs").join(key.as_str())).unwrap_or_else(|e| panic!("{key}: {e}"))
+    }
+}
+
+impl Drop for Fleet {
+    #[allow(clippy::disallowed_methods)] // where cargo put the binaries
+    fn drop(&mut self) {
+        let _stopped = self.script("down").status();
+        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| self.root.join("target"));
+        let manga = target.join("debug/manga");
+        let _removed = Command::new(manga)
+            .args([
+                "topology",
+                "--remove",
+                "--project",
+                &self.project,
+                "--emulator",
+                &self.emulator,
+                "--endpoint",
+                "x=http://x",
+            ])
+            .status();
+        let _dropped = Command::new("psql")
+            .args([
+                &format!("{PGURL}/postgres"),
+                "-qc",
+                &format!("drop database if exists \"{}\" with (force)", self.database),
+            ])
+            .status();
+    }
+}
+
+/// Polls until `check` gives a value or `limit` passes.
+async fn wait_for<T>(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn story() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/the-lighthouse-keeper.txt"))
+        .expect("example story")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() {
+    let fleet = Fleet::up();
+    let http = reqwest::Client::new();
+
+    // Bad input gets a 400 with a reason, and creates nothing.
+    let bad = http.post(fleet.url("/v1/jobs")).json(&serde_json::json!({ "story": "   " })).send().await.expect("POST");
+    assert_eq!(bad.status().as_u16(), 400);
+    assert!(bad.text().await.unwrap_or_default().contains("empty"));
+
+    let created: Value = http
+        .post(fleet.url("/v1/jobs"))
+        .json(&serde_json::json!({ "story": story(), "pages": 4, "seed": 3 }))
+        .send()
+        .await
+        .expect("POST /v1/jobs")
+        .json()
+        .await
+        .expect("JSON");
+    let id = JobId::parse(created["id"].as_str().expect("id")).expect("a job id");
+    let job: Value = wait_for(Duration::from_secs(240), "the job to finish", async || {
+        let job: Value = http.get(fleet.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json().await.ok()?;
+        matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
+    })
+    .await;
+    assert_eq!(job["state"], "succeeded", "{job:#}");
+
+    // Each phase ran in its own process, in order, exactly once per attempt.
+    let runs = job["phases"].as_array().expect("phases");
+    for phase in PhaseId::ALL {
+        let mine: Vec<&Value> = runs.iter().filter(|r| r["phase"] == phase.name()).collect();
+        assert!(!mine.is_empty(), "{phase} never ran");
+        let attempts: Vec<u64> = mine.iter().map(|r| r["attempt"].as_u64().expect("attempt")).collect();
+        assert_eq!(attempts, (1..=attempts.len() as u64).collect::<Vec<_>>(), "{phase}: attempts {attempts:?}");
+        let log = fleet.log(&phase.service());
+        assert!(
+            log.contains(&id.to_string()) && log.contains("phase finished"),
+            "{} did not log the job",
+            phase.service()
+        );
+    }
+
+    // The same story and seed, embedded, give the same pages, byte for byte.
+    let work = tempfile::tempdir().expect("tempdir");
+    let embedded = Embedded::start(work.path()).await.expect("embedded pipeline");
+    let options = JobOptions { pages: Some(PageCount::parse(4).expect("4")), seed: 3, ..JobOptions::default() };
+    let spec = JobSpec { job: JobId::new(), story: StoryText::parse(story()).expect("story"), options };
+    embedded.orchestrator.run_job(&spec).await.expect("embedded job");
+    let read = |root: &Path, key: &ArtifactKey| std::fs::read(root.join(key.as_str())).expect("artifact");
+    let v = Version::FIRST;
+    let fleet_board: Value =
+        serde_json::from_slice(&fleet.blob(&ArtifactKey::phase_output(id, v, PhaseId::Name))).expect("json");
+    let local_board: Value =
+        serde_json::from_slice(&read(work.path(), &ArtifactKey::phase_output(spec.job, v, PhaseId::Name)))
+            .expect("json");
+    assert_eq!(fleet_board, local_board, "the same storyboard");
+    for page in 1..=4 {
+        let fleet_page = fleet.blob(&ArtifactKey::page(id, v, page));
+        let local_page = read(work.path(), &ArtifactKey::page(spec.job, v, page));
+        assert!(fleet_page == local_page, "page {page} differs between fleet and embedded");
+    }
+
+    // A duplicated delivery is acknowledged and changes nothing.
+    let bus = PubSubBus::new(fleet.project.clone(), Some(fleet.emulator.clone())).await.expect("Pub/Sub");
+    let request =
+        PhaseRequest { job_id: id.to_string(), version: 1, phase: 4, attempt: 1, seed: 3, ..Default::default() };
+    bus.publish(&PhaseId::Name.request_topic(), BusMessage::new(request.encode_to_vec())).await.expect("publish");
+    wait_for(Duration::from_secs(30), "the duplicate to be acknowledged", async || {
+        fleet.log("phase4-name").contains("duplicate delivery acknowledged").then_some(())
+    })
+    .await;
+    let after: Value =
+        http.get(fleet.url(&format!("/v1/jobs/{id}"))).send().await.expect("GET").json().await.expect("JSON");
+    assert_eq!(after["phases"], job["phases"], "no phase ran again");
+    assert_eq!(after["state"], "succeeded");
+
+    // A message that can never be understood is acknowledged, not redelivered forever.
+    bus.publish(&PhaseId::Plot.request_topic(), BusMessage::new(vec![0xff, 0x01, 0x02])).await.expect("publish");
+    wait_for(Duration::from_secs(30), "the poison message to be rejected", async || {
+        fleet.log("phase3-plot").contains("undecodable phase request").then_some(())
+    })
+    .await;
+
+    // Killing phase 5 with SIGKILL mid-job and starting it again still completes the job:
+    // Pub/Sub redelivers, and the restarted service takes over the dead one's claim after its lease.
+    let created: Value = http
+        .post(fleet.url("/v1/jobs"))
+        .json(&serde_json::json!({ "story": story(), "pages": 12, "seed": 5 }))
+        .send()
+        .await
+        .expect("POST /v1/jobs")
+        .json()
+        .await
+        .expect("JSON");
+    let second = JobId::parse(created["id"].as_str().expect("id")).expect("a job id");
+    wait_for(Duration::from_secs(120), "phase 5 to start", async || {
+        let job: Value = http.get(fleet.url(&format!("/v1/jobs/{second}"))).send().await.ok()?.json().await.ok()?;
+        (job["current_phase"] == "images").then_some(())
+    })
+    .await;
+    let pid = std::fs::read_to_string(fleet.dir.path().join("pids/phase5-images")).expect("phase 5 pid");
+    let killed = Command::new("kill").args(["-9", pid.trim()]).status().expect("kill");
+    assert!(killed.success());
+    let restarted = fleet.script("up").status().expect("deploy/local/up runs");
+    assert!(restarted.success(), "phase 5 did not come back");
+    let job: Value = wait_for(Duration::from_secs(240), "the second job to finish", async || {
+        let job: Value = http.get(fleet.url(&format!("/v1/jobs/{second}"))).send().await.ok()?.json().await.ok()?;
+        matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
+    })
+    .await;
+    assert_eq!(job["state"], "succeeded", "{job:#}");
+    assert_eq!(fleet.log("phase5-images").matches("\"listening\"").count(), 2, "phase 5 ran as two processes");
+    for page in 1..=12 {
+        assert!(!fleet.blob(&ArtifactKey::page(second, v, page)).is_empty());
+    }
+}
