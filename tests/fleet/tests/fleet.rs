@@ -70,6 +70,29 @@ impl Fleet {
         std::fs::read_to_string(self.dir.path().join("logs").join(format!("{service}.log"))).unwrap_or_default()
     }
 
+    /// Submits the example story; returns the new job's id.
+    async fn submit(&self, http: &reqwest::Client, pages: u32, seed: u64) -> JobId {
+        let created: Value = http
+            .post(self.url("/v1/jobs"))
+            .json(&serde_json::json!({ "story": story(), "pages": pages, "seed": seed }))
+            .send()
+            .await
+            .expect("POST /v1/jobs")
+            .json()
+            .await
+            .expect("JSON");
+        JobId::parse(created["id"].as_str().expect("id")).expect("a job id")
+    }
+
+    /// Waits until the job has succeeded or failed; returns its view.
+    async fn finished(&self, http: &reqwest::Client, id: JobId) -> Value {
+        wait_for(Duration::from_secs(240), "the job to finish", async || {
+            let job: Value = http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json().await.ok()?;
+            matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
+        })
+        .await
+    }
+
     fn blob(&self, key: &ArtifactKey) -> Vec<u8> {
         std::fs::read(self.dir.path().join("blobs").join(key.as_str())).unwrap_or_else(|e| panic!("{key}: {e}"))
     }
@@ -130,21 +153,8 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
     assert_eq!(bad.status().as_u16(), 400);
     assert!(bad.text().await.unwrap_or_default().contains("empty"));
 
-    let created: Value = http
-        .post(fleet.url("/v1/jobs"))
-        .json(&serde_json::json!({ "story": story(), "pages": 4, "seed": 3 }))
-        .send()
-        .await
-        .expect("POST /v1/jobs")
-        .json()
-        .await
-        .expect("JSON");
-    let id = JobId::parse(created["id"].as_str().expect("id")).expect("a job id");
-    let job: Value = wait_for(Duration::from_secs(240), "the job to finish", async || {
-        let job: Value = http.get(fleet.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json().await.ok()?;
-        matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
-    })
-    .await;
+    let id = fleet.submit(&http, 4, 3).await;
+    let job = fleet.finished(&http, id).await;
     assert_eq!(job["state"], "succeeded", "{job:#}");
 
     // Each phase ran in its own process, in order, exactly once per attempt.
@@ -205,16 +215,7 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
 
     // Killing phase 5 with SIGKILL mid-job and starting it again still completes the job:
     // Pub/Sub redelivers, and the restarted service takes over the dead one's claim after its lease.
-    let created: Value = http
-        .post(fleet.url("/v1/jobs"))
-        .json(&serde_json::json!({ "story": story(), "pages": 12, "seed": 5 }))
-        .send()
-        .await
-        .expect("POST /v1/jobs")
-        .json()
-        .await
-        .expect("JSON");
-    let second = JobId::parse(created["id"].as_str().expect("id")).expect("a job id");
+    let second = fleet.submit(&http, 12, 5).await;
     wait_for(Duration::from_secs(120), "phase 5 to start", async || {
         let job: Value = http.get(fleet.url(&format!("/v1/jobs/{second}"))).send().await.ok()?.json().await.ok()?;
         (job["current_phase"] == "images").then_some(())
@@ -225,11 +226,7 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
     assert!(killed.success());
     let restarted = fleet.script("up").status().expect("deploy/local/up runs");
     assert!(restarted.success(), "phase 5 did not come back");
-    let job: Value = wait_for(Duration::from_secs(240), "the second job to finish", async || {
-        let job: Value = http.get(fleet.url(&format!("/v1/jobs/{second}"))).send().await.ok()?.json().await.ok()?;
-        matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
-    })
-    .await;
+    let job = fleet.finished(&http, second).await;
     assert_eq!(job["state"], "succeeded", "{job:#}");
     assert_eq!(fleet.log("phase5-images").matches("\"listening\"").count(), 2, "phase 5 ran as two processes");
     for page in 1..=12 {

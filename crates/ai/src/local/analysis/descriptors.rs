@@ -84,19 +84,10 @@ fn japanese_owner(text: &str, hits: &[Hit], at: usize, len: usize) -> Option<Hit
 
 #[cfg(test)]
 mod tests {
-    use manga_domain::CharacterId;
-
     use super::*;
 
     fn person(name: &str) -> NamedCharacter {
-        NamedCharacter {
-            id: CharacterId::from_name(name),
-            name: name.into(),
-            aliases: vec![],
-            mentions: 1,
-            first_sentence: 0,
-            descriptors: vec![],
-        }
+        crate::local::analysis::test_person(name, &[])
     }
 
     #[test]

@@ -156,20 +156,9 @@ fn words(text: &str, female: &[&str], male: &[&str]) -> Vec<(usize, i32)> {
 
 #[cfg(test)]
 mod tests {
-    use manga_domain::CharacterId;
-
     use super::*;
 
-    fn person(name: &str, descriptors: &[&str]) -> NamedCharacter {
-        NamedCharacter {
-            id: CharacterId::from_name(name),
-            name: name.into(),
-            aliases: vec![],
-            mentions: 1,
-            first_sentence: 0,
-            descriptors: descriptors.iter().map(|d| (*d).to_owned()).collect(),
-        }
-    }
+    use crate::local::analysis::test_person as person;
 
     fn sentences(texts: &[&str]) -> Vec<Sentence> {
         texts

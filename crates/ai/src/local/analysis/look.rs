@@ -274,22 +274,11 @@ pub(crate) fn design(c: &NamedCharacter, setting: Setting, realm: Realm, palette
 
 #[cfg(test)]
 mod tests {
-    use manga_domain::CharacterId;
-
     use std::collections::BTreeSet;
 
     use super::*;
 
-    fn person(name: &str, descriptors: &[&str]) -> NamedCharacter {
-        NamedCharacter {
-            id: CharacterId::from_name(name),
-            name: name.into(),
-            aliases: vec![],
-            mentions: 1,
-            first_sentence: 0,
-            descriptors: descriptors.iter().map(|d| (*d).to_owned()).collect(),
-        }
-    }
+    use crate::local::analysis::test_person as person;
 
     #[test]
     fn stated_traits_win_and_are_recorded() {

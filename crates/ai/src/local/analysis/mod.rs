@@ -132,3 +132,16 @@ pub fn outline_plot(story: &StoryText, concept: &Concept, _bible: &CharacterBibl
     }
     Ok(plot::outline(story, concept))
 }
+
+/// A named character for tests, with the given look words.
+#[cfg(test)]
+pub(crate) fn test_person(name: &str, descriptors: &[&str]) -> manga_domain::NamedCharacter {
+    manga_domain::NamedCharacter {
+        id: manga_domain::CharacterId::from_name(name),
+        name: name.into(),
+        aliases: vec![],
+        mentions: 1,
+        first_sentence: 0,
+        descriptors: descriptors.iter().map(|d| (*d).to_owned()).collect(),
+    }
+}
