@@ -14,6 +14,7 @@ use manga_domain::{ArtifactKey, JobId, JobOptions, PageCount, PhaseId, StoryText
 use manga_orchestrator::JobSpec;
 use manga_orchestrator::embedded::Embedded;
 use manga_proto::PhaseRequest;
+use manga_store::{JobMode, NewJob, PgStore, PoolSettings, Store, UserId};
 use prost::Message;
 use serde_json::Value;
 
@@ -232,4 +233,24 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
     for page in 1..=12 {
         assert!(!fleet.blob(&ArtifactKey::page(second, v, page)).is_empty());
     }
+
+    // A request whose handler always fails (transiently) lands on the dead-letter topic after
+    // 5 deliveries, and the orchestrator marks its job failed with that reason.
+    let store =
+        PgStore::connect(&format!("{PGURL}/{}", fleet.database), PoolSettings::default()).await.expect("Postgres");
+    let doomed = JobId::new();
+    let user = UserId::parse("local").expect("user");
+    let new = NewJob { id: doomed, user, mode: JobMode::Auto, options: JobOptions::default(), title: None };
+    store.create_job(new).await.expect("job row");
+    // A directory where the story file should be: every read fails with an I/O error, which is transient.
+    std::fs::create_dir_all(fleet.dir.path().join("blobs").join(ArtifactKey::story(doomed, v).as_str())).expect("dir");
+    let request = PhaseRequest { job_id: doomed.to_string(), version: 1, phase: 1, attempt: 1, ..Default::default() };
+    bus.publish(&PhaseId::Concept.request_topic(), BusMessage::new(request.encode_to_vec())).await.expect("publish");
+    let failed: Value = wait_for(Duration::from_secs(90), "the dead letter to fail the job", async || {
+        let job: Value = http.get(fleet.url(&format!("/v1/jobs/{doomed}"))).send().await.ok()?.json().await.ok()?;
+        (job["state"] == "failed").then_some(job)
+    })
+    .await;
+    let reason = failed["error"].as_str().unwrap_or_default();
+    assert!(reason.contains("could not be delivered after 5 tries"), "{failed:#}");
 }
