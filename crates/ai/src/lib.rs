@@ -128,7 +128,7 @@ pub struct DrawnImage {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// Where figures and faces are (empty for portraits).
+    /// Where figures and faces are (for a portrait, the one character).
     pub figures: Vec<Figure>,
 }
 

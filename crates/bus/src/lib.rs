@@ -3,7 +3,9 @@
 //! - [`Bus`]: publish to a topic, subscribe to a topic. Pub/Sub semantics:
 //!   a subscription sees every message published after it was made.
 //! - [`InMemoryBus`]: one process, no server (embedded mode and tests).
-//!   The Google Cloud Pub/Sub implementation comes with the fleet.
+//! - [`PubSubBus`]: Google Cloud Pub/Sub (the fleet; the emulator in tests),
+//!   with [`PubSubAdmin`] for topics and push subscriptions and
+//!   [`Topology`], the seeds' topics, subscriptions and dead letters.
 //!
 //! Messages are opaque bytes (encoded `manga_proto` messages) plus string
 //! attributes (`traceparent`, `job_id`, `phase`, `attempt`), as on Pub/Sub.

@@ -32,6 +32,35 @@ pub struct PhaseService {
     ctx: PhaseContext,
     store: Arc<dyn Store>,
     lease: std::time::Duration,
+    metrics: PhaseMetrics,
+}
+
+/// Per-phase duration and outcome, on the service's /metrics.
+#[derive(Clone)]
+struct PhaseMetrics {
+    runs: prometheus::IntCounterVec,
+    seconds: prometheus::HistogramVec,
+}
+
+impl PhaseMetrics {
+    fn new() -> Self {
+        let runs = prometheus::IntCounterVec::new(
+            prometheus::Opts::new("phase_runs_total", "Phase runs by phase and outcome"),
+            &["phase", "outcome"],
+        );
+        let seconds = prometheus::HistogramVec::new(
+            prometheus::HistogramOpts::new("phase_duration_seconds", "Phase run wall time")
+                .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0]),
+            &["phase", "outcome"],
+        );
+        // Both are built from constant, valid options; failure here is a programming error caught by the tests.
+        Self { runs: runs.expect("valid counter"), seconds: seconds.expect("valid histogram") }
+    }
+
+    fn observe(&self, phase: PhaseId, outcome: &str, seconds: f64) {
+        self.runs.with_label_values(&[phase.name(), outcome]).inc();
+        self.seconds.with_label_values(&[phase.name(), outcome]).observe(seconds);
+    }
 }
 
 /// Why a service could not start.
@@ -70,12 +99,12 @@ impl PhaseService {
         let (store, bus, blob) = connect(config).await?;
         let provider = Arc::new(LocalProvider);
         let ctx = PhaseContext::new(blob, provider.clone(), provider, bus);
-        Ok(Self { phase, ctx, store, lease: config.work_lease })
+        Ok(Self { phase, ctx, store, lease: config.work_lease, metrics: PhaseMetrics::new() })
     }
 
     /// A handler over given parts (tests).
     pub fn new(phase: PhaseId, ctx: PhaseContext, store: Arc<dyn Store>, lease: std::time::Duration) -> Self {
-        Self { phase, ctx, store, lease }
+        Self { phase, ctx, store, lease, metrics: PhaseMetrics::new() }
     }
 
     async fn poison(&self, message: &PushMessage, reason: String) -> HandlerError {
@@ -133,7 +162,14 @@ impl PushHandler for PhaseService {
             return Ok(());
         }
         self.store.start_phase_run(run).await.map_err(transient)?;
+        let started = std::time::Instant::now();
         let handled = handle(&self.ctx, &request, at).await;
+        let outcome = match (handled.transient, handled.result.status()) {
+            (true, _) => "transient_failure",
+            (false, PhaseStatus::Succeeded) => "succeeded",
+            _ => "failed",
+        };
+        self.metrics.observe(self.phase, outcome, started.elapsed().as_secs_f64());
         if handled.transient {
             // Let Pub/Sub redeliver: release the claim so the next delivery runs the phase.
             self.store.release_message(&key).await.map_err(transient)?;
@@ -161,5 +197,10 @@ impl PushHandler for PhaseService {
 
     async fn ready(&self) -> Result<(), String> {
         self.store.ping().await.map_err(|e| format!("Postgres: {e}"))
+    }
+
+    fn register_metrics(&self, registry: &prometheus::Registry) -> Result<(), prometheus::Error> {
+        registry.register(Box::new(self.metrics.runs.clone()))?;
+        registry.register(Box::new(self.metrics.seconds.clone()))
     }
 }
