@@ -3,36 +3,11 @@
 
 mod support;
 
-use std::{
-    collections::BTreeMap,
-    io,
-    sync::{Arc, Mutex},
-};
+use std::collections::BTreeMap;
 
 use manga_runtime::{TelemetryConfig, telemetry};
 use serde_json::Value;
-use support::{TestIssuer, envelope, spawn_app, verifying_vars};
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().expect("capture lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use support::{Capture, TestIssuer, envelope, spawn_app, verifying_vars};
 
 #[tokio::test]
 async fn a_push_logs_in_the_publishers_trace_with_the_job_and_the_http_outcome() {

@@ -1,49 +1,14 @@
 //! JSON log lines in Cloud Logging's shape, captured through the writer
 //! parameter, and `traceparent` carried through Pub/Sub attributes.
 
-use std::{
-    collections::BTreeMap,
-    io,
-    sync::{Arc, Mutex},
-};
+mod support;
+
+use std::collections::BTreeMap;
 
 use manga_runtime::{TelemetryConfig, telemetry};
-use serde_json::Value;
-use tracing_subscriber::fmt::MakeWriter;
+use support::Capture;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-/// Collects every line written.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Capture {
-    fn lines(&self) -> Vec<Value> {
-        let bytes = self.0.lock().expect("capture lock").clone();
-        String::from_utf8(bytes)
-            .expect("UTF-8 logs")
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("every line is one JSON object"))
-            .collect()
-    }
-}
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().expect("capture lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 fn capture() -> (tracing::Dispatch, telemetry::Telemetry, Capture) {
     let capture = Capture::default();

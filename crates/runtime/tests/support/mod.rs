@@ -248,3 +248,35 @@ impl TestApp {
         assert!(result.is_ok(), "run_until_stopped returned {result:?}");
     }
 }
+
+/// Collects every line written.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub fn lines(&self) -> Vec<Value> {
+        let bytes = self.0.lock().expect("capture lock").clone();
+        String::from_utf8(bytes)
+            .expect("UTF-8 logs")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("every line is one JSON object"))
+            .collect()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("capture lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
