@@ -13,12 +13,11 @@ use actix_web::{HttpResponse, web};
 use async_trait::async_trait;
 use bytes::Bytes;
 use manga_blob::BlobStore;
-use manga_bus::{Bus, BusMessage};
+use manga_bus::Bus;
 use manga_domain::{ArtifactKey, JobId, JobOptions, Language, PageCount, PhaseId, StoryText, Version};
 use manga_proto::{PhaseRequest, PhaseResult, PhaseStatus};
 use manga_runtime::{HandlerError, PushHandler, PushMessage};
 use manga_store::{JobAdvance, JobMode, JobRecord, JobState, NewJob, Store, StoreError, UserId};
-use prost::Message;
 use serde::{Deserialize, Serialize};
 
 use crate::machine::{JobMachine, Step};
@@ -135,18 +134,8 @@ impl FleetOrchestrator {
     /// Publishes the request the machine is waiting for (safe to repeat: phases are idempotent per attempt).
     async fn send(&self, job: &JobRecord, machine: &JobMachine) -> Result<(), HandlerError> {
         let Some((phase, attempt)) = machine.awaiting() else { return Ok(()) };
-        let request = PhaseRequest {
-            job_id: job.id.to_string(),
-            version: job.current_version.get(),
-            phase: phase.number(),
-            attempt,
-            seed: job.options.seed,
-            ..PhaseRequest::default()
-        };
-        let mut message = BusMessage::new(request.encode_to_vec())
-            .with_attribute("job_id", job.id.to_string())
-            .with_attribute("phase", phase.number().to_string())
-            .with_attribute("attempt", attempt.to_string());
+        let at = manga_proto::PhaseAddress { job: job.id, version: job.current_version, phase, attempt };
+        let mut message = manga_phases::handler::request_message(at, job.options.seed);
         manga_runtime::telemetry::inject_current(&mut message.attributes);
         self.bus.publish(&phase.request_topic(), message).await.map_err(|e| HandlerError::Transient(e.to_string()))?;
         Ok(())

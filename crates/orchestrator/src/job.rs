@@ -7,7 +7,8 @@ use bytes::Bytes;
 use manga_blob::BlobStore;
 use manga_bus::{Bus, BusMessage, Subscription, topics};
 use manga_domain::{ArtifactKey, JobId, JobOptions, PhaseId, PhaseRecord, StoryText, Version};
-use manga_proto::{PhaseRequest, PhaseResult, PhaseStatus, ProgressEvent, ProgressKind};
+use manga_phases::handler::request_message;
+use manga_proto::{PhaseAddress, PhaseResult, PhaseStatus, ProgressEvent, ProgressKind};
 use prost::Message;
 use serde::Serialize;
 
@@ -108,18 +109,8 @@ impl Orchestrator {
         phase: PhaseId,
         attempt: u32,
     ) -> Result<PhaseResult, JobError> {
-        let request = PhaseRequest {
-            job_id: spec.job.to_string(),
-            version: version.get(),
-            phase: phase.number(),
-            attempt,
-            seed: spec.options.seed,
-            ..PhaseRequest::default()
-        };
-        let message = BusMessage::new(request.encode_to_vec())
-            .with_attribute("job_id", spec.job.to_string())
-            .with_attribute("phase", phase.number().to_string())
-            .with_attribute("attempt", attempt.to_string());
+        let at = PhaseAddress { job: spec.job, version, phase, attempt };
+        let message = request_message(at, spec.options.seed);
         self.bus.publish(&phase.request_topic(), message).await?;
         let wait = async {
             while let Some(message) = results.next().await {

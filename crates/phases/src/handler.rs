@@ -90,6 +90,32 @@ async fn run_phase(
     }
 }
 
+/// The bus message asking for one phase attempt, with the attributes every
+/// hop carries (`job_id`, `phase`, `attempt`).
+pub fn request_message(at: PhaseAddress, seed: u64) -> BusMessage {
+    let request = PhaseRequest {
+        job_id: at.job.to_string(),
+        version: at.version.get(),
+        phase: at.phase.number(),
+        attempt: at.attempt,
+        seed,
+        ..PhaseRequest::default()
+    };
+    addressed(request.encode_to_vec(), at)
+}
+
+/// The bus message reporting one phase attempt's result.
+pub fn result_message(result: &PhaseResult, at: PhaseAddress) -> BusMessage {
+    addressed(result.encode_to_vec(), at)
+}
+
+fn addressed(data: Vec<u8>, at: PhaseAddress) -> BusMessage {
+    BusMessage::new(data)
+        .with_attribute("job_id", at.job.to_string())
+        .with_attribute("phase", at.phase.number().to_string())
+        .with_attribute("attempt", at.attempt.to_string())
+}
+
 /// Subscribes to `phase`'s request topic and answers each request on
 /// `phase-completed`, until the bus goes away. A message that cannot be
 /// decoded is dropped with a log line: redelivering it could never help.
@@ -111,10 +137,7 @@ pub async fn serve(ctx: PhaseContext, phase: PhaseId) -> Result<JoinHandle<()>, 
             // Each request runs on its own task, so one slow job does not hold up another.
             tokio::spawn(async move {
                 let result = handle(&ctx, &request, at).await.result;
-                let reply = BusMessage::new(result.encode_to_vec())
-                    .with_attribute("job_id", at.job.to_string())
-                    .with_attribute("phase", at.phase.number().to_string())
-                    .with_attribute("attempt", at.attempt.to_string());
+                let reply = result_message(&result, at);
                 if let Err(e) = ctx.bus.publish(topics::PHASE_COMPLETED, reply).await {
                     tracing::error!(job_id = %at.job, error = %e, "phase result not published");
                 }

@@ -13,12 +13,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use manga_ai::LocalProvider;
 use manga_blob::LocalBlobStore;
-use manga_bus::{Bus, BusMessage, PubSubBus, topics};
+use manga_bus::{Bus, PubSubBus, topics};
 use manga_domain::PhaseId;
 use manga_proto::{PhaseRequest, PhaseStatus};
 use manga_runtime::{Config, HandlerError, PushHandler, PushMessage};
 use manga_store::{MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PhaseRunStatus, PoolSettings, Store};
-use prost::Message;
 
 use crate::PhaseContext;
 use crate::handler::handle;
@@ -182,10 +181,7 @@ impl PushHandler for PhaseService {
             PhaseRunOutcome::Failed { error: result.error.clone() }
         };
         self.store.finish_phase_run(run, outcome).await.map_err(transient)?;
-        let mut reply = BusMessage::new(result.encode_to_vec())
-            .with_attribute("job_id", at.job.to_string())
-            .with_attribute("phase", at.phase.number().to_string())
-            .with_attribute("attempt", at.attempt.to_string());
+        let mut reply = crate::handler::result_message(&result, at);
         manga_runtime::telemetry::inject_current(&mut reply.attributes);
         self.ctx
             .bus
