@@ -14,7 +14,10 @@ pub mod local;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use manga_domain::{CharacterBible, CharacterSheet, Concept, Figure, Language, PageCount, PanelPlan, Plot, StoryText};
+use manga_domain::{
+    CharacterBible, CharacterSheet, Concept, FeedbackSuggestion, Figure, Language, PageCount, PanelPlan, Plot,
+    StoryText,
+};
 
 pub use local::LocalProvider;
 
@@ -89,6 +92,34 @@ pub trait TextModel: Send + Sync {
     /// [`AiError`]; transient ones may be retried.
     async fn outline_plot(&self, story: &StoryText, concept: &Concept, bible: &CharacterBible)
     -> Result<Plot, AiError>;
+
+    /// Understands a person's chat message about the job as one feedback action.
+    ///
+    /// # Errors
+    /// [`AiError::Rejected`] when the message is not understood (the message says what is);
+    /// providers that cannot do this say so.
+    async fn suggest_feedback(&self, request: &FeedbackRequest<'_>) -> Result<FeedbackSuggestion, AiError> {
+        let _ = request;
+        Err(AiError::Rejected {
+            provider: self.name().to_owned(),
+            message: "chat is not supported by this provider".into(),
+        })
+    }
+}
+
+/// A chat message with what it may refer to.
+#[derive(Debug, Clone, Default)]
+pub struct FeedbackRequest<'a> {
+    /// The person's words.
+    pub message: String,
+    /// The phase being looked at, if any.
+    pub phase: Option<manga_domain::PhaseId>,
+    /// Phase 1's output, to resolve the mood.
+    pub concept: Option<&'a Concept>,
+    /// Phase 2's output, to resolve names.
+    pub bible: Option<&'a CharacterBible>,
+    /// Phase 4's output, to resolve pages, panels and lines.
+    pub storyboard: Option<&'a manga_domain::Storyboard>,
 }
 
 /// A panel to draw.

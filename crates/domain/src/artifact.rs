@@ -43,6 +43,27 @@ impl ArtifactKey {
         Self::job(job, version, "story.txt")
     }
 
+    /// The orchestrator's state machine as it stood for a version (to restore it).
+    pub fn machine(job: JobId, version: Version) -> Self {
+        Self::job(job, version, "machine.json")
+    }
+
+    /// An artifact of a version by its name within the version (`pages/page-001.png`).
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidId`] when the name is not a clean relative path.
+    pub fn in_version(job: JobId, version: Version, name: &str) -> Result<Self, DomainError> {
+        Self::parse(&format!("jobs/{job}/{version}/{name}"))
+    }
+
+    /// The name within its version (`pages/page-001.png`), and the version, for keys made here.
+    pub fn name_in_version(&self) -> Option<(Version, &str)> {
+        let mut parts = self.0.splitn(4, '/');
+        let (_, _, version, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let version = version.strip_prefix('v')?.parse().ok().and_then(|n| Version::parse(n).ok())?;
+        Some((version, name))
+    }
+
     /// The job's options.
     pub fn options(job: JobId, version: Version) -> Self {
         Self::job(job, version, "options.json")

@@ -22,6 +22,9 @@ pub enum JobError {
     /// The bus failed.
     #[error(transparent)]
     Bus(#[from] manga_bus::BusError),
+    /// The database could not be opened or failed.
+    #[error("the job database failed: {0}")]
+    Store(String),
     /// Storing the job's inputs or reading its outputs failed.
     #[error(transparent)]
     Blob(#[from] manga_blob::BlobError),

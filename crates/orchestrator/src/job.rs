@@ -67,9 +67,10 @@ impl Orchestrator {
         let mut results = self.bus.subscribe(topics::PHASE_COMPLETED).await?;
         self.store_inputs(spec, version).await?;
 
-        let mut machine = JobMachine::default();
+        let mut machine = JobMachine::new(false);
         let mut step = machine.start();
-        while let Step::Run { phase, attempt, retry } = step {
+        while let Step::Run { run, attempt, retry } = step {
+            let phase = run.phase();
             if let Some(retry) = retry {
                 tracing::info!(job_id = %spec.job, phase = retry.checked_by.name(), blame = phase.name(),
                     score = retry.score, "quality gate: retrying");

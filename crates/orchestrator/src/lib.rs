@@ -9,14 +9,26 @@
 //! - [`export`]: copies a finished job's files into an output directory,
 //!   atomically, with `job.json`.
 //!
-//! The HTTP API, review mode and versions build on this (see the issues).
+//! - [`service::JobService`]: the product: jobs in the store with their
+//!   machine, review mode, feedback and versions, chat, artifacts, events.
+//! - [`api`]: its HTTP API, OpenAPI document, SSE/WebSocket streams and web page.
+//! - [`local::LocalProduct`]: all of it in one process (`manga serve`);
+//!   [`fleet`]: the orchestrator service of the fleet.
 
+pub mod api;
 pub mod embedded;
 mod error;
+pub mod events;
 pub mod export;
 pub mod fleet;
+pub mod http;
 mod job;
+pub mod local;
 pub mod machine;
+pub mod plan;
+pub mod service;
+pub mod views;
+mod web_page;
 
 pub use error::JobError;
 pub use job::{JobReport, JobSpec, Orchestrator};

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use manga_bus::{BusMessage, topics};
-use manga_domain::PhaseId;
+use manga_domain::{CharacterId, PanelId, PhaseId};
 use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus, ProgressKind, QualityReason};
 use prost::Message;
 use tokio::task::JoinHandle;
@@ -80,25 +80,56 @@ async fn run_phase(
 ) -> Result<PhaseOutput, PhaseError> {
     match at.phase {
         PhaseId::Concept => crate::phase1_concept::run(ctx, at).await,
-        PhaseId::Characters => crate::phase2_characters::run(ctx, at).await,
+        PhaseId::Characters => crate::phase2_characters::run(ctx, at, request).await,
         PhaseId::Plot => crate::phase3_plot::run(ctx, at).await,
         PhaseId::Name => crate::phase4_name::run(ctx, at).await,
         PhaseId::Images => crate::phase5_images::run(ctx, at, request, progress).await,
-        PhaseId::Lettering => crate::phase6_lettering::run(ctx, at, progress).await,
-        PhaseId::Compose => crate::phase7_compose::run(ctx, at, progress).await,
+        PhaseId::Lettering => crate::phase6_lettering::run(ctx, at, request, progress).await,
+        PhaseId::Compose => crate::phase7_compose::run(ctx, at, request, progress).await,
         PhaseId::Publish => crate::phase8_publish::run(ctx, at, progress).await,
     }
 }
 
-/// The bus message asking for one phase attempt, with the attributes every
-/// hop carries (`job_id`, `phase`, `attempt`).
+/// The panels a request is narrowed to (empty: all), checked against the storyboard.
+///
+/// # Errors
+/// [`PhaseError::Invalid`] for an id that does not parse or a panel the storyboard lacks.
+pub(crate) fn requested_panels(
+    request: &PhaseRequest,
+    storyboard: &manga_domain::Storyboard,
+) -> Result<Vec<PanelId>, PhaseError> {
+    let only: Vec<PanelId> = request.panels.iter().map(|p| PanelId::parse(p)).collect::<Result<_, _>>()?;
+    if let Some(unknown) = only.iter().find(|id| storyboard.panel(**id).is_none()) {
+        return Err(PhaseError::Invalid(format!("there is no panel {unknown} in the storyboard")));
+    }
+    Ok(only)
+}
+
+/// What part of a phase's output a request redoes; empty = all of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PhaseScope {
+    /// Phases 5–7: only these panels (and, for 7, the pages holding them).
+    pub panels: Vec<PanelId>,
+    /// Phase 2: only these characters' portraits, from the stored bible.
+    pub characters: Vec<CharacterId>,
+}
+
+/// The bus message asking for one whole phase attempt, with the attributes
+/// every hop carries (`job_id`, `phase`, `attempt`).
 pub fn request_message(at: PhaseAddress, seed: u64) -> BusMessage {
+    scoped_request_message(at, seed, &PhaseScope::default())
+}
+
+/// The bus message asking for one phase attempt narrowed to `scope`.
+pub fn scoped_request_message(at: PhaseAddress, seed: u64, scope: &PhaseScope) -> BusMessage {
     let request = PhaseRequest {
         job_id: at.job.to_string(),
         version: at.version.get(),
         phase: at.phase.number(),
         attempt: at.attempt,
         seed,
+        panels: scope.panels.iter().map(ToString::to_string).collect(),
+        characters: scope.characters.iter().map(ToString::to_string).collect(),
         ..PhaseRequest::default()
     };
     addressed(request.encode_to_vec(), at)

@@ -34,6 +34,7 @@ pub mod service;
 
 pub use context::{PhaseContext, Progress};
 pub use error::PhaseError;
+pub use handler::PhaseScope;
 
 /// What a phase run produced: the keys it wrote and how good it is.
 #[derive(Debug, Clone)]

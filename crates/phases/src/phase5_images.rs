@@ -32,12 +32,9 @@ pub async fn run(
     let set_key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Images);
 
     // A redraw of named panels keeps every other panel as it was.
-    let only: Vec<PanelId> = request.panels.iter().map(|p| PanelId::parse(p)).collect::<Result<_, _>>()?;
+    let only = crate::handler::requested_panels(request, &storyboard)?;
     let mut kept: HashMap<PanelId, PanelArt> = HashMap::new();
     if !only.is_empty() {
-        if let Some(unknown) = only.iter().find(|id| storyboard.panel(**id).is_none()) {
-            return Err(PhaseError::Invalid(format!("there is no panel {unknown} in the storyboard")));
-        }
         let previous: PanelArtSet = load_json(blob, &set_key).await?;
         kept = previous.panels.into_iter().filter(|p| !only.contains(&p.panel)).map(|p| (p.panel, p)).collect();
     }

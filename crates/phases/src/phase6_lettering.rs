@@ -5,7 +5,10 @@ use manga_domain::{
     ArtifactKey, Concept, LetteredPanel, LetteringSet, PanelArt, PanelArtSet, PanelPlan, PhaseId, QualityReport,
     Reason, Storyboard,
 };
-use manga_proto::PhaseAddress;
+use std::collections::HashMap;
+
+use manga_domain::PanelId;
+use manga_proto::{PhaseAddress, PhaseRequest};
 use manga_render::image_io::{PngSpeed, decode_png, encode_png, is_blank};
 use manga_render::lettering::{LetteringRequest, letter_panel};
 
@@ -16,13 +19,27 @@ use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
 ///
 /// # Errors
 /// [`PhaseError`] when inputs are missing or an image cannot be read.
-pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> Result<PhaseOutput, PhaseError> {
+pub async fn run(
+    ctx: &PhaseContext,
+    at: PhaseAddress,
+    request: &PhaseRequest,
+    progress: &Progress,
+) -> Result<PhaseOutput, PhaseError> {
     let blob = ctx.blob.as_ref();
     let concept: Concept = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Concept)).await?;
     let storyboard: Storyboard = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
     let art: PanelArtSet = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Images)).await?;
+    let set_key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Lettering);
+    // Re-lettering named panels keeps every other panel as it was.
+    let only = crate::handler::requested_panels(request, &storyboard)?;
+    let mut kept: HashMap<PanelId, LetteredPanel> = HashMap::new();
+    if !only.is_empty() {
+        let previous: LetteringSet = load_json(blob, &set_key).await?;
+        kept = previous.panels.into_iter().filter(|p| !only.contains(&p.panel)).map(|p| (p.panel, p)).collect();
+    }
     let pairs: Vec<(PanelPlan, PanelArt)> = storyboard
         .panels()
+        .filter(|plan| only.is_empty() || only.contains(&plan.id))
         .map(|plan| {
             let drawn = art.panels.iter().find(|a| a.panel == plan.id).cloned();
             drawn
@@ -61,11 +78,11 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> R
         .buffered(cpus)
         .try_collect()
         .await?;
-    let set = LetteringSet { panels };
+    let outputs = std::iter::once(set_key.clone()).chain(panels.iter().map(|p| p.image.clone())).collect();
+    kept.extend(panels.into_iter().map(|p| (p.panel, p)));
+    let set = LetteringSet { panels: storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect() };
     let quality = check(&set);
-    let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Lettering);
-    save_json(blob, &key, &set).await?;
-    let outputs = std::iter::once(key).chain(set.panels.iter().map(|p| p.image.clone())).collect();
+    save_json(blob, &set_key, &set).await?;
     Ok(PhaseOutput { outputs, quality })
 }
 

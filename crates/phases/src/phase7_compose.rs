@@ -1,14 +1,14 @@
 //! Phase 7, compose: lettered panels into pages, and the quality checks that
 //! decide whether a phase must be redone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use manga_domain::{
     ArtifactKey, ComposedPage, Composition, Concept, LetteredPanel, LetteringSet, PagePlan, PhaseId, QualityReport,
     Reason, Storyboard,
 };
-use manga_proto::PhaseAddress;
+use manga_proto::{PhaseAddress, PhaseRequest};
 use manga_render::compose::{PlacedPanel, compose_page};
 use manga_render::image_io::{PngSpeed, decode_png, encode_png};
 
@@ -21,18 +21,33 @@ use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
 ///
 /// # Errors
 /// [`PhaseError`] when inputs are missing or images cannot be read.
-pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> Result<PhaseOutput, PhaseError> {
+pub async fn run(
+    ctx: &PhaseContext,
+    at: PhaseAddress,
+    request: &PhaseRequest,
+    progress: &Progress,
+) -> Result<PhaseOutput, PhaseError> {
     let blob = ctx.blob.as_ref();
     let concept: Concept = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Concept)).await?;
     let storyboard: Storyboard = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
     let lettering: LetteringSet =
         load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Lettering)).await?;
-    let total = storyboard.pages.len();
+    let set_key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Compose);
+    // Named panels recompose only the pages holding them; the others stay as they were.
+    let only = crate::handler::requested_panels(request, &storyboard)?;
+    let mut kept: HashMap<u16, ComposedPage> = HashMap::new();
+    if !only.is_empty() {
+        let previous: Composition = load_json(blob, &set_key).await?;
+        let touched: BTreeSet<u16> = only.iter().map(|p| p.page()).collect();
+        kept = previous.pages.into_iter().filter(|p| !touched.contains(&p.number)).map(|p| (p.number, p)).collect();
+    }
+    let todo: Vec<PagePlan> = storyboard.pages.iter().filter(|p| !kept.contains_key(&p.number)).cloned().collect();
+    let total = todo.len();
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let page_size = storyboard.page_size;
     let direction = storyboard.reading_direction;
-    let pages: Vec<ComposedPage> = stream::iter(storyboard.pages.clone())
+    let composed: Vec<ComposedPage> = stream::iter(todo)
         .map(|plan| {
             let (ctx, progress, done) = (ctx.clone(), progress.clone(), done.clone());
             let lettered: Result<Vec<LetteredPanel>, PhaseError> = plan
@@ -81,11 +96,12 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, progress: &Progress) -> R
         .buffered(cpus)
         .try_collect()
         .await?;
+    let outputs = std::iter::once(set_key.clone()).chain(composed.iter().map(|p| p.image.clone())).collect();
+    kept.extend(composed.into_iter().map(|p| (p.number, p)));
+    let pages: Vec<ComposedPage> = storyboard.pages.iter().filter_map(|p| kept.remove(&p.number)).collect();
     let quality = check_book(&concept, &storyboard, &lettering, &pages);
     let composition = Composition { pages, quality: quality.clone() };
-    let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Compose);
-    save_json(blob, &key, &composition).await?;
-    let outputs = std::iter::once(key).chain(composition.pages.iter().map(|p| p.image.clone())).collect();
+    save_json(blob, &set_key, &composition).await?;
     Ok(PhaseOutput { outputs, quality })
 }
 

@@ -32,6 +32,12 @@ const VARIABLES: &[&str] = &[
     "SHUTDOWN_GRACE_SECONDS",
     "BLOB_ROOT",
     "WORK_LEASE_SECONDS",
+    "SECRET_KEY",
+    "JWT_ALGORITHM",
+    "CORS_ORIGINS",
+    "MAX_FEEDBACK_WAIT_TIME",
+    "HITL_TIMEOUT_ACTION",
+    "TRUST_FORWARDED_FOR",
 ];
 
 const DEFAULT_PROJECT: &str = "manga-local";
@@ -69,6 +75,24 @@ pub struct Config {
     /// belongs to the instance that claimed it; after that a redelivery may
     /// take it over (its instance is presumed dead).
     pub work_lease: Duration,
+    /// What only the orchestrator reads (people's tokens, CORS, reviews).
+    pub api: ApiConfig,
+}
+
+/// The public API's settings (the orchestrator's; the phase services ignore them).
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// `SECRET_KEY`: the HS256 key people's tokens are signed with (required by the orchestrator).
+    pub secret_key: Option<Secret>,
+    /// `CORS_ORIGINS`, comma-separated (default none: the page's own origin only).
+    pub cors_origins: Vec<String>,
+    /// `MAX_FEEDBACK_WAIT_TIME` in seconds (default 1800): how long a review may wait.
+    pub max_feedback_wait: Duration,
+    /// `HITL_TIMEOUT_ACTION` `approve` (default) or `pause`: what a review that waited too long does.
+    pub pause_on_timeout: bool,
+    /// `TRUST_FORWARDED_FOR` `true`/`false` (default false): the client IP is the first
+    /// `X-Forwarded-For` hop (only behind a load balancer that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 /// How `POST /pubsub/push` authenticates its caller.
@@ -225,6 +249,7 @@ impl Config {
             });
         }
         let otlp_endpoint = vars.url("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+        let api = parse_api(&vars)?;
 
         Ok(Self {
             port,
@@ -239,8 +264,64 @@ impl Config {
             shutdown_grace,
             blob_root: vars.get("BLOB_ROOT").map(std::path::PathBuf::from),
             work_lease,
+            api,
         })
     }
+}
+
+fn parse_api(vars: &Vars) -> Result<ApiConfig, ConfigError> {
+    if let Some(alg) = vars.get("JWT_ALGORITHM").map(str::trim).filter(|a| *a != "HS256") {
+        return Err(ConfigError::Invalid {
+            name: "JWT_ALGORITHM",
+            expected: "HS256 (the only one supported)",
+            got: alg.into(),
+        });
+    }
+    let secret_key = vars.get("SECRET_KEY").map(Secret::new);
+    if secret_key.as_ref().is_some_and(|k| k.expose().len() < 16) {
+        return Err(ConfigError::Invalid {
+            name: "SECRET_KEY",
+            expected: "at least 16 characters",
+            got: "(a shorter value, not shown)".into(),
+        });
+    }
+    let cors_origins = vars
+        .get("CORS_ORIGINS")
+        .map(|v| v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let max_feedback_wait = match vars.get("MAX_FEEDBACK_WAIT_TIME") {
+        None => Duration::from_secs(1800),
+        Some(raw) => Duration::from_secs(raw.trim().parse::<u64>().ok().filter(|s| (1..=86_400).contains(s)).ok_or(
+            ConfigError::Invalid {
+                name: "MAX_FEEDBACK_WAIT_TIME",
+                expected: "a whole number of seconds from 1 to 86400",
+                got: raw.to_owned(),
+            },
+        )?),
+    };
+    let pause_on_timeout = match vars.get("HITL_TIMEOUT_ACTION").map(str::trim) {
+        None | Some("approve") => false,
+        Some("pause") => true,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "HITL_TIMEOUT_ACTION",
+                expected: "approve or pause",
+                got: other.into(),
+            });
+        }
+    };
+    let trust_forwarded_for = match vars.get("TRUST_FORWARDED_FOR").map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "TRUST_FORWARDED_FOR",
+                expected: "true or false",
+                got: other.into(),
+            });
+        }
+    };
+    Ok(ApiConfig { secret_key, cors_origins, max_feedback_wait, pause_on_timeout, trust_forwarded_for })
 }
 
 fn parse_push_auth(vars: &Vars, emulator: bool) -> Result<PushAuth, ConfigError> {

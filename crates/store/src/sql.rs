@@ -120,6 +120,26 @@ macro_rules! impl_store {
                     rows.into_iter().map(JobRecord::try_from).collect()
                 }
 
+                async fn list_jobs_in_state(
+                    &self,
+                    state: crate::JobState,
+                    updated_before: chrono::DateTime<chrono::Utc>,
+                    limit: u32,
+                ) -> Result<Vec<JobRecord>, StoreError> {
+                    let rows: Vec<JobRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        job_columns!(),
+                        " FROM jobs WHERE state = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3"
+                    ))
+                    .bind(state.as_str())
+                    .bind(updated_before)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(StoreError::db("listing jobs by state"))?;
+                    rows.into_iter().map(JobRecord::try_from).collect()
+                }
+
                 #[tracing::instrument(level = "debug", skip_all, fields(job_id = %id, expected = %expected, to = %to.state))]
                 async fn advance_job(
                     &self,

@@ -70,6 +70,18 @@ pub trait Store: Send + Sync {
     /// [`StoreError::Database`].
     async fn list_jobs(&self, user: &UserId, limit: u32) -> Result<Vec<JobRecord>, StoreError>;
 
+    /// Jobs of every user in `state` whose row was last written before
+    /// `updated_before`, oldest first, at most `limit` (for the review-timeout sweep).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn list_jobs_in_state(
+        &self,
+        state: crate::JobState,
+        updated_before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StoreError>;
+
     /// Writes a job's new state and phase if its revision is still `expected`,
     /// and bumps the revision: of two orchestrators advancing from the same
     /// revision, exactly one succeeds.

@@ -60,6 +60,7 @@ contract!(
     jobs::of_concurrent_advances_from_one_revision_exactly_one_wins,
     jobs::failing_a_job_keeps_the_first_reason_and_makes_an_in_flight_advance_conflict,
     jobs::versions_branch_from_their_parent_and_an_unknown_parent_is_not_found,
+    jobs::jobs_waiting_in_a_state_are_found_oldest_first_across_users,
     records::a_second_start_of_a_phase_run_changes_nothing_and_says_so,
     records::a_finished_phase_run_keeps_its_first_outcome,
     records::phase_runs_for_a_missing_version_or_never_started_are_not_found,

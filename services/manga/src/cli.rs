@@ -23,6 +23,34 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Create the fleet's Pub/Sub topics and push subscriptions (the seeds' topology), idempotently.
     Topology(TopologyArgs),
+    /// Serve the web page and the API in this process (embedded: SQLite, local files, the local provider).
+    Serve(ServeArgs),
+}
+
+/// `manga serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on. Anything but loopback exposes the API to the network: keep SECRET_KEY secret.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Where jobs and their files are kept between runs.
+    #[arg(long, default_value = "manga-data")]
+    pub data: PathBuf,
+    /// The key tokens are signed with (HS256). Unset: a new random key each run, so old tokens stop working.
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Origins allowed to call the API from a browser (comma-separated); unset allows only the page itself.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// How long a review may wait before the default action applies, in seconds.
+    #[arg(long, env = "MAX_FEEDBACK_WAIT_TIME", default_value_t = 1800)]
+    pub max_feedback_wait: u64,
+    /// What happens when a review waits too long: approve, or pause the job.
+    #[arg(long, env = "HITL_TIMEOUT_ACTION", default_value = "approve", value_parser = ["approve", "pause"])]
+    pub timeout_action: String,
 }
 
 /// `manga topology`.

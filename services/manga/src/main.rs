@@ -1,12 +1,14 @@
 //! `manga`: turn a story into a finished manga in one process (embedded mode).
 //!
 //! `manga generate STORY --out DIR` runs all eight phases with the built-in
-//! offline provider and writes PDF, CBZ, PNG pages and job.json.
+//! offline provider and writes PDF, CBZ, PNG pages and job.json;
+//! `manga serve` runs the web page and the API in this process.
 
 mod cli;
 mod generate;
 mod input;
 mod progress;
+mod serve;
 mod topology;
 
 use std::process::ExitCode;
@@ -29,6 +31,13 @@ fn main() -> ExitCode {
             Err(failure) => {
                 eprintln!("error: {failure}");
                 failure.exit_code()
+            }
+        },
+        cli::Command::Serve(args) => match runtime.block_on(serve::run(args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
             }
         },
         cli::Command::Topology(args) => match runtime.block_on(topology::run(args)) {

@@ -1,4 +1,4 @@
-//! orchestrator: the jobs API and the job state machine of the fleet. Wiring only.
+//! orchestrator: the public API, the web page and the job state machine of the fleet. Wiring only.
 use std::sync::Arc;
 
 use manga_orchestrator::fleet::FleetOrchestrator;
@@ -7,8 +7,10 @@ use manga_orchestrator::fleet::FleetOrchestrator;
 async fn main() -> anyhow::Result<()> {
     let config = manga_runtime::Config::from_env()?; // a bad value names its variable
     let _telemetry = manga_runtime::telemetry::init("orchestrator", &config.telemetry)?;
-    let (store, bus, blob) = manga_phases::service::connect(&config).await?;
-    let orchestrator = Arc::new(FleetOrchestrator::new(store, bus, blob));
-    let app = manga_runtime::App::build_with_routes(config, orchestrator.clone(), orchestrator.routes()).await?;
+    let (service, api) = manga_orchestrator::fleet::connect(&config).await?;
+    let orchestrator = FleetOrchestrator::new(Arc::new(service));
+    let _sweeper = orchestrator.service().spawn_review_sweeper(std::time::Duration::from_secs(5));
+    let routes = orchestrator.routes(api);
+    let app = manga_runtime::App::build_with_routes(config, Arc::new(orchestrator), routes).await?;
     Ok(app.run_until_stopped().await?) // SIGTERM: finish in-flight work, then exit
 }

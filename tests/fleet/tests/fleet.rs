@@ -147,7 +147,7 @@ fn story() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() {
     let fleet = Fleet::up();
-    let http = reqwest::Client::new();
+    let http = authorised_client();
 
     // Bad input gets a 400 with a reason, and creates nothing.
     let bad = http.post(fleet.url("/v1/jobs")).json(&serde_json::json!({ "story": "   " })).send().await.expect("POST");
@@ -253,4 +253,15 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
     .await;
     let reason = failed["error"].as_str().unwrap_or_default();
     assert!(reason.contains("could not be delivered after 5 tries"), "{failed:#}");
+}
+
+/// A client that acts as one person, with a token signed by the fleet's development key (deploy/local/up).
+fn authorised_client() -> reqwest::Client {
+    let secret = "local-fleet-development-key-not-for-production";
+    let user = manga_store::UserId::parse("fleet-test").expect("a user id");
+    let token = manga_orchestrator::http::auth::JwtKeys::new(secret.as_bytes()).issue(&user, std::time::Duration::from_secs(3600));
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().default_headers(headers).build().expect("an HTTP client")
 }

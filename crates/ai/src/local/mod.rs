@@ -4,11 +4,14 @@
 
 pub mod analysis;
 pub mod art;
+pub mod feedback;
 
 use async_trait::async_trait;
 use manga_domain::{CharacterBible, Concept, Plot, StoryText};
 
-use crate::{AiError, ConceptRequest, DrawnImage, ImageModel, PanelRequest, PortraitRequest, TextModel};
+use crate::{
+    AiError, ConceptRequest, DrawnImage, FeedbackRequest, ImageModel, PanelRequest, PortraitRequest, TextModel,
+};
 
 /// The offline provider. Cheap to clone; holds no state.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,6 +50,13 @@ impl TextModel for LocalProvider {
     ) -> Result<Plot, AiError> {
         let (story, concept, bible) = (story.clone(), concept.clone(), bible.clone());
         blocking(move || analysis::outline_plot(&story, &concept, &bible)).await
+    }
+
+    async fn suggest_feedback(
+        &self,
+        request: &FeedbackRequest<'_>,
+    ) -> Result<manga_domain::FeedbackSuggestion, AiError> {
+        feedback::suggest(request)
     }
 }
 

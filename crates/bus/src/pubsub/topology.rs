@@ -6,6 +6,7 @@
 //! | `phase-completed` (the seeds' phase-completion-topic) | `phase-transition-handler` | `orchestrator` |
 //! | `hitl-feedback-topic` | `hitl-feedback-processor` | `orchestrator` |
 //! | `session-management-topic` | `session-cleanup-service` | `orchestrator` |
+//! | `phase-progress` | `phase-progress-push` | `orchestrator` (live events for people) |
 //! | `{topic}-dead-letter` for each topic above | `{topic}-dead-letter-push` | `orchestrator` |
 //!
 //! Every subscription on a work topic dead-letters after 5 deliveries to
@@ -92,6 +93,7 @@ impl Topology {
             (topics::PHASE_COMPLETED, "phase-transition-handler"),
             (topics::HITL_FEEDBACK, "hitl-feedback-processor"),
             ("session-management-topic", "session-cleanup-service"),
+            (topics::PROGRESS, "phase-progress-push"),
         ] {
             work.push((subscription.to_owned(), topic.to_owned(), ORCHESTRATOR, ORCHESTRATOR_ACK_DEADLINE));
         }
@@ -173,8 +175,10 @@ mod tests {
     #[test]
     fn the_seed_topology_routes_each_phase_topic_to_its_service_with_dead_letters() {
         let topology = Topology::seeds();
-        // 11 work topics and 11 dead-letter topics, each with one subscription.
-        assert_eq!((topology.topics.len(), topology.routes.len()), (22, 22));
+        // 12 work topics (8 phases, completions, feedback, sessions, progress) and 12 dead-letter topics.
+        assert_eq!((topology.topics.len(), topology.routes.len()), (24, 24));
+        let progress = topology.routes.iter().find(|r| r.subscription.topic == "phase-progress").unwrap();
+        assert_eq!((progress.subscription.name.as_str(), progress.service.as_str()), ("phase-progress-push", "orchestrator"));
         let phase5 = topology.routes.iter().find(|r| r.subscription.name == "phase-5-requests-push").unwrap();
         assert_eq!(phase5.service, "phase5-images");
         assert_eq!(phase5.subscription.topic, "phase-5-requests");

@@ -192,3 +192,24 @@ pub async fn versions_branch_from_their_parent_and_an_unknown_parent_is_not_foun
     assert_not_found(store.create_version(job.id, nine, None).await, "version", &format!("{}/v9", job.id));
     assert_eq!(store.list_versions(job.id).await.unwrap().len(), 4);
 }
+
+pub async fn jobs_waiting_in_a_state_are_found_oldest_first_across_users(store: Arc<dyn Store>) {
+    let mut waiting = Vec::new();
+    for owner in ["alice", "bob"] {
+        let job = store.create_job(new_job(owner)).await.unwrap();
+        let advance = JobAdvance::to(JobState::AwaitingReview, Some(PhaseId::Plot));
+        waiting.push(store.advance_job(job.id, job.revision, advance).await.unwrap());
+    }
+    let running = store.create_job(new_job("alice")).await.unwrap();
+    store.advance_job(running.id, running.revision, JobAdvance::to(JobState::Running, None)).await.unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+
+    let found = store.list_jobs_in_state(JobState::AwaitingReview, later, 100).await.unwrap();
+    let ids: Vec<JobId> = found.iter().map(|j| j.id).collect();
+    assert!(ids.contains(&waiting[0].id) && ids.contains(&waiting[1].id), "both users' waiting jobs");
+    assert!(!ids.contains(&running.id), "a running job is not waiting");
+    assert!(found.windows(2).all(|w| w[0].updated_at <= w[1].updated_at), "not oldest first");
+    let earlier = waiting[0].updated_at;
+    let none = store.list_jobs_in_state(JobState::AwaitingReview, earlier, 100).await.unwrap();
+    assert!(!none.iter().any(|j| j.id == waiting[0].id), "a job written at the cut-off is not older than it");
+}

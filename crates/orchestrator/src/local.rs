@@ -1,0 +1,155 @@
+//! The product in one process (`manga serve`, the API tests): the
+//! [`JobService`] over SQLite, the in-memory bus, local files and the eight
+//! in-process phase workers with the local provider. Phase results and
+//! progress reach the service through bus subscriptions, as pushes do in
+//! the fleet.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use manga_ai::LocalProvider;
+use manga_blob::LocalBlobStore;
+use manga_bus::{Bus, InMemoryBus, topics};
+use manga_domain::PhaseId;
+use manga_phases::PhaseContext;
+use manga_proto::{PhaseResult, ProgressEvent};
+use manga_store::{SqliteStore, Store};
+use prost::Message;
+use tokio::task::JoinHandle;
+
+use crate::JobError;
+use crate::events::{EventHub, LocalHub};
+use crate::service::{JobService, ServiceSettings};
+
+/// A running in-process product. Dropping it stops its tasks.
+pub struct LocalProduct {
+    /// The service the API serves.
+    pub service: Arc<JobService>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl LocalProduct {
+    /// Starts everything with state under `dir` (`manga.db`, `artifacts/`); `None` keeps the database in memory.
+    ///
+    /// # Errors
+    /// [`JobError`] when the database cannot be opened or a worker cannot subscribe.
+    pub async fn start(dir: &Path, settings: ServiceSettings, in_memory_db: bool) -> Result<Self, JobError> {
+        let store: Arc<dyn Store> = if in_memory_db {
+            Arc::new(SqliteStore::in_memory().await.map_err(|e| JobError::Store(e.to_string()))?)
+        } else {
+            Arc::new(SqliteStore::open(dir.join("manga.db")).await.map_err(|e| JobError::Store(e.to_string()))?)
+        };
+        let bus = Arc::new(InMemoryBus::new());
+        let blob = Arc::new(LocalBlobStore::new(dir.join("artifacts")));
+        let events: Arc<dyn EventHub> = Arc::new(LocalHub::new());
+        let provider = Arc::new(LocalProvider);
+        let service =
+            Arc::new(JobService::new(store, bus.clone(), blob.clone(), events, provider.clone(), settings.clone()));
+
+        let mut tasks = Vec::new();
+        // Subscribe before any request can be sent, so no result is missed.
+        let mut results = bus.subscribe(topics::PHASE_COMPLETED).await?;
+        let mut progress = bus.subscribe(topics::PROGRESS).await?;
+        let ctx = PhaseContext::new(blob, provider.clone(), provider, bus.clone() as Arc<dyn Bus>);
+        for phase in PhaseId::ALL {
+            tasks.push(manga_phases::handler::serve(ctx.clone(), phase).await?);
+        }
+        let me = service.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(message) = results.next().await {
+                let Ok((result, at)) = PhaseResult::decode_checked(&message.data) else { continue };
+                // In one process there is no redelivery: retry a failed store write a few times.
+                for wait in [0, 50, 200, 1000] {
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    match me.on_result(&result, at).await {
+                        Ok(()) => break,
+                        Err(e) => tracing::warn!(job_id = %at.job, error = %e, "phase result not applied"),
+                    }
+                }
+            }
+        }));
+        let me = service.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(message) = progress.next().await {
+                if let Ok(event) = ProgressEvent::decode(message.data.as_ref()) {
+                    me.on_progress(&event).await;
+                }
+            }
+        }));
+        let sweep_every = settings.feedback_wait.min(Duration::from_secs(5)).max(Duration::from_millis(100));
+        tasks.push(service.spawn_review_sweeper(sweep_every));
+        Ok(Self { service, tasks })
+    }
+}
+
+impl Drop for LocalProduct {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// What `manga serve` was asked for.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub host: String,
+    /// Port (0 picks one).
+    pub port: u16,
+    /// Where the database and artifacts live.
+    pub data: std::path::PathBuf,
+    /// The HS256 key; `None` makes a random one for this run.
+    pub secret_key: Option<String>,
+    /// Browser origins allowed besides the page itself.
+    pub cors_origins: Vec<String>,
+    /// Review timeouts.
+    pub settings: ServiceSettings,
+}
+
+/// How long the token `serve` prints stays valid.
+const LOCAL_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Serves the web page and the API until Ctrl-C or SIGTERM, printing the
+/// address with a token for the single local user.
+///
+/// # Errors
+/// A sentence when the data directory or the address cannot be used.
+pub async fn serve(options: ServeOptions) -> Result<(), String> {
+    std::fs::create_dir_all(&options.data)
+        .map_err(|e| format!("cannot use {} for data: {e}", options.data.display()))?;
+    let product = LocalProduct::start(&options.data, options.settings.clone(), false)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let secret = options.secret_key.clone().unwrap_or_else(|| {
+        // A fresh key per run: 244 random bits from two v4 UUIDs.
+        format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    });
+    let api = crate::api::ApiSettings::new(secret.as_bytes(), options.cors_origins.clone());
+    let user = manga_store::UserId::parse("local").map_err(|e| e.to_string())?;
+    let token = api.jwt.issue(&user, LOCAL_TOKEN_TTL);
+    let routes = crate::api::routes(product.service.clone(), api);
+    let server = actix_web::HttpServer::new(move || {
+        let routes = routes.clone();
+        actix_web::App::new()
+            .route(
+                "/health",
+                actix_web::web::get()
+                    .to(|| async { actix_web::HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+            )
+            .configure(move |cfg| routes(cfg))
+    })
+    .workers(2)
+    .shutdown_timeout(10)
+    .bind((options.host.as_str(), options.port))
+    .map_err(|e| format!("cannot listen on {}:{}: {e}", options.host, options.port))?;
+    let address = server.addrs().first().copied().ok_or("the server has no address")?;
+    println!("manga serve: jobs and files in {}", options.data.display());
+    println!("manga serve: open http://{address}/#token={token}");
+    use std::io::Write;
+    std::io::stdout().flush().ok();
+    server.run().await.map_err(|e| format!("the server stopped: {e}"))?;
+    drop(product);
+    Ok(())
+}
