@@ -121,7 +121,7 @@ async function main() {
     check(/1 panel, 1 page/.test(plan), `the plan to regenerate ${panel} is one panel on one page ("${plan}")`);
     await shot('21-regenerate-plan');
     await page.click('#change-confirm');
-    await page.waitForSelector('#change-dialog:not([open])');
+    await page.waitForSelector('#change-dialog', { state: 'hidden' });
     await page.waitForSelector('#job-version[data-version="2"]', { timeout: 15000 });
     check(true, 'confirming makes version 2');
     await shot('22-regenerating');

@@ -100,13 +100,29 @@ impl FeedbackAction {
 /// A chat message understood as feedback, shown back to the person before it is applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedbackSuggestion {
-    /// The phase the action applies to.
+    /// The phase the action applies to, as its number (what `/feedback` takes).
+    #[serde(with = "phase_number")]
     pub phase: PhaseId,
     /// The action.
     #[serde(flatten)]
     pub action: FeedbackAction,
     /// One sentence saying what will happen, in the message's language.
     pub summary: String,
+}
+
+/// A phase as its number 1..=8 in JSON.
+mod phase_number {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::PhaseId;
+
+    pub fn serialize<S: Serializer>(phase: &PhaseId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(phase.number())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PhaseId, D::Error> {
+        PhaseId::from_number(u32::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(test)]
@@ -133,5 +149,9 @@ mod tests {
         let edit: FeedbackAction =
             serde_json::from_str(r#"{"action":"edit","field":"/characters/0/look/hair","value":"white"}"#).unwrap();
         assert_eq!(edit.name(), "edit");
+        let suggestion = FeedbackSuggestion { phase: PhaseId::Images, action, summary: "x".into() };
+        let json = serde_json::to_value(&suggestion).unwrap();
+        assert_eq!(json, serde_json::json!({"phase": 5, "action": "regenerate", "target": "page:2", "summary": "x"}));
+        assert_eq!(serde_json::from_value::<FeedbackSuggestion>(json).unwrap(), suggestion);
     }
 }

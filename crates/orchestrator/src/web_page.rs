@@ -8,6 +8,10 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("/", "text/html; charset=utf-8", include_bytes!("../web/index.html")),
     ("/app.js", "text/javascript; charset=utf-8", include_bytes!("../web/app.js")),
     ("/style.css", "text/css; charset=utf-8", include_bytes!("../web/style.css")),
+    ("/api.js", "text/javascript; charset=utf-8", include_bytes!("../web/api.js")),
+    ("/dom.js", "text/javascript; charset=utf-8", include_bytes!("../web/dom.js")),
+    ("/phases.js", "text/javascript; charset=utf-8", include_bytes!("../web/phases.js")),
+    ("/reader.js", "text/javascript; charset=utf-8", include_bytes!("../web/reader.js")),
 ];
 
 /// Mounts the page's files.

@@ -3,7 +3,7 @@
 // browse versions, read the result and download it. Talks only to the API
 // of docs/api.md on the same origin; nothing is fetched from elsewhere.
 
-import { api, ApiError, loadToken, setToken, getToken, onUnauthorized, withToken, wsUrl, artifactPath, keyPath } from './api.js';
+import { api, loadToken, setToken, getToken, onUnauthorized, withToken, wsUrl, artifactPath, keyPath } from './api.js';
 import { h, icon, badge, clear, showError, PHASES, STATE_LABELS, SHORT_STATE_LABELS, phaseNumber, formatMs, relativeTime, clockTime, plural, langOf } from './dom.js';
 import { renderPhase, rendersWhileRunning, updateTile, placeholder } from './phases.js';
 import { initReader, openReader, readerOpen } from './reader.js';
@@ -586,7 +586,8 @@ async function sendFeedback(body, button, errorEl, done) {
   try {
     const outcome = await api(`/v1/jobs/${state.job.id}/feedback`, { method: 'POST', body });
     state.follow = true;
-    toast(body.action === 'approve' ? `${PHASES[body.phase - 1].label} approved` : `${done} · version ${outcome.version}`, body.action === 'approve' ? 'check' : 'retry');
+    // An approval shows on the timeline; a change makes a version worth naming.
+    if (body.action !== 'approve') toast(`${done} · version ${outcome.version}`, 'retry');
     applyJob(outcome.job);
   } catch (e) {
     buttons.forEach((b) => (b.disabled = false));
@@ -1181,4 +1182,3 @@ document.addEventListener('keydown', (e) => {
   if (state.job?.links?.pdf) startReader(0);
 });
 
-export { ApiError };

@@ -178,7 +178,10 @@ mod tests {
         // 12 work topics (8 phases, completions, feedback, sessions, progress) and 12 dead-letter topics.
         assert_eq!((topology.topics.len(), topology.routes.len()), (24, 24));
         let progress = topology.routes.iter().find(|r| r.subscription.topic == "phase-progress").unwrap();
-        assert_eq!((progress.subscription.name.as_str(), progress.service.as_str()), ("phase-progress-push", "orchestrator"));
+        assert_eq!(
+            (progress.subscription.name.as_str(), progress.service.as_str()),
+            ("phase-progress-push", "orchestrator")
+        );
         let phase5 = topology.routes.iter().find(|r| r.subscription.name == "phase-5-requests-push").unwrap();
         assert_eq!(phase5.service, "phase5-images");
         assert_eq!(phase5.subscription.topic, "phase-5-requests");
