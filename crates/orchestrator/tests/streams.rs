@@ -84,23 +84,25 @@ async fn the_websocket_carries_events_out_and_chat_and_feedback_in() {
     let id = create_over_http(&base, small_job("review")).await;
     let url = format!("ws://{base}/ws/jobs/{id}?access_token={}", token("alice"));
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let mut next = async || -> Value {
+    {
+        let mut next = async || -> Value {
+            loop {
+                let message =
+                    tokio::time::timeout(Duration::from_secs(60), socket.next()).await.unwrap().unwrap().unwrap();
+                if let Message::Text(text) = message {
+                    return serde_json::from_str(&text).unwrap();
+                }
+            }
+        };
+        assert_eq!(next().await["kind"], "snapshot");
         loop {
-            let message = tokio::time::timeout(Duration::from_secs(60), socket.next()).await.unwrap().unwrap().unwrap();
-            if let Message::Text(text) = message {
-                return serde_json::from_str(&text).unwrap();
+            let event = next().await;
+            if event["kind"] == "awaiting_review" {
+                assert_eq!(event["phase"], 1);
+                break;
             }
         }
-    };
-    assert_eq!(next().await["kind"], "snapshot");
-    loop {
-        let event = next().await;
-        if event["kind"] == "awaiting_review" {
-            assert_eq!(event["phase"], 1);
-            break;
-        }
     }
-    drop(next);
     socket.send(Message::text(json!({"type": "chat", "message": "looks good", "phase": 1}).to_string())).await.unwrap();
     socket.send(Message::text(json!({"type": "feedback", "phase": 1, "action": "approve"}).to_string())).await.unwrap();
     socket.send(Message::text("{not json").to_string().into()).await.unwrap();

@@ -1,5 +1,8 @@
 //! A product in one process behind the real routes, and a person with a token.
 
+// Shared by several test binaries; each uses a part.
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
