@@ -104,6 +104,8 @@ pub struct ServeOptions {
     pub secret_key: Option<String>,
     /// Browser origins allowed besides the page itself.
     pub cors_origins: Vec<String>,
+    /// Requests a minute per client IP and per user.
+    pub rate_limit_per_minute: u32,
     /// Review timeouts.
     pub settings: ServiceSettings,
 }
@@ -126,7 +128,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         // A fresh key per run: 244 random bits from two v4 UUIDs.
         format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
     });
-    let api = crate::api::ApiSettings::new(secret.as_bytes(), options.cors_origins.clone());
+    let mut api = crate::api::ApiSettings::new(secret.as_bytes(), options.cors_origins.clone());
+    let rate = crate::http::limits::Rate { capacity: options.rate_limit_per_minute, per: Duration::from_secs(60) };
+    (api.per_ip, api.per_user) = (rate, rate);
     let user = manga_store::UserId::parse("local").map_err(|e| e.to_string())?;
     let token = api.jwt.issue(&user, LOCAL_TOKEN_TTL);
     let routes = crate::api::routes(product.service.clone(), api);

@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// How long a review may wait before the default action applies, in seconds.
     #[arg(long, env = "MAX_FEEDBACK_WAIT_TIME", default_value_t = 1800)]
     pub max_feedback_wait: u64,
+    /// Requests a minute allowed per client IP and per user (the seeds: 1000).
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: u32,
     /// What happens when a review waits too long: approve, or pause the job.
     #[arg(long, env = "HITL_TIMEOUT_ACTION", default_value = "approve", value_parser = ["approve", "pause"])]
     pub timeout_action: String,

@@ -23,6 +23,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         data: args.data,
         secret_key: args.secret_key.filter(|k| !k.is_empty()),
         cors_origins: args.cors_origins.into_iter().filter(|o| !o.is_empty()).collect(),
+        rate_limit_per_minute: args.rate_limit,
         settings,
     };
     serve(options).await
