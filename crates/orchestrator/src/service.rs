@@ -680,7 +680,14 @@ impl JobService {
         };
         let value = serde_json::to_value(machine).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
         let snapshot = serde_json::to_vec(&value).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
-        let advance = JobAdvance { state, current_phase: phase, current_version: version, machine: Some(value) };
+        let title = match (&job.title, machine.record(PhaseId::Concept)) {
+            // The story's own title, once phase 1 has read it (the person's, when given, stays).
+            (None, Some(_)) => {
+                self.read_typed::<Concept>(job.id, job.current_version, PhaseId::Concept).await?.map(|c| c.title)
+            }
+            _ => None,
+        };
+        let advance = JobAdvance { state, current_phase: phase, current_version: version, machine: Some(value), title };
         let job = self.store.advance_job(job.id, job.revision, advance).await?;
         self.blob.put(&ArtifactKey::machine(job.id, job.current_version), snapshot.into(), "application/json").await?;
         Ok(job)

@@ -48,6 +48,7 @@ async fn an_auto_job_is_published_and_its_files_are_served_with_etags_and_ranges
         job["phases"].as_array().unwrap().iter().all(|p| p["state"] == "approved" && p["attempts"].as_u64() >= Some(1))
     );
     assert_eq!(job["links"]["pdf"], format!("/v1/jobs/{id}/artifacts/manga.pdf"));
+    assert_eq!(job["title"], "蜘蛛の糸", "the story's own title, found by phase 1");
 
     let res =
         actix_web::test::call_service(&app, get(&format!("/v1/jobs/{id}/artifacts/manga.pdf"), "alice").to_request())

@@ -201,12 +201,14 @@ pub struct JobAdvance {
     pub current_version: Option<Version>,
     /// A new machine snapshot; `None` keeps the stored one.
     pub machine: Option<serde_json::Value>,
+    /// A title (once phase 1 has found one); `None` keeps the stored one.
+    pub title: Option<String>,
 }
 
 impl JobAdvance {
     /// Moves to `state` at `phase`, keeping version and machine.
     pub fn to(state: JobState, phase: Option<PhaseId>) -> Self {
-        Self { state, current_phase: phase, current_version: None, machine: None }
+        Self { state, current_phase: phase, current_version: None, machine: None, title: None }
     }
 }
 

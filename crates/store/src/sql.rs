@@ -152,6 +152,7 @@ macro_rules! impl_store {
                     let row: Option<JobRow> = sqlx::query_as(concat!(
                         "UPDATE jobs SET state = $1, current_phase = $2, \
                          current_version = COALESCE($3, current_version), machine = COALESCE($4, machine), \
+                         title = COALESCE($8, title), \
                          revision = revision + 1, updated_at = $5 WHERE id = $6 AND revision = $7 RETURNING ",
                         job_columns!()
                     ))
@@ -162,6 +163,7 @@ macro_rules! impl_store {
                     .bind(now())
                     .bind(job_uuid(id)?)
                     .bind(expected.get())
+                    .bind(to.title.as_deref())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(StoreError::db("advancing a job"))?;

@@ -93,11 +93,14 @@ pub async fn every_job_state_survives_a_round_trip(store: Arc<dyn Store>) {
         current_phase: None,
         current_version: Some(Version::parse(1).unwrap()),
         machine: Some(machine.clone()),
+        title: Some("糸".into()),
     };
     let read = store.advance_job(job.id, revision, to).await.unwrap();
     assert_eq!((read.current_phase, read.machine.as_ref()), (None, Some(&machine)));
+    assert_eq!(read.title.as_deref(), Some("糸"));
     let read = store.advance_job(job.id, read.revision, JobAdvance::to(JobState::Succeeded, None)).await.unwrap();
     assert_eq!(read.machine, Some(machine), "a None machine keeps the stored one");
+    assert_eq!(read.title.as_deref(), Some("糸"), "a None title keeps the stored one");
     assert_eq!(read.state, JobState::Succeeded);
 }
 
