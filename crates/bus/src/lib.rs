@@ -96,6 +96,14 @@ pub trait Bus: Send + Sync {
     /// # Errors
     /// [`BusError::Unavailable`] when the bus cannot make one.
     async fn subscribe(&self, topic: &str) -> Result<Subscription, BusError>;
+
+    /// Whether the bus answers, for readiness probes. An in-process bus always does.
+    ///
+    /// # Errors
+    /// [`BusError::Unavailable`] when the broker cannot be reached.
+    async fn ping(&self) -> Result<(), BusError> {
+        Ok(())
+    }
 }
 
 /// A bus inside one process. Delivery is exactly once per subscription, in order.

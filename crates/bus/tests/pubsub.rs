@@ -331,3 +331,19 @@ async fn an_unreachable_pubsub_is_a_transient_admin_error() {
     assert!(matches!(error, AdminError::Unreachable { method: "PUT", .. }), "{error:?}");
     assert!(error.is_transient());
 }
+
+#[tokio::test]
+async fn ping_says_whether_pubsub_answers() {
+    let (host, project) = fresh_project().await;
+    let bus = PubSubBus::new(project.clone(), Some(host)).await.unwrap();
+    bus.ping().await.expect("the emulator answers");
+
+    // A port nobody listens on: the probe reports it instead of hanging.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap();
+    drop(closed);
+    let bus = PubSubBus::new(project, Some(address.to_string())).await.unwrap();
+    let err = bus.ping().await.expect_err("nothing listens there");
+    let text = err.to_string();
+    assert!(text.contains("Pub/Sub"), "{text}");
+}

@@ -67,7 +67,7 @@ impl PushHandler for FleetOrchestrator {
     }
 
     async fn ready(&self) -> Result<(), String> {
-        self.service.store().ping().await.map_err(|e| format!("Postgres: {e}"))
+        self.service.ready().await
     }
 }
 
@@ -86,13 +86,19 @@ pub async fn connect(config: &manga_runtime::Config) -> anyhow::Result<(JobServi
         anyhow::anyhow!("SECRET_KEY must be set: the orchestrator signs and checks people's tokens with it")
     })?;
     let (store, bus, blob) = manga_phases::service::connect(config).await?;
-    let (events, limiter): (Arc<dyn EventHub>, Arc<dyn Limiter>) = match &config.redis_url {
-        Some(url) => {
-            let cache = manga_cache::Cache::connect(url.expose(), config.redis_key_prefix.clone())
+    let cache = match &config.redis_url {
+        Some(url) => Some(
+            manga_cache::Cache::connect(url.expose(), config.redis_key_prefix.clone())
                 .await
-                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
-            (Arc::new(RedisHub::new(cache.clone())), Arc::new(RedisLimiter(manga_cache::RateLimiter::new(cache))))
-        }
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+        ),
+        None => None,
+    };
+    let (events, limiter): (Arc<dyn EventHub>, Arc<dyn Limiter>) = match &cache {
+        Some(cache) => (
+            Arc::new(RedisHub::new(cache.clone())),
+            Arc::new(RedisLimiter(manga_cache::RateLimiter::new(cache.clone()))),
+        ),
         None => (Arc::new(LocalHub::new()), Arc::new(MemoryLimiter::default())),
     };
     let settings = ServiceSettings {
@@ -100,7 +106,10 @@ pub async fn connect(config: &manga_runtime::Config) -> anyhow::Result<(JobServi
         timeout_action: if config.api.pause_on_timeout { TimeoutAction::Pause } else { TimeoutAction::Approve },
     };
     let text = Arc::new(manga_ai::LocalProvider);
-    let service = JobService::new(store, bus, blob, events, text, settings);
+    let mut service = JobService::new(store, bus, blob, events, text, settings);
+    if let Some(cache) = cache {
+        service = service.with_sessions(cache);
+    }
     let mut api = ApiSettings::new(secret.expose().as_bytes(), config.api.cors_origins.clone());
     api.limiter = limiter;
     api.trust_forwarded = config.api.trust_forwarded_for;

@@ -32,6 +32,8 @@ pub struct PhaseService {
     store: Arc<dyn Store>,
     lease: std::time::Duration,
     metrics: PhaseMetrics,
+    /// `SIMULATED_AI_SCALE`'s wait before each run (benchmarks only).
+    simulated_ai: Option<std::time::Duration>,
 }
 
 /// Per-phase duration and outcome, on the service's /metrics.
@@ -98,12 +100,13 @@ impl PhaseService {
         let (store, bus, blob) = connect(config).await?;
         let provider = Arc::new(LocalProvider);
         let ctx = PhaseContext::new(blob, provider.clone(), provider, bus);
-        Ok(Self { phase, ctx, store, lease: config.work_lease, metrics: PhaseMetrics::new() })
+        let simulated_ai = config.simulated_ai_scale.map(|scale| crate::simulated::scaled(phase, scale));
+        Ok(Self { phase, ctx, store, lease: config.work_lease, metrics: PhaseMetrics::new(), simulated_ai })
     }
 
     /// A handler over given parts (tests).
     pub fn new(phase: PhaseId, ctx: PhaseContext, store: Arc<dyn Store>, lease: std::time::Duration) -> Self {
-        Self { phase, ctx, store, lease, metrics: PhaseMetrics::new() }
+        Self { phase, ctx, store, lease, metrics: PhaseMetrics::new(), simulated_ai: None }
     }
 
     async fn poison(&self, message: &PushMessage, reason: String) -> HandlerError {
@@ -162,6 +165,9 @@ impl PushHandler for PhaseService {
         }
         self.store.start_phase_run(run).await.map_err(transient)?;
         let started = std::time::Instant::now();
+        if let Some(wait) = self.simulated_ai {
+            tokio::time::sleep(wait).await;
+        }
         let handled = handle(&self.ctx, &request, at).await;
         let outcome = match (handled.transient, handled.result.status()) {
             (true, _) => "transient_failure",
@@ -192,7 +198,8 @@ impl PushHandler for PhaseService {
     }
 
     async fn ready(&self) -> Result<(), String> {
-        self.store.ping().await.map_err(|e| format!("Postgres: {e}"))
+        self.store.ping().await.map_err(|e| format!("Postgres: {e}"))?;
+        self.ctx.bus.ping().await.map_err(|e| format!("Pub/Sub: {e}"))
     }
 
     fn register_metrics(&self, registry: &prometheus::Registry) -> Result<(), prometheus::Error> {

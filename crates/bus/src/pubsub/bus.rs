@@ -10,7 +10,7 @@ use google_cloud_auth::credentials::anonymous;
 use google_cloud_pubsub::client::{BasePublisher, Publisher, Subscriber, SubscriptionAdmin};
 use google_cloud_pubsub::model::{ExpirationPolicy, Message};
 
-use super::error::PubSubError;
+use super::error::{PubSubError, rpc_is_transient};
 use super::names::{subscription_path, topic_path};
 use super::pull::{Cleanup, spawn_pull};
 use crate::{Bus, BusError, BusMessage, Subscription};
@@ -159,7 +159,24 @@ impl Bus for PubSubBus {
     async fn subscribe(&self, topic: &str) -> Result<Subscription, BusError> {
         self.subscribe_fresh(topic).await.map_err(to_bus_error)
     }
+
+    /// Asks for a subscription that need not exist: any answer from the
+    /// server, `NOT_FOUND` included, means Pub/Sub is reachable; a transport
+    /// error, a timeout or `UNAVAILABLE` means it is not.
+    async fn ping(&self) -> Result<(), BusError> {
+        let path = subscription_path(&self.project, "readiness-probe").map_err(|e| to_bus_error(e.into()))?;
+        let call = self.admin.get_subscription().set_subscription(&path).send();
+        match tokio::time::timeout(PING_TIMEOUT, call).await {
+            Err(_) => Err(BusError::Unavailable(format!("Pub/Sub did not answer within {PING_TIMEOUT:?}"))),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if rpc_is_transient(&e) => Err(BusError::Unavailable(format!("Pub/Sub is unreachable: {e}"))),
+            Ok(Err(_)) => Ok(()),
+        }
+    }
 }
+
+/// How long a readiness probe waits for Pub/Sub.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The `Bus` trait has one error kind; keep the whole cause chain in its text.
 fn to_bus_error(error: PubSubError) -> BusError {
