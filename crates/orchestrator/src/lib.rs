@@ -27,6 +27,7 @@ pub mod local;
 pub mod machine;
 pub mod plan;
 pub mod service;
+pub mod session;
 pub mod views;
 mod web_page;
 

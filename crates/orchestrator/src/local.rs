@@ -35,6 +35,19 @@ impl LocalProduct {
     /// # Errors
     /// [`JobError`] when the database cannot be opened or a worker cannot subscribe.
     pub async fn start(dir: &Path, settings: ServiceSettings, in_memory_db: bool) -> Result<Self, JobError> {
+        Self::start_with_sessions(dir, settings, in_memory_db, None).await
+    }
+
+    /// [`Self::start`], mirroring each job's session into Redis when `sessions` is given.
+    ///
+    /// # Errors
+    /// As [`Self::start`].
+    pub async fn start_with_sessions(
+        dir: &Path,
+        settings: ServiceSettings,
+        in_memory_db: bool,
+        sessions: Option<manga_cache::Cache>,
+    ) -> Result<Self, JobError> {
         let store: Arc<dyn Store> = if in_memory_db {
             Arc::new(SqliteStore::in_memory().await.map_err(|e| JobError::Store(e.to_string()))?)
         } else {
@@ -44,8 +57,11 @@ impl LocalProduct {
         let blob = Arc::new(LocalBlobStore::new(dir.join("artifacts")));
         let events: Arc<dyn EventHub> = Arc::new(LocalHub::new());
         let provider = Arc::new(LocalProvider);
-        let service =
-            Arc::new(JobService::new(store, bus.clone(), blob.clone(), events, provider.clone(), settings.clone()));
+        let mut service = JobService::new(store, bus.clone(), blob.clone(), events, provider.clone(), settings.clone());
+        if let Some(cache) = sessions {
+            service = service.with_sessions(cache);
+        }
+        let service = Arc::new(service);
 
         let mut tasks = Vec::new();
         // Subscribe before any request can be sent, so no result is missed.

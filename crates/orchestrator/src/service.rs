@@ -112,6 +112,7 @@ pub struct JobService {
     events: Arc<dyn EventHub>,
     text: Arc<dyn TextModel>,
     settings: ServiceSettings,
+    sessions: Option<manga_cache::Cache>,
 }
 
 /// Longest story accepted, in characters (the same limit as the CLI).
@@ -131,7 +132,30 @@ impl JobService {
         text: Arc<dyn TextModel>,
         settings: ServiceSettings,
     ) -> Self {
-        Self { store, bus, blob, events, text, settings }
+        Self { store, bus, blob, events, text, settings, sessions: None }
+    }
+
+    /// Mirrors every job's session into Redis (`session:{job_id}`) after each change.
+    #[must_use]
+    pub fn with_sessions(mut self, cache: manga_cache::Cache) -> Self {
+        self.sessions = Some(cache);
+        self
+    }
+
+    /// Rewrites the Redis copy of `job`'s session. Redis is a copy: a failure
+    /// is logged, never the caller's error, and the next change rewrites it.
+    async fn mirror_session(&self, job: &JobRecord) {
+        let Some(cache) = &self.sessions else { return };
+        let result = match machine_of(job) {
+            Ok(machine) => {
+                let session = crate::session::session_of(job, &machine, self.settings.feedback_wait);
+                cache.put_session(&session).await.map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(job_id = %job.id, error = %e, "session not mirrored to Redis");
+        }
     }
 
     /// The event hub, for streams.
@@ -139,9 +163,22 @@ impl JobService {
         &self.events
     }
 
-    /// The store, for readiness checks.
+    /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Whether the dependencies answer: Postgres, the bus, and Redis when sessions are mirrored there.
+    ///
+    /// # Errors
+    /// The first that does not, named, with its error.
+    pub async fn ready(&self) -> Result<(), String> {
+        self.store.ping().await.map_err(|e| format!("Postgres: {e}"))?;
+        self.bus.ping().await.map_err(|e| format!("Pub/Sub: {e}"))?;
+        if let Some(cache) = &self.sessions {
+            cache.ping().await.map_err(|e| format!("Redis: {e}"))?;
+        }
+        Ok(())
     }
 
     // ---- jobs ----
@@ -245,6 +282,7 @@ impl JobService {
             {
                 Ok(job) => {
                     tracing::info!(job_id = %job.id, "job cancelled");
+                    self.mirror_session(&job).await;
                     let event = JobEvent::new(job.id, job.current_version.get(), None, "job_cancelled", "cancelled");
                     self.events.publish(event).await;
                     return Ok(JobView::new(&job, &machine));
@@ -690,6 +728,7 @@ impl JobService {
         let advance = JobAdvance { state, current_phase: phase, current_version: version, machine: Some(value), title };
         let job = self.store.advance_job(job.id, job.revision, advance).await?;
         self.blob.put(&ArtifactKey::machine(job.id, job.current_version), snapshot.into(), "application/json").await?;
+        self.mirror_session(&job).await;
         Ok(job)
     }
 
@@ -772,7 +811,8 @@ impl JobService {
                     Err(StoreError::Conflict { .. }) => continue,
                     other => other?,
                 };
-                self.store.fail_job(job.id, &reason).await?;
+                let failed = self.store.fail_job(job.id, &reason).await?;
+                self.mirror_session(failed.get()).await;
                 self.events
                     .publish(JobEvent::new(job.id, at.version.get(), Some(at.phase.number()), "job_failed", reason))
                     .await;
@@ -796,6 +836,7 @@ impl JobService {
     pub async fn on_dead_letter(&self, at: PhaseAddress, reason: &str) -> Result<(), ServiceError> {
         match self.store.fail_job(at.job, reason).await {
             Ok(recorded) => {
+                self.mirror_session(recorded.get()).await;
                 if recorded.is_new() {
                     let event = JobEvent::new(at.job, at.version.get(), Some(at.phase.number()), "job_failed", reason);
                     self.events.publish(event).await;

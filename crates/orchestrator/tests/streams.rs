@@ -190,3 +190,51 @@ async fn an_event_published_on_one_instance_reaches_a_stream_on_another_through_
     assert_eq!((got.kind.as_str(), got.message.as_str(), got.phase), ("phase_progress", "panel p01-1 drawn", Some(5)));
     assert_eq!(a.open_streams(), 1);
 }
+
+#[actix_web::test]
+async fn every_change_is_mirrored_into_the_jobs_redis_session() {
+    let prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
+    let cache = manga_cache::Cache::connect(&redis_url(), prefix).await.expect("Redis is reachable");
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalProduct::start_with_sessions(dir.path(), ServiceSettings::default(), true, Some(cache.clone()))
+        .await
+        .unwrap();
+    let user = manga_store::UserId::parse("alice").unwrap();
+    let job = local.service.create_job(&user, serde_json::from_value(small_job("review")).unwrap()).await.unwrap();
+    let id = manga_domain::JobId::parse(&job.id).unwrap();
+
+    // Waits until the session in Redis satisfies `done`.
+    let session_where = |done: fn(&manga_cache::Session) -> bool| {
+        let cache = cache.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            loop {
+                let session = cache.get_session(id).await.unwrap();
+                match session {
+                    Some(s) if done(&s) => return s,
+                    other => assert!(tokio::time::Instant::now() < deadline, "session never got there: {other:?}"),
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    use manga_domain::PhaseId;
+    let review =
+        session_where(|s| s.phase_results.get(&PhaseId::Concept).is_some_and(|r| r["state"] == "awaiting_review"))
+            .await;
+    assert_eq!((review.user_id.as_str(), review.current_phase), ("alice", PhaseId::Concept));
+    let timeout = review.feedback_timeout.expect("a review waits with a deadline");
+    let wait = (timeout - review.session_start).num_seconds();
+    assert!((1799..=1900).contains(&wait), "the deadline is MAX_FEEDBACK_WAIT_TIME after the review began: {wait} s");
+    assert_eq!(cache.session_key(id), format!("{}session:{id}", cache.prefix()));
+
+    let approve = serde_json::from_value(json!({"phase": 1, "action": "approve"})).unwrap();
+    local.service.feedback(&user, &job.id, approve).await.unwrap();
+    let next = session_where(|s| s.current_phase == PhaseId::Characters && s.feedback_timeout.is_some()).await;
+    assert_eq!(next.phase_results[&PhaseId::Concept]["state"], "approved");
+
+    local.service.cancel(&user, &job.id).await.unwrap();
+    let cancelled = session_where(|s| s.feedback_timeout.is_none()).await;
+    assert_eq!(cancelled.current_phase, PhaseId::Characters);
+    cache.purge_prefix().await.unwrap();
+}
