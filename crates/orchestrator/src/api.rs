@@ -294,8 +294,7 @@ async fn get_artifact(
 }
 
 fn sse_frame(event: &JobEvent) -> Bytes {
-    let json = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
-    Bytes::from(format!("event: {}\ndata: {json}\n\n", event.kind))
+    Bytes::from(format!("event: {}\ndata: {}\n\n", event.kind, &*event.to_json()))
 }
 
 /// Live progress as Server-Sent Events; the first is a `snapshot` of the job.
@@ -343,9 +342,14 @@ async fn job_socket(
         actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket handshake: {e}")))?;
     let mut stream = stream.max_frame_size(64 * 1024).aggregate_continuations();
     let (service, user, id) = (me.into_inner(), user.0, id.into_inner());
+    // Thousands of sockets wait here at once: keep each one's task small. The
+    // snapshot (the whole job) is dropped once sent, and a reply's future,
+    // deep and large, is boxed only while one is being made.
+    let first = snapshot.to_json();
+    drop(snapshot);
     actix_web::rt::spawn(async move {
-        let send = |event: &JobEvent| serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
-        if session.text(send(&snapshot)).await.is_err() {
+        let send = |event: &JobEvent| event.to_json();
+        if session.text(first).await.is_err() {
             return;
         }
         loop {
@@ -357,7 +361,7 @@ async fn job_socket(
                 },
                 message = stream.next() => match message {
                     Some(Ok(actix_ws::AggregatedMessage::Text(text))) => {
-                        let reply = answer(&service, &user, &id, &text).await;
+                        let reply = Box::pin(answer(&service, &user, &id, &text)).await;
                         if session.text(send(&reply)).await.is_err() { break }
                     }
                     Some(Ok(actix_ws::AggregatedMessage::Ping(bytes))) => {

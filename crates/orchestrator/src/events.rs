@@ -7,7 +7,7 @@
 //!   so a stream held by any orchestrator instance sees every event.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -22,7 +22,10 @@ use tokio::sync::broadcast;
 const BUFFER: usize = 256;
 
 /// One event about a job, as WebSocket and SSE clients receive it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+///
+/// Hubs hand out `Arc<JobEvent>`: one event reaches every stream of its job
+/// without a copy, and [`JobEvent::to_json`] encodes it once for all of them.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobEvent {
     /// The job.
     pub job_id: String,
@@ -50,6 +53,9 @@ pub struct JobEvent {
     /// Set when a client's request over the WebSocket failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The JSON text, made by the first stream that sends the event.
+    #[serde(skip)]
+    encoded: OnceLock<bytestring::ByteString>,
 }
 
 impl JobEvent {
@@ -67,6 +73,7 @@ impl JobEvent {
             at: Utc::now(),
             data: None,
             error: None,
+            encoded: OnceLock::new(),
         }
     }
 
@@ -94,7 +101,14 @@ impl JobEvent {
             at: Utc::now(),
             data: None,
             error: None,
+            encoded: OnceLock::new(),
         }
+    }
+
+    /// The event as JSON, encoded on first use and shared by every stream
+    /// that sends it (a clone is a reference count). Change no field after the first call.
+    pub fn to_json(&self) -> bytestring::ByteString {
+        self.encoded.get_or_init(|| serde_json::to_string(self).unwrap_or_else(|_| "{}".into()).into()).clone()
     }
 
     /// The Redis channel the event belongs on.
@@ -115,7 +129,7 @@ pub trait EventHub: Send + Sync {
     async fn publish(&self, event: JobEvent);
 
     /// Follows a job's events from now on.
-    async fn subscribe(&self, job: JobId) -> broadcast::Receiver<JobEvent>;
+    async fn subscribe(&self, job: JobId) -> broadcast::Receiver<Arc<JobEvent>>;
 
     /// How many streams are open on this instance (for `/metrics`).
     fn open_streams(&self) -> usize;
@@ -124,7 +138,7 @@ pub trait EventHub: Send + Sync {
 /// Fan-out inside one process.
 #[derive(Default)]
 pub struct LocalHub {
-    senders: Mutex<HashMap<JobId, broadcast::Sender<JobEvent>>>,
+    senders: Mutex<HashMap<JobId, broadcast::Sender<Arc<JobEvent>>>>,
 }
 
 impl LocalHub {
@@ -133,7 +147,7 @@ impl LocalHub {
         Self::default()
     }
 
-    fn sender(&self, job: JobId) -> broadcast::Sender<JobEvent> {
+    fn sender(&self, job: JobId) -> broadcast::Sender<Arc<JobEvent>> {
         let mut senders = self.senders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // Forget jobs nobody follows any more, so the map does not grow forever.
         senders.retain(|_, s| s.receiver_count() > 0);
@@ -145,7 +159,7 @@ impl LocalHub {
         let senders = self.senders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(sender) = senders.get(&job) {
             // No receivers is fine: nobody is watching.
-            sender.send(event).ok();
+            sender.send(Arc::new(event)).ok();
         }
     }
 }
@@ -156,7 +170,7 @@ impl EventHub for LocalHub {
         self.deliver(event);
     }
 
-    async fn subscribe(&self, job: JobId) -> broadcast::Receiver<JobEvent> {
+    async fn subscribe(&self, job: JobId) -> broadcast::Receiver<Arc<JobEvent>> {
         self.sender(job).subscribe()
     }
 
@@ -190,7 +204,7 @@ impl EventHub for RedisHub {
         }
     }
 
-    async fn subscribe(&self, job: JobId) -> broadcast::Receiver<JobEvent> {
+    async fn subscribe(&self, job: JobId) -> broadcast::Receiver<Arc<JobEvent>> {
         let receiver = self.local.subscribe(job).await;
         let mut following = self.following.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         following.retain(|_, task| !task.is_finished());
