@@ -38,6 +38,7 @@ const VARIABLES: &[&str] = &[
     "MAX_FEEDBACK_WAIT_TIME",
     "HITL_TIMEOUT_ACTION",
     "TRUST_FORWARDED_FOR",
+    "SIMULATED_AI_SCALE",
 ];
 
 const DEFAULT_PROJECT: &str = "manga-local";
@@ -77,6 +78,10 @@ pub struct Config {
     pub work_lease: Duration,
     /// What only the orchestrator reads (people's tokens, CORS, reviews).
     pub api: ApiConfig,
+    /// `SIMULATED_AI_SCALE` (benchmarks only, unset normally): a phase service
+    /// first waits its phase's real AI latency from the seeds times this factor
+    /// (0.01 = a hundredth), so orchestration overhead can be measured against it.
+    pub simulated_ai_scale: Option<f64>,
 }
 
 /// The public API's settings (the orchestrator's; the phase services ignore them).
@@ -173,6 +178,7 @@ impl fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("blob_root", &self.blob_root)
             .field("work_lease", &self.work_lease)
+            .field("simulated_ai_scale", &self.simulated_ai_scale)
             .finish()
     }
 }
@@ -250,6 +256,16 @@ impl Config {
         }
         let otlp_endpoint = vars.url("OTEL_EXPORTER_OTLP_ENDPOINT")?;
         let api = parse_api(&vars)?;
+        let simulated_ai_scale = match vars.get("SIMULATED_AI_SCALE") {
+            None => None,
+            Some(raw) => Some(raw.trim().parse::<f64>().ok().filter(|s| (0.0..=1.0).contains(s)).ok_or(
+                ConfigError::Invalid {
+                    name: "SIMULATED_AI_SCALE",
+                    expected: "a factor from 0 to 1, such as 0.01",
+                    got: raw.to_owned(),
+                },
+            )?),
+        };
 
         Ok(Self {
             port,
@@ -265,6 +281,7 @@ impl Config {
             blob_root: vars.get("BLOB_ROOT").map(std::path::PathBuf::from),
             work_lease,
             api,
+            simulated_ai_scale,
         })
     }
 }
@@ -410,7 +427,9 @@ mod tests {
     #[test]
     fn every_parsed_variable_is_read_from_the_environment() {
         // from_env reads only the listed names; a field parsed from an unlisted one would silently keep its default.
-        for name in ["BLOB_ROOT", "WORK_LEASE_SECONDS", "PORT", "DATABASE_URL", "SHUTDOWN_GRACE_SECONDS"] {
+        for name in
+            ["BLOB_ROOT", "WORK_LEASE_SECONDS", "PORT", "DATABASE_URL", "SHUTDOWN_GRACE_SECONDS", "SIMULATED_AI_SCALE"]
+        {
             assert!(VARIABLES.contains(&name), "{name} is not read by from_env");
         }
         let mut vars = verify_vars();
@@ -421,6 +440,18 @@ mod tests {
         let mut bad = verify_vars();
         bad.push(("WORK_LEASE_SECONDS", "0"));
         assert!(Config::from_vars(bad).unwrap_err().to_string().starts_with("WORK_LEASE_SECONDS must be"));
+    }
+
+    #[test]
+    fn the_simulated_ai_scale_is_off_unless_set_and_must_be_a_factor() {
+        assert_eq!(Config::from_vars(verify_vars()).unwrap().simulated_ai_scale, None);
+        let mut vars = verify_vars();
+        vars.push(("SIMULATED_AI_SCALE", "0.01"));
+        assert_eq!(Config::from_vars(vars).unwrap().simulated_ai_scale, Some(0.01));
+        let mut bad = verify_vars();
+        bad.push(("SIMULATED_AI_SCALE", "2"));
+        let error = Config::from_vars(bad).unwrap_err().to_string();
+        assert_eq!(error, r#"SIMULATED_AI_SCALE must be a factor from 0 to 1, such as 0.01, got "2""#);
     }
 
     #[test]

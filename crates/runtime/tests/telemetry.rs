@@ -1,5 +1,8 @@
 //! JSON log lines in Cloud Logging's shape, captured through the writer
-//! parameter, and `traceparent` carried through Pub/Sub attributes.
+//! parameter, `traceparent` carried through Pub/Sub attributes, and spans
+//! exported over OTLP/HTTP to a collector.
+
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
@@ -106,4 +109,62 @@ fn without_a_subscriber_nothing_is_injected() {
     let mut outgoing = BTreeMap::new();
     telemetry::inject(&tracing::info_span!("no subscriber"), &mut outgoing);
     assert!(outgoing.is_empty());
+}
+
+/// What a fake OTLP/HTTP collector received: (path, content type, body).
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, Vec<u8>)>>>;
+
+/// An OTLP/HTTP collector on a free port that keeps every request.
+async fn collector() -> (String, Received) {
+    let received = Received::default();
+    let keep = received.clone();
+    let server = actix_web::HttpServer::new(move || {
+        let keep = keep.clone();
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                let keep = keep.clone();
+                async move {
+                    let content_type =
+                        req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                    keep.lock().unwrap().push((req.path().to_owned(), content_type, body.to_vec()));
+                    actix_web::HttpResponse::Ok().content_type("application/x-protobuf").finish()
+                }
+            },
+        ))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("http://127.0.0.1:{port}"), received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_are_exported_over_otlp_http_in_the_publishers_trace() {
+    let (endpoint, received) = collector().await;
+    let config = TelemetryConfig {
+        project_id: "manga-test".into(),
+        otlp_endpoint: Some(endpoint.parse().unwrap()),
+        ..TelemetryConfig::default()
+    };
+    let (dispatch, guard) = telemetry::dispatch("phase4-name", &config, Capture::default()).expect("telemetry");
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!("pubsub_push", job_id = "job-42");
+        assert!(telemetry::set_parent_from_attributes(&span, &carrying_traceparent()));
+        span.in_scope(|| tracing::info!("phase finished"));
+    });
+    // Dropping the guard flushes the batch to the collector.
+    tokio::task::spawn_blocking(move || drop(guard)).await.unwrap();
+
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), 1, "one export request");
+    let (path, content_type, body) = &received[0];
+    assert_eq!((path.as_str(), content_type.as_str()), ("/v1/traces", "application/x-protobuf"));
+    // The protobuf carries the span's name, the service's name and the publisher's trace id (16 raw bytes).
+    let contains = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(b"pubsub_push") && contains(b"phase4-name"));
+    let trace_id: Vec<u8> =
+        (0..16).map(|i| u8::from_str_radix(&TRACEPARENT[3 + 2 * i..5 + 2 * i], 16).unwrap()).collect();
+    assert!(contains(&trace_id), "the exported span belongs to the publisher's trace");
 }
