@@ -31,6 +31,7 @@ pub mod phase6_lettering;
 pub mod phase7_compose;
 pub mod phase8_publish;
 pub mod service;
+pub mod simulated;
 
 pub use context::{PhaseContext, Progress};
 pub use error::PhaseError;

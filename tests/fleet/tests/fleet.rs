@@ -5,144 +5,19 @@
 //!
 //! Needs Postgres, Redis and the Pub/Sub emulator (`tests/run` starts them).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use manga_bus::{Bus, BusMessage, PubSubBus};
 use manga_domain::{ArtifactKey, JobId, JobOptions, PageCount, PhaseId, StoryText, Version};
+use manga_fleet_tests::{Fleet, PGURL, TEST_USER, authorised_client, story, wait_for};
 use manga_orchestrator::JobSpec;
 use manga_orchestrator::embedded::Embedded;
 use manga_proto::PhaseRequest;
 use manga_store::{JobMode, NewJob, PgStore, PoolSettings, Store, UserId};
 use prost::Message;
 use serde_json::Value;
-
-const PGURL: &str = "postgres://root@127.0.0.1:5432";
-
-/// One fleet, torn down (services stopped, topology and database removed) when dropped.
-struct Fleet {
-    root: PathBuf,
-    dir: tempfile::TempDir,
-    base: u16,
-    project: String,
-    database: String,
-    emulator: String,
-}
-
-impl Fleet {
-    // The servers' addresses come from tests/run, which starts them.
-    #[allow(clippy::disallowed_methods)]
-    fn up() -> Fleet {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root");
-        let emulator = std::env::var("PUBSUB_EMULATOR_HOST").unwrap_or_else(|_| "127.0.0.1:8085".into());
-        let suffix = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
-        let base = 20_000 + (u16::from_str_radix(&suffix[..3], 16).expect("hex") % 400) * 10;
-        let fleet = Fleet {
-            root,
-            dir: tempfile::tempdir().expect("tempdir"),
-            base,
-            project: format!("fleet-test-{suffix}"),
-            database: format!("manga_fleet_{suffix}"),
-            emulator,
-        };
-        let status = fleet.script("up").status().expect("deploy/local/up runs");
-        assert!(status.success(), "deploy/local/up failed; logs in {}", fleet.dir.path().display());
-        fleet
-    }
-
-    fn script(&self, name: &str) -> Command {
-        let mut cmd = Command::new(self.root.join("deploy/local").join(name));
-        cmd.env("FLEET_DIR", self.dir.path())
-            .env("FLEET_BASE_PORT", self.base.to_string())
-            .env("FLEET_DATABASE", &self.database)
-            .env("FLEET_PROFILE", "dev")
-            .env("GOOGLE_CLOUD_PROJECT", &self.project)
-            .env("PUBSUB_EMULATOR_HOST", &self.emulator)
-            .env("WORK_LEASE_SECONDS", "15");
-        cmd
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.base)
-    }
-
-    fn log(&self, service: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join("logs").join(format!("{service}.log"))).unwrap_or_default()
-    }
-
-    /// Submits the example story; returns the new job's id.
-    async fn submit(&self, http: &reqwest::Client, pages: u32, seed: u64) -> JobId {
-        let created: Value = http
-            .post(self.url("/v1/jobs"))
-            .json(&serde_json::json!({ "story": story(), "pages": pages, "seed": seed }))
-            .send()
-            .await
-            .expect("POST /v1/jobs")
-            .json()
-            .await
-            .expect("JSON");
-        JobId::parse(created["id"].as_str().expect("id")).expect("a job id")
-    }
-
-    /// Waits until the job has succeeded or failed; returns its view.
-    async fn finished(&self, http: &reqwest::Client, id: JobId) -> Value {
-        wait_for(Duration::from_secs(240), "the job to finish", async || {
-            let job: Value = http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json().await.ok()?;
-            matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
-        })
-        .await
-    }
-
-    fn blob(&self, key: &ArtifactKey) -> Vec<u8> {
-        std::fs::read(self.dir.path().join("blobs").join(key.as_str())).unwrap_or_else(|e| panic!("{key}: {e}"))
-    }
-}
-
-impl Drop for Fleet {
-    #[allow(clippy::disallowed_methods)] // where cargo put the binaries
-    fn drop(&mut self) {
-        let _stopped = self.script("down").status();
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| self.root.join("target"));
-        let manga = target.join("debug/manga");
-        let _removed = Command::new(manga)
-            .args([
-                "topology",
-                "--remove",
-                "--project",
-                &self.project,
-                "--emulator",
-                &self.emulator,
-                "--endpoint",
-                "x=http://x",
-            ])
-            .status();
-        let _dropped = Command::new("psql")
-            .args([
-                &format!("{PGURL}/postgres"),
-                "-qc",
-                &format!("drop database if exists \"{}\" with (force)", self.database),
-            ])
-            .status();
-    }
-}
-
-/// Polls until `check` gives a value or `limit` passes.
-async fn wait_for<T>(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-fn story() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/the-lighthouse-keeper.txt"))
-        .expect("example story")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() {
@@ -253,19 +128,4 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
     .await;
     let reason = failed["error"].as_str().unwrap_or_default();
     assert!(reason.contains("could not be delivered after 5 tries"), "{failed:#}");
-}
-
-/// The person the test acts as.
-const TEST_USER: &str = "fleet-test";
-
-/// A client that acts as one person, with a token signed by the fleet's development key (deploy/local/up).
-fn authorised_client() -> reqwest::Client {
-    let secret = "local-fleet-development-key-not-for-production";
-    let user = manga_store::UserId::parse(TEST_USER).expect("a user id");
-    let token = manga_orchestrator::http::auth::JwtKeys::new(secret.as_bytes())
-        .issue(&user, std::time::Duration::from_secs(3600));
-    let mut headers = reqwest::header::HeaderMap::new();
-    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
-    headers.insert(reqwest::header::AUTHORIZATION, value);
-    reqwest::Client::builder().default_headers(headers).build().expect("an HTTP client")
 }
