@@ -69,6 +69,10 @@ impl PushHandler for FleetOrchestrator {
     async fn ready(&self) -> Result<(), String> {
         self.service.ready().await
     }
+
+    fn register_metrics(&self, registry: &prometheus::Registry) -> Result<(), prometheus::Error> {
+        self.service.metrics().register(registry)
+    }
 }
 
 /// Connects the orchestrator's dependencies from its configuration:

@@ -25,6 +25,7 @@ pub mod http;
 mod job;
 pub mod local;
 pub mod machine;
+pub mod metrics;
 pub mod plan;
 pub mod service;
 pub mod session;

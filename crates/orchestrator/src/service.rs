@@ -113,6 +113,7 @@ pub struct JobService {
     text: Arc<dyn TextModel>,
     settings: ServiceSettings,
     sessions: Option<manga_cache::Cache>,
+    metrics: crate::metrics::HitlMetrics,
 }
 
 /// Longest story accepted, in characters (the same limit as the CLI).
@@ -132,7 +133,7 @@ impl JobService {
         text: Arc<dyn TextModel>,
         settings: ServiceSettings,
     ) -> Self {
-        Self { store, bus, blob, events, text, settings, sessions: None }
+        Self { store, bus, blob, events, text, settings, sessions: None, metrics: Default::default() }
     }
 
     /// Mirrors every job's session into Redis (`session:{job_id}`) after each change.
@@ -161,6 +162,11 @@ impl JobService {
     /// The event hub, for streams.
     pub fn events(&self) -> &Arc<dyn EventHub> {
         &self.events
+    }
+
+    /// The HITL counters, to register on `/metrics`.
+    pub fn metrics(&self) -> &crate::metrics::HitlMetrics {
+        &self.metrics
     }
 
     /// The store.
@@ -445,6 +451,8 @@ impl JobService {
         user: &UserId,
     ) {
         let action = serde_json::to_value(action).unwrap_or(serde_json::Value::Null);
+        let kind = action.get("action").and_then(serde_json::Value::as_str).unwrap_or("other");
+        self.metrics.feedback.with_label_values(&[kind]).inc();
         let feedback = NewFeedback { job: job.id, version, phase, action: action.clone(), user: user.clone() };
         if let Err(e) = self.store.record_feedback(feedback).await {
             tracing::warn!(job_id = %job.id, error = %e, "feedback applied but not recorded");
@@ -754,6 +762,7 @@ impl JobService {
                 if !reasons.is_empty() {
                     message = format!("{message}; the quality gate gave up: {}", reasons.join("; "));
                 }
+                self.metrics.reviews.inc();
                 let mut event = JobEvent::new(job.id, v, Some(phase.number()), "awaiting_review", message);
                 event.quality = machine.record(phase).map(|r| r.quality.get());
                 self.events.publish(event).await;
@@ -879,6 +888,7 @@ impl JobService {
                 other => other?,
             };
             tracing::info!(job_id = %job.id, phase = phase.name(), "{message}");
+            self.metrics.timeouts.inc();
             let event =
                 JobEvent::new(job.id, job.current_version.get(), Some(phase.number()), "review_timeout", message);
             self.events.publish(event).await;

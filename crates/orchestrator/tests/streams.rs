@@ -238,3 +238,29 @@ async fn every_change_is_mirrored_into_the_jobs_redis_session() {
     assert_eq!(cancelled.current_phase, PhaseId::Characters);
     cache.purge_prefix().await.unwrap();
 }
+
+#[actix_web::test]
+async fn hitl_counters_count_reviews_feedback_and_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ServiceSettings {
+        feedback_wait: Duration::from_millis(300),
+        timeout_action: manga_orchestrator::service::TimeoutAction::Pause,
+    };
+    let local = LocalProduct::start(dir.path(), settings, true).await.unwrap();
+    let metrics = local.service.metrics().clone();
+    let user = manga_store::UserId::parse("alice").unwrap();
+    let job = local.service.create_job(&user, serde_json::from_value(small_job("review")).unwrap()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while metrics.timeouts.get() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the review never timed out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!((metrics.reviews.get(), metrics.timeouts.get()), (1, 1), "phase 1's review began and timed out");
+    let approve = serde_json::from_value(json!({"phase": 1, "action": "approve"})).unwrap();
+    local.service.feedback(&user, &job.id, approve).await.unwrap();
+    assert_eq!(metrics.feedback.with_label_values(&["approve"]).get(), 1);
+    let registry = prometheus::Registry::new();
+    metrics.register(&registry).unwrap();
+    let names: Vec<_> = registry.gather().iter().map(|f| f.name().to_owned()).collect();
+    assert_eq!(names, ["hitl_feedback_total", "hitl_review_timeouts_total", "hitl_reviews_total"]);
+}
