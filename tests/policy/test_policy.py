@@ -126,6 +126,9 @@ def check_cloud_run(service, doc):
     want("SERVICE_NAME", env.get("SERVICE_NAME", {}).get("value"), service)
     if "secretKeyRef" not in env.get("DATABASE_URL", {}).get("valueFrom", {}):
         problems.append(f"{service}: DATABASE_URL must come from Secret Manager")
+    # Artifacts in the buckets terraform makes ({project}-manga-{role}).
+    want("BLOB_BACKEND", env.get("BLOB_BACKEND", {}).get("value"), "gcs")
+    want("GCS_BUCKET_PREFIX", env.get("GCS_BUCKET_PREFIX", {}).get("value"), "PROJECT_ID-manga-")
     unknown = set(env) - runtime_variables()
     if unknown:
         problems.append(f"{service}: sets variables the services never read: {sorted(unknown)}")
@@ -315,6 +318,13 @@ def test_buckets_have_the_seeds_roles_and_lifecycles():
     rules = broken["resource"][-1]["google_storage_bucket"]["temp_data"]["lifecycle_rule"]
     rules[0]["condition"][0]["age"] = 30
     assert check_buckets(broken) == ["bucket temp-data: lifecycle {30: 'Delete'}, the seeds say {7: 'Delete'}"]
+
+
+def test_the_services_name_the_buckets_terraform_makes():
+    source = (ROOT / "crates/blob/src/gcs.rs").read_text()
+    roles = re.findall(r'Self::\w+ => "([a-z-]+)"', source)
+    assert sorted(roles) == sorted(BUCKETS)
+    assert terraform("modules/storage/main.tf")["locals"][0]["prefix"] == "${var.project_id}-manga-"
 
 
 def test_every_work_topic_has_a_dead_letter_after_five_attempts_and_oidc_pushes():

@@ -1,9 +1,16 @@
 //! Artifact storage, addressed by [`ArtifactKey`].
 //!
 //! - [`BlobStore`]: put, get, exists.
-//! - [`LocalBlobStore`]: files under one directory (embedded mode). Writes go
-//!   to a temporary file first and are renamed into place, so a reader never
-//!   sees half an artifact. Cloud Storage comes with the fleet.
+//! - [`LocalBlobStore`]: files under one directory (embedded mode, the local
+//!   fleet). Writes go to a temporary file first and are renamed into place,
+//!   so a reader never sees half an artifact.
+//! - [`GcsBlobStore`]: Cloud Storage, one bucket per [`BucketRole`] (the
+//!   fleet on GCP); preview images carry `Cache-Control: public,
+//!   max-age=604800, immutable`.
+
+mod gcs;
+
+pub use gcs::{BucketRole, GcsBlobStore, PREVIEW_CACHE_CONTROL};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -28,12 +35,32 @@ pub enum BlobError {
         /// Why.
         source: io::Error,
     },
+    /// Cloud Storage failed; may work later.
+    #[error("could not {action} artifact {key} in bucket {bucket}: {source}")]
+    Remote {
+        /// What we were doing.
+        action: &'static str,
+        /// Which artifact.
+        key: ArtifactKey,
+        /// Where.
+        bucket: String,
+        /// Why.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The store could not be set up (bad settings, no credentials).
+    #[error("cannot set up {what}: {source}")]
+    Config {
+        /// What could not be made.
+        what: String,
+        /// Why.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl BlobError {
     /// Whether retrying may help.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Io { .. })
+        matches!(self, Self::Io { .. } | Self::Remote { .. })
     }
 }
 

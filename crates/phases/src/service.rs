@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use manga_ai::LocalProvider;
-use manga_blob::LocalBlobStore;
+use manga_blob::{BlobStore, GcsBlobStore, LocalBlobStore};
 use manga_bus::{Bus, PubSubBus, topics};
 use manga_domain::PhaseId;
 use manga_proto::{PhaseRequest, PhaseStatus};
-use manga_runtime::{Config, HandlerError, PushHandler, PushMessage};
+use manga_runtime::{BlobBackend, Config, HandlerError, PushHandler, PushMessage};
 use manga_store::{MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PhaseRunStatus, PoolSettings, Store};
 
 use crate::PhaseContext;
@@ -76,19 +76,27 @@ pub enum ServiceError {
     /// Pub/Sub could not be reached.
     #[error(transparent)]
     PubSub(#[from] manga_bus::pubsub::PubSubError),
+    /// The artifact store could not be set up.
+    #[error(transparent)]
+    Blob(#[from] manga_blob::BlobError),
 }
 
 /// The store, bus and blob store every fleet service uses, from its config.
 ///
 /// # Errors
 /// [`ServiceError`] when DATABASE_URL is missing or a dependency is unreachable.
-pub async fn connect(config: &Config) -> Result<(Arc<dyn Store>, Arc<dyn Bus>, Arc<LocalBlobStore>), ServiceError> {
+pub async fn connect(config: &Config) -> Result<(Arc<dyn Store>, Arc<dyn Bus>, Arc<dyn BlobStore>), ServiceError> {
     let url = config.database_url.as_ref().ok_or(ServiceError::Missing("DATABASE_URL"))?;
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(url.expose(), PoolSettings::default()).await?);
     let bus: Arc<dyn Bus> =
         Arc::new(PubSubBus::new(config.project_id.clone(), config.pubsub_emulator_host.clone()).await?);
-    let root = config.blob_root.clone().unwrap_or_else(|| DEFAULT_BLOB_ROOT.into());
-    Ok((store, bus, Arc::new(LocalBlobStore::new(root))))
+    let blob: Arc<dyn BlobStore> = match &config.blob_backend {
+        BlobBackend::Local => {
+            Arc::new(LocalBlobStore::new(config.blob_root.clone().unwrap_or_else(|| DEFAULT_BLOB_ROOT.into())))
+        }
+        BlobBackend::Gcs { bucket_prefix } => Arc::new(GcsBlobStore::new(bucket_prefix)?),
+    };
+    Ok((store, bus, blob))
 }
 
 impl PhaseService {

@@ -39,6 +39,8 @@ const VARIABLES: &[&str] = &[
     "HITL_TIMEOUT_ACTION",
     "TRUST_FORWARDED_FOR",
     "SIMULATED_AI_SCALE",
+    "BLOB_BACKEND",
+    "GCS_BUCKET_PREFIX",
 ];
 
 const DEFAULT_PROJECT: &str = "manga-local";
@@ -72,6 +74,8 @@ pub struct Config {
     /// `BLOB_ROOT`: the directory artifacts live in when they are local
     /// files (the local fleet); unset means the service's default.
     pub blob_root: Option<std::path::PathBuf>,
+    /// `BLOB_BACKEND` (`local`, the default, or `gcs`) with `GCS_BUCKET_PREFIX`.
+    pub blob_backend: BlobBackend,
     /// `WORK_LEASE_SECONDS` (default 600): how long a claimed piece of work
     /// belongs to the instance that claimed it; after that a redelivery may
     /// take it over (its instance is presumed dead).
@@ -82,6 +86,18 @@ pub struct Config {
     /// first waits its phase's real AI latency from the seeds times this factor
     /// (0.01 = a hundredth), so orchestration overhead can be measured against it.
     pub simulated_ai_scale: Option<f64>,
+}
+
+/// Where artifacts are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobBackend {
+    /// Files under `BLOB_ROOT` (embedded mode, the local fleet).
+    Local,
+    /// Cloud Storage buckets `{prefix}{role}` (`GCS_BUCKET_PREFIX`, e.g. `my-project-manga-`).
+    Gcs {
+        /// The buckets' common prefix.
+        bucket_prefix: String,
+    },
 }
 
 /// The public API's settings (the orchestrator's; the phase services ignore them).
@@ -177,6 +193,7 @@ impl fmt::Debug for Config {
             .field("telemetry", &self.telemetry)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("blob_root", &self.blob_root)
+            .field("blob_backend", &self.blob_backend)
             .field("work_lease", &self.work_lease)
             .field("simulated_ai_scale", &self.simulated_ai_scale)
             .finish()
@@ -267,6 +284,19 @@ impl Config {
             )?),
         };
 
+        let blob_backend = match vars.get("BLOB_BACKEND").map(str::trim) {
+            None | Some("local") => BlobBackend::Local,
+            Some("gcs") => BlobBackend::Gcs {
+                bucket_prefix: vars
+                    .get("GCS_BUCKET_PREFIX")
+                    .map(|p| p.trim().to_owned())
+                    .ok_or(ConfigError::Missing { name: "GCS_BUCKET_PREFIX", why: "when BLOB_BACKEND=gcs" })?,
+            },
+            Some(other) => {
+                return Err(ConfigError::Invalid { name: "BLOB_BACKEND", expected: "local or gcs", got: other.into() });
+            }
+        };
+
         Ok(Self {
             port,
             service_name,
@@ -279,6 +309,7 @@ impl Config {
             push_auth,
             shutdown_grace,
             blob_root: vars.get("BLOB_ROOT").map(std::path::PathBuf::from),
+            blob_backend,
             work_lease,
             api,
             simulated_ai_scale,
@@ -440,6 +471,22 @@ mod tests {
         let mut bad = verify_vars();
         bad.push(("WORK_LEASE_SECONDS", "0"));
         assert!(Config::from_vars(bad).unwrap_err().to_string().starts_with("WORK_LEASE_SECONDS must be"));
+    }
+
+    #[test]
+    fn cloud_storage_needs_its_bucket_prefix() {
+        assert_eq!(Config::from_vars(verify_vars()).unwrap().blob_backend, BlobBackend::Local);
+        let mut vars = verify_vars();
+        vars.extend([("BLOB_BACKEND", "gcs"), ("GCS_BUCKET_PREFIX", "my-project-manga-")]);
+        let gcs = BlobBackend::Gcs { bucket_prefix: "my-project-manga-".into() };
+        assert_eq!(Config::from_vars(vars).unwrap().blob_backend, gcs);
+        let mut missing = verify_vars();
+        missing.push(("BLOB_BACKEND", "gcs"));
+        let error = Config::from_vars(missing).unwrap_err();
+        assert_eq!(error, ConfigError::Missing { name: "GCS_BUCKET_PREFIX", why: "when BLOB_BACKEND=gcs" });
+        let mut bad = verify_vars();
+        bad.push(("BLOB_BACKEND", "s3"));
+        assert_eq!(Config::from_vars(bad).unwrap_err().to_string(), r#"BLOB_BACKEND must be local or gcs, got "s3""#);
     }
 
     #[test]

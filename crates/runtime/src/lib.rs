@@ -40,7 +40,7 @@ mod routes;
 pub mod telemetry;
 
 pub use app::{App, ExtraRoutes, PUSH_BODY_LIMIT, StopHandle};
-pub use config::{ApiConfig, Config, OidcSettings, PushAuth, Secret, TelemetryConfig};
+pub use config::{ApiConfig, BlobBackend, Config, OidcSettings, PushAuth, Secret, TelemetryConfig};
 pub use error::{AppError, AuthError, ConfigError, HandlerError, PushError, TelemetryError};
 pub use metrics::{Metrics, PushOutcome};
 pub use push::{PushHandler, PushMessage};
