@@ -641,7 +641,10 @@ impl JobService {
             return Err(ServiceError::NotFound("the job was cancelled; its files are gone".into()));
         }
         let version = self.version_of(&job, version).await?;
-        if name == "machine.json" {
+        // Every artifact is a file with an extension; a bare name is a folder
+        // (`publish`, `pages`), which a local store cannot read as one.
+        let file = name.rsplit('/').next().unwrap_or(name);
+        if name == "machine.json" || !file.contains('.') {
             return Err(ServiceError::NotFound(format!("no artifact named {name}")));
         }
         let versions = self.store.list_versions(job.id).await?;

@@ -76,6 +76,11 @@ async fn an_auto_job_is_published_and_its_files_are_served_with_etags_and_ranges
     assert_eq!(status, 404, "{body}");
     let (status, body) = call(&app, get(&format!("/v1/jobs/{id}/artifacts/machine.json"), "alice")).await;
     assert_eq!(status, 404, "{body}");
+    // Folders are not artifacts (schemathesis once got a 503 reading `publish` as a file).
+    for folder in ["publish", "pages"] {
+        let (status, body) = call(&app, get(&format!("/v1/jobs/{id}/artifacts/{folder}"), "alice")).await;
+        assert_eq!((status, body["error"].as_str()), (404, Some(format!("no artifact named {folder}").as_str())));
+    }
 
     let (status, list) = call(&app, get("/v1/jobs", "alice")).await;
     assert_eq!((status, list["jobs"][0]["id"].as_str()), (200, Some(id.as_str())));

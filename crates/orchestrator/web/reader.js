@@ -14,7 +14,9 @@ export function initReader() {
   el('reader-next').addEventListener('click', () => go(state.index + 1));
   el('reader-prev').addEventListener('click', () => go(state.index - 1));
   const root = el('reader');
-  root.addEventListener('keydown', onKey);
+  // On the document, not the reader: clicking the last page's "next" disables
+  // that button, and focus falls back to <body>, outside the reader.
+  document.addEventListener('keydown', (e) => { if (state.open) onKey(e); });
   // Taps on the page's outer thirds turn pages, as in reading apps.
   el('reader-stage').addEventListener('click', (e) => {
     const rect = e.currentTarget.getBoundingClientRect();

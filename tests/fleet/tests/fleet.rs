@@ -121,7 +121,8 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
     std::fs::create_dir_all(fleet.dir.path().join("blobs").join(ArtifactKey::story(doomed, v).as_str())).expect("dir");
     let request = PhaseRequest { job_id: doomed.to_string(), version: 1, phase: 1, attempt: 1, ..Default::default() };
     bus.publish(&PhaseId::Concept.request_topic(), BusMessage::new(request.encode_to_vec())).await.expect("publish");
-    let failed: Value = wait_for(Duration::from_secs(90), "the dead letter to fail the job", async || {
+    // Five deliveries with Pub/Sub's backoff (10 s doubling) take minutes on a busy machine.
+    let failed: Value = wait_for(Duration::from_secs(240), "the dead letter to fail the job", async || {
         let job: Value = http.get(fleet.url(&format!("/v1/jobs/{doomed}"))).send().await.ok()?.json().await.ok()?;
         (job["state"] == "failed").then_some(job)
     })
