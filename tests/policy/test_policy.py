@@ -364,6 +364,7 @@ def test_every_module_defaults_to_tokyo():
         assert variable_default(terraform(f"modules/{module}/main.tf"), "region") == REGION, module
     for env in ["dev", "prod"]:
         assert variable_default(terraform(f"envs/{env}/main.tf"), "region") == REGION, env
+    assert variable_default(terraform("modules/stack/main.tf"), "region") == REGION
 
 
 def test_alerts_and_budgets_use_the_seeds_thresholds():
@@ -381,9 +382,8 @@ def test_alerts_and_budgets_use_the_seeds_thresholds():
             "condition_monitoring_query_language"][0]["query"]
     budgets = {}
     for env in ["dev", "prod"]:
-        module = terraform(f"envs/{env}/main.tf")["module"]
-        monitoring = next(m["monitoring"] for m in module if "monitoring" in m)
-        budgets[env] = (monitoring["monthly_budget_usd"], monitoring["budget_thresholds"])
+        stack = terraform(f"envs/{env}/main.tf")["module"][0]["stack"]
+        budgets[env] = (stack["monthly_budget_usd"], stack["budget_thresholds"])
     # Seed 002 コスト監視: production $800 alerting at 75/90/100 %, development $200 at 80/100 %.
     assert budgets == {"prod": (800, [0.75, 0.9, 1.0]), "dev": (200, [0.8, 1.0])}
 
