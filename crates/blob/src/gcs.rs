@@ -78,7 +78,8 @@ impl BucketRole {
 /// Artifacts in Cloud Storage, bucket by [`BucketRole`].
 pub struct GcsBlobStore {
     prefix: String,
-    buckets: Vec<(BucketRole, Arc<dyn ObjectStore>)>,
+    /// One client per bucket, in [`BucketRole::ALL`]'s order (indexed by role).
+    buckets: Vec<Arc<dyn ObjectStore>>,
 }
 
 impl std::fmt::Debug for GcsBlobStore {
@@ -110,7 +111,7 @@ impl GcsBlobStore {
                 what: format!("the Cloud Storage client for bucket {bucket}"),
                 source: Box::new(source),
             })?;
-            buckets.push((role, Arc::new(store) as Arc<dyn ObjectStore>));
+            buckets.push(Arc::new(store) as Arc<dyn ObjectStore>);
         }
         Ok(Self { prefix: prefix.to_owned(), buckets })
     }
@@ -121,9 +122,8 @@ impl GcsBlobStore {
     }
 
     fn store(&self, key: &ArtifactKey) -> &Arc<dyn ObjectStore> {
-        let role = BucketRole::of(key);
-        // ALL is the list the buckets were made from, so every role is there.
-        &self.buckets.iter().find(|(r, _)| *r == role).unwrap_or(&self.buckets[0]).1
+        // The buckets were made in ALL's order, which is the enum's declaration order.
+        &self.buckets[BucketRole::of(key) as usize]
     }
 
     fn error(&self, action: &'static str, key: &ArtifactKey, e: object_store::Error) -> BlobError {
@@ -194,6 +194,8 @@ mod tests {
         for (key, role) in roles {
             assert_eq!(BucketRole::of(&key), role, "{key}");
         }
+        let order: Vec<_> = BucketRole::ALL.iter().map(|r| *r as usize).collect();
+        assert_eq!(order, [0, 1, 2, 3, 4, 5], "ALL is in declaration order: GcsBlobStore indexes its buckets by it");
         let names: Vec<_> = BucketRole::ALL.iter().map(|r| r.name()).collect();
         assert_eq!(
             names,

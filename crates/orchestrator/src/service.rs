@@ -143,18 +143,13 @@ impl JobService {
         self
     }
 
-    /// Rewrites the Redis copy of `job`'s session. Redis is a copy: a failure
-    /// is logged, never the caller's error, and the next change rewrites it.
-    async fn mirror_session(&self, job: &JobRecord) {
+    /// Rewrites the Redis copy of `job`'s session from the machine just saved
+    /// with it. Redis is a copy: a failure is logged, never the caller's
+    /// error, and the next change rewrites it.
+    async fn mirror_session(&self, job: &JobRecord, machine: &JobMachine) {
         let Some(cache) = &self.sessions else { return };
-        let result = match machine_of(job) {
-            Ok(machine) => {
-                let session = crate::session::session_of(job, &machine, self.settings.feedback_wait);
-                cache.put_session(&session).await.map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = result {
+        let session = crate::session::session_of(job, machine, self.settings.feedback_wait);
+        if let Err(e) = cache.put_session(&session).await {
             tracing::warn!(job_id = %job.id, error = %e, "session not mirrored to Redis");
         }
     }
@@ -288,7 +283,7 @@ impl JobService {
             {
                 Ok(job) => {
                     tracing::info!(job_id = %job.id, "job cancelled");
-                    self.mirror_session(&job).await;
+                    self.mirror_session(&job, &machine).await;
                     let event = JobEvent::new(job.id, job.current_version.get(), None, "job_cancelled", "cancelled");
                     self.events.publish(event).await;
                     return Ok(JobView::new(&job, &machine));
@@ -739,7 +734,7 @@ impl JobService {
         let advance = JobAdvance { state, current_phase: phase, current_version: version, machine: Some(value), title };
         let job = self.store.advance_job(job.id, job.revision, advance).await?;
         self.blob.put(&ArtifactKey::machine(job.id, job.current_version), snapshot.into(), "application/json").await?;
-        self.mirror_session(&job).await;
+        self.mirror_session(&job, machine).await;
         Ok(job)
     }
 
@@ -824,7 +819,7 @@ impl JobService {
                     other => other?,
                 };
                 let failed = self.store.fail_job(job.id, &reason).await?;
-                self.mirror_session(failed.get()).await;
+                self.mirror_session(failed.get(), &machine).await;
                 self.events
                     .publish(JobEvent::new(job.id, at.version.get(), Some(at.phase.number()), "job_failed", reason))
                     .await;
@@ -848,7 +843,11 @@ impl JobService {
     pub async fn on_dead_letter(&self, at: PhaseAddress, reason: &str) -> Result<(), ServiceError> {
         match self.store.fail_job(at.job, reason).await {
             Ok(recorded) => {
-                self.mirror_session(recorded.get()).await;
+                // The only path that has not just read the machine: the dead letter names the job alone.
+                match machine_of(recorded.get()) {
+                    Ok(machine) => self.mirror_session(recorded.get(), &machine).await,
+                    Err(e) => tracing::warn!(job_id = %at.job, error = %e, "session not mirrored to Redis"),
+                }
                 if recorded.is_new() {
                     let event = JobEvent::new(at.job, at.version.get(), Some(at.phase.number()), "job_failed", reason);
                     self.events.publish(event).await;
