@@ -8,9 +8,20 @@
 //! - [`local::LocalProvider`]: offline and deterministic. It really analyses
 //!   the text and really draws: the default, and what tests use.
 //!
+//! - [`remote`]: what remote providers share (resilient HTTP, cache, rate
+//!   limits, breaker, accounting, schemas, prompt templates) and the adapters
+//!   that make a provider's JSON or pictures into the traits above.
+//! - [`providers`]: Gemini (Vertex AI or API key, text and images), Imagen,
+//!   OpenAI-compatible servers, ComfyUI.
+//! - [`settings`] and [`registry`]: which provider each phase uses, from the environment.
+//!
 //! Depends on `domain` (types) and `render` (pixels, PNG); never on phases.
 
 pub mod local;
+pub mod providers;
+pub mod registry;
+pub mod remote;
+pub mod settings;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -20,6 +31,9 @@ use manga_domain::{
 };
 
 pub use local::LocalProvider;
+pub use registry::{Models, Shared};
+pub use remote::usage::Ledger;
+pub use settings::AiSettings;
 
 /// What can go wrong calling a model.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +151,10 @@ pub struct PanelRequest {
     pub seed: u64,
     /// Attempt number, so a redraw can vary.
     pub attempt: u32,
+    /// The cast's phase-2 portraits (PNG), in cast order, for models that take reference images.
+    pub references: Vec<Bytes>,
+    /// Whether the page reads right to left, so estimated figures are placed in reading order.
+    pub right_to_left: bool,
 }
 
 /// A portrait to draw.
@@ -161,6 +179,10 @@ pub struct DrawnImage {
     pub height: u32,
     /// Where figures and faces are (for a portrait, the one character).
     pub figures: Vec<Figure>,
+    /// Which provider drew it (a fallback says `local`).
+    pub provider: String,
+    /// Whether `figures` were estimated from the picture rather than known from drawing it.
+    pub figures_estimated: bool,
 }
 
 /// Draws pictures.

@@ -33,10 +33,14 @@ pub struct CharacterSheet {
     pub speech_style: String,
     /// Where the reference portrait is, once drawn.
     pub portrait: Option<ArtifactKey>,
+    /// How the character looks, in words, for image models: the same sentence goes into every prompt
+    /// that draws them, so a remote model keeps them recognisable. Empty when not written.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub appearance: String,
 }
 
 /// A character's role, by frequency and position in the story.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The main character.
@@ -77,7 +81,7 @@ pub struct Look {
 }
 
 /// Hair shapes the art can draw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HairStyle {
     /// Short and neat.
@@ -97,7 +101,7 @@ pub enum HairStyle {
 }
 
 /// Body shapes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Build {
     /// Thin.
@@ -111,7 +115,7 @@ pub enum Build {
 }
 
 /// Age groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgeGroup {
     /// A child.
@@ -125,7 +129,7 @@ pub enum AgeGroup {
 }
 
 /// Clothing the art can draw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutfitKind {
     /// Kimono or yukata.

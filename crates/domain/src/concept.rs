@@ -77,7 +77,7 @@ pub struct Place {
 }
 
 /// The kinds of place the art can draw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceKind {
     /// Open sky, clouds.
@@ -105,7 +105,7 @@ pub enum PlaceKind {
 }
 
 /// Time of day, for lighting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeOfDay {
     /// Dawn and morning.
@@ -132,7 +132,7 @@ pub struct TimeMark {
 }
 
 /// A mood, from a lexicon of the story's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mood {
     /// Quiet, peaceful.
@@ -152,7 +152,7 @@ pub enum Mood {
 }
 
 /// How a line is spoken, which decides its balloon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     /// Ordinary speech: an ellipse.

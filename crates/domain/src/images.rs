@@ -30,6 +30,9 @@ pub struct PanelArt {
     pub figures: Vec<Figure>,
     /// Which provider drew it.
     pub provider: String,
+    /// Whether `figures` were estimated from the picture's detail (remote art comes without boxes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub figures_estimated: bool,
 }
 
 /// Phase 5's output: every panel's art, in reading order.

@@ -58,11 +58,14 @@ pub struct JobOptions {
     pub author: Option<String>,
     /// A title; `None` takes the story's own or derives one.
     pub title: Option<String>,
+    /// Provider per phase name (`{"images": "imagen"}`), overriding the configured one for this job.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub providers: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for JobOptions {
     fn default() -> Self {
-        Self { pages: None, language: None, seed: 1, author: None, title: None }
+        Self { pages: None, language: None, seed: 1, author: None, title: None, providers: Default::default() }
     }
 }
 

@@ -4,6 +4,7 @@
 //! - [`PhaseId`], [`Quality`], [`QualityReport`]: the eight phases and how they are judged.
 //! - Phase outputs, in order: [`Concept`], [`CharacterBible`], [`Plot`],
 //!   [`Storyboard`], [`PanelArtSet`], [`LetteringSet`], [`Composition`], [`Publication`].
+//! - [`AiUsage`]: what the models cost, per provider and model.
 //! - [`ArtifactKey`]: where each output lives in a blob store, one naming scheme for all.
 //!
 //! Raw strings and numbers become these types at the edges (CLI, HTTP, proto,
@@ -24,6 +25,7 @@ mod plot;
 mod quality;
 mod story;
 mod storyboard;
+mod usage;
 
 pub use artifact::ArtifactKey;
 pub use characters::*;
@@ -39,3 +41,4 @@ pub use plot::*;
 pub use quality::{Quality, QualityReport, Reason};
 pub use story::{Language, ReadingDirection, StoryText};
 pub use storyboard::*;
+pub use usage::AiUsage;

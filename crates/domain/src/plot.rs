@@ -12,7 +12,7 @@ pub struct Plot {
 }
 
 /// Story structures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Structure {
     /// 起承転結, the four-part structure of Japanese storytelling.
@@ -22,7 +22,7 @@ pub enum Structure {
 }
 
 /// A scene's place in the structure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Beat {
     /// 起: introduction.

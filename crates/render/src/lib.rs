@@ -7,6 +7,7 @@
 //! - [`balloon`]: balloon shapes and tails.
 //! - [`lettering`]: places balloons in a panel, off faces, and sets their text.
 //! - [`compose`]: panels into a page with frames, gutters and page numbers.
+//! - [`detail`]: figure boxes for art that came without them.
 //! - [`image_io`]: PNG encode/decode and thumbnails.
 //! - [`pdf`], [`cbz`]: the published files.
 //!
@@ -15,6 +16,7 @@
 pub mod balloon;
 pub mod cbz;
 pub mod compose;
+pub mod detail;
 mod error;
 pub mod fonts;
 pub mod image_io;

@@ -45,6 +45,7 @@ pub(crate) fn bible(concept: &Concept) -> CharacterBible {
                 speech_style: speech_style(&lines, lang),
                 look,
                 portrait: None,
+                appearance: String::new(),
             }
         })
         .collect();

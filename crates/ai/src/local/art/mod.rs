@@ -134,5 +134,12 @@ fn light(pen: &mut Pen, w: f32, h: f32, time: TimeOfDay, mood: Mood) {
 fn finish(pixmap: &Pixmap, figures: Vec<Figure>) -> Result<DrawnImage, AiError> {
     let png = encode_png(pixmap, PngSpeed::Fast)
         .map_err(|e| AiError::Malformed { provider: PROVIDER.into(), message: e.to_string() })?;
-    Ok(DrawnImage { png: png.into(), width: pixmap.width(), height: pixmap.height(), figures })
+    Ok(DrawnImage {
+        png: png.into(),
+        width: pixmap.width(),
+        height: pixmap.height(),
+        figures,
+        provider: "local".into(),
+        figures_estimated: false,
+    })
 }

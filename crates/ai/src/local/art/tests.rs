@@ -36,6 +36,7 @@ fn sheet(name: &str, look: Look) -> CharacterSheet {
         personality: String::new(),
         speech_style: String::new(),
         portrait: None,
+        appearance: String::new(),
     }
 }
 
@@ -83,6 +84,8 @@ fn request(shot: Shot, place: PlaceKind, cast: &[CharacterSheet]) -> PanelReques
         height: 600,
         seed: 42,
         attempt: 0,
+        references: vec![],
+        right_to_left: true,
     }
 }
 

@@ -1,0 +1,344 @@
+//! [`Models`]: every configured provider, built once from [`AiSettings`],
+//! and which one each phase (or a job's own choice) uses.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use manga_domain::{JobOptions, PhaseId};
+
+use crate::providers::auth::TokenSource;
+use crate::providers::comfyui::ComfyUi;
+use crate::providers::gemini::{Gemini, GoogleEndpoint};
+use crate::providers::imagen::Imagen;
+use crate::providers::openai::OpenAi;
+use crate::remote::cache::{DiskCache, Layered, MemoryCache, NoCache, ResponseCache};
+use crate::remote::http::{CallPolicy, Http};
+use crate::remote::limiter::{LocalRateLimiter, RateLimiter};
+use crate::remote::metrics::AiMetrics;
+use crate::remote::prices::PriceTable;
+use crate::remote::{JsonModel, PictureModel, RemoteImage, RemoteText, usage};
+use crate::settings::AiSettings;
+use crate::{AiError, DrawnImage, ImageModel, LocalProvider, PanelRequest, PortraitRequest, TextModel};
+
+/// What the models share across a process, or (through Redis) a fleet.
+#[derive(Clone)]
+pub struct Shared {
+    /// The rate limiter; the fleet passes one backed by Redis.
+    pub limiter: Option<Arc<dyn RateLimiter>>,
+    /// The answer cache's second level (disk for the CLI, Redis in the fleet); L1 is always in memory.
+    pub l2: Option<Arc<dyn ResponseCache>>,
+    /// The collectors, to register on /metrics.
+    pub metrics: Arc<AiMetrics>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self { limiter: None, l2: None, metrics: Arc::new(AiMetrics::new()) }
+    }
+}
+
+/// The providers, by name, and the choice per phase.
+#[derive(Clone)]
+pub struct Models {
+    text: HashMap<String, Arc<dyn TextModel>>,
+    image: HashMap<String, Arc<dyn ImageModel>>,
+    text_for: HashMap<PhaseId, String>,
+    image_for: HashMap<PhaseId, String>,
+    probes: Vec<Probe>,
+}
+
+/// A provider to check with one tiny call (`manga providers check`).
+#[derive(Clone)]
+struct Probe {
+    provider: String,
+    model: String,
+    json: Option<Arc<dyn JsonModel>>,
+    picture: Option<Arc<dyn PictureModel>>,
+}
+
+/// One line of `manga providers check`.
+#[derive(Debug, Clone)]
+pub struct ProbeResult {
+    /// The provider.
+    pub provider: String,
+    /// The model.
+    pub model: String,
+    /// What it can do: `text` or `images`.
+    pub kind: &'static str,
+    /// `Ok` or the reason.
+    pub outcome: Result<(), String>,
+    /// How long the call took.
+    pub latency: Duration,
+}
+
+impl Models {
+    /// Only the local provider.
+    pub fn local() -> Self {
+        Self::single(Arc::new(LocalProvider), Arc::new(LocalProvider))
+    }
+
+    /// One text and one image model for every phase (tests, custom wiring).
+    pub fn single(text: Arc<dyn TextModel>, image: Arc<dyn ImageModel>) -> Self {
+        let (tn, iname) = (text.name().to_owned(), image.name().to_owned());
+        let mut models = Self {
+            text: HashMap::from([(tn.clone(), text)]),
+            image: HashMap::from([(iname.clone(), image)]),
+            text_for: PhaseId::ALL.iter().map(|p| (*p, tn.clone())).collect(),
+            image_for: PhaseId::ALL.iter().map(|p| (*p, iname.clone())).collect(),
+            probes: Vec::new(),
+        };
+        models.text.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
+        models.image.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
+        models
+    }
+
+    /// Builds every provider the settings name.
+    ///
+    /// # Errors
+    /// A sentence when a provider cannot be set up (no credentials, a workflow file that does not parse).
+    pub fn build(settings: &AiSettings, shared: &Shared) -> Result<Self, String> {
+        let prices = Arc::new(match &settings.prices_file {
+            None => PriceTable::builtin(),
+            Some(path) => PriceTable::parse(
+                &std::fs::read_to_string(path).map_err(|e| format!("AI_PRICES_FILE {}: {e}", path.display()))?,
+            )
+            .map_err(|e| format!("AI_PRICES_FILE {}: {e}", path.display()))?,
+        });
+        let l1: Arc<dyn ResponseCache> = Arc::new(MemoryCache::new(64 << 20));
+        let cache: Arc<dyn ResponseCache> = match (settings.cache, &shared.l2, &settings.cache_dir) {
+            (false, _, _) => Arc::new(NoCache),
+            (true, Some(l2), _) => Arc::new(Layered::new(l1, l2.clone())),
+            (true, None, Some(dir)) => Arc::new(Layered::new(l1, Arc::new(DiskCache::new(dir)))),
+            (true, None, None) => l1,
+        };
+        let per_minute = NonZeroU32::new(settings.rate_limit_per_minute).unwrap_or(NonZeroU32::MIN);
+        let limiter = shared.limiter.clone().unwrap_or_else(|| Arc::new(LocalRateLimiter::new(per_minute)));
+        let policy = CallPolicy { timeout: settings.timeout, attempts: settings.retries + 1, ..CallPolicy::default() };
+        let http = |provider: &str, model: &str| {
+            Http::new(provider, model, policy.clone(), settings.concurrency, limiter.clone(), shared.metrics.clone())
+        };
+        let google = || -> Result<GoogleEndpoint, String> {
+            match (&settings.vertex_location, &settings.project) {
+                (Some(location), Some(project)) => Ok(GoogleEndpoint::Vertex {
+                    base: settings.vertex_base_url.clone().unwrap_or_else(|| GoogleEndpoint::vertex_host(location)),
+                    project: project.clone(),
+                    location: location.clone(),
+                    tokens: TokenSource::new(settings.google_access_token.clone())?,
+                }),
+                _ => Ok(GoogleEndpoint::ApiKey {
+                    base: settings
+                        .gemini_base_url
+                        .clone()
+                        .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into()),
+                    key: settings.gemini_api_key.clone().ok_or("GEMINI_API_KEY: not set")?,
+                }),
+            }
+        };
+
+        let mut models = Self::local();
+        models.text_for.clear();
+        models.image_for.clear();
+        for (provider, model, image) in settings.in_use() {
+            let key = format!("{provider}/{model}");
+            if provider == "local" {
+                continue;
+            }
+            if image {
+                let picture: Arc<dyn PictureModel> = match provider.as_str() {
+                    "gemini-image" => Arc::new(Gemini::new(http(&provider, &model), google()?)),
+                    "imagen" => Arc::new(Imagen::new(http(&provider, &model), google()?)),
+                    "openai" => Arc::new(OpenAi::new(
+                        http(&provider, &model),
+                        &settings.openai_base_url,
+                        settings.openai_api_key.clone(),
+                    )),
+                    "comfyui" => {
+                        let workflow = match &settings.comfyui_workflow {
+                            None => crate::providers::comfyui::BUILTIN_WORKFLOW.to_owned(),
+                            Some(path) => std::fs::read_to_string(path)
+                                .map_err(|e| format!("COMFYUI_WORKFLOW {}: {e}", path.display()))?,
+                        };
+                        let url = settings.comfyui_url.clone().ok_or("COMFYUI_URL: not set")?;
+                        Arc::new(
+                            ComfyUi::new(http(&provider, &model), &url, &workflow)
+                                .map_err(|e| format!("COMFYUI_WORKFLOW: {e}"))?,
+                        )
+                    }
+                    other => return Err(format!("{other} cannot draw")),
+                };
+                let remote = RemoteImage::new(
+                    picture.clone(),
+                    cache.clone(),
+                    prices.clone(),
+                    shared.metrics.clone(),
+                    settings.image_style.clone(),
+                );
+                let drawn: Arc<dyn ImageModel> = if settings.image_fallback_local {
+                    Arc::new(FallbackImage { primary: Arc::new(remote), name: provider.clone() })
+                } else {
+                    Arc::new(remote)
+                };
+                models.image.insert(key.clone(), drawn.clone());
+                models.image.entry(provider.clone()).or_insert(drawn);
+                models.probes.push(Probe { provider, model, json: None, picture: Some(picture) });
+            } else {
+                let json: Arc<dyn JsonModel> = match provider.as_str() {
+                    "gemini" => Arc::new(Gemini::new(http(&provider, &model), google()?)),
+                    "openai" => Arc::new(OpenAi::new(
+                        http(&provider, &model),
+                        &settings.openai_base_url,
+                        settings.openai_api_key.clone(),
+                    )),
+                    other => return Err(format!("{other} cannot read stories")),
+                };
+                let text: Arc<dyn TextModel> =
+                    Arc::new(RemoteText::new(json.clone(), cache.clone(), prices.clone(), shared.metrics.clone()));
+                models.text.insert(key.clone(), text.clone());
+                models.text.entry(provider.clone()).or_insert(text);
+                models.probes.push(Probe { provider, model, json: Some(json), picture: None });
+            }
+        }
+        for (phase, (provider, model)) in &settings.text {
+            models
+                .text_for
+                .insert(*phase, if provider == "local" { "local".into() } else { format!("{provider}/{model}") });
+        }
+        for (phase, (provider, model)) in &settings.image {
+            models
+                .image_for
+                .insert(*phase, if provider == "local" { "local".into() } else { format!("{provider}/{model}") });
+        }
+        Ok(models)
+    }
+
+    /// The names a job may choose for `phase` (`local`, `gemini`, …).
+    pub fn choices(&self, phase: PhaseId) -> Vec<String> {
+        let map: Vec<&String> = match phase {
+            PhaseId::Concept | PhaseId::Plot => self.text.keys().collect(),
+            PhaseId::Characters => self.text.keys().chain(self.image.keys()).collect(),
+            PhaseId::Images => self.image.keys().collect(),
+            _ => vec![],
+        };
+        let mut names: Vec<String> = map.into_iter().filter(|k| !k.contains('/')).cloned().collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The text model for `phase`, honouring the job's own choice.
+    ///
+    /// # Errors
+    /// A sentence when the job asks for a provider not configured here.
+    pub fn text(&self, phase: PhaseId, options: &JobOptions) -> Result<Arc<dyn TextModel>, String> {
+        pick(&self.text, self.text_for.get(&phase), options.providers.get(phase.name()), phase)
+    }
+
+    /// The image model for `phase`, likewise.
+    ///
+    /// # Errors
+    /// A sentence when the job asks for a provider not configured here.
+    pub fn image(&self, phase: PhaseId, options: &JobOptions) -> Result<Arc<dyn ImageModel>, String> {
+        pick(&self.image, self.image_for.get(&phase), options.providers.get(phase.name()), phase)
+    }
+
+    /// Makes one tiny call to each configured remote provider.
+    pub async fn check(&self) -> Vec<ProbeResult> {
+        let mut out = Vec::new();
+        for probe in &self.probes {
+            let started = Instant::now();
+            let (kind, outcome) = if let Some(json) = &probe.json {
+                let prompt = crate::remote::JsonPrompt {
+                    system: "Answer with JSON.".into(),
+                    user: "Say ok.".into(),
+                    schema_name: "probe".into(),
+                    schema: serde_json::json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"], "additionalProperties": false}),
+                    gemini_schema: serde_json::json!({"type": "OBJECT", "properties": {"ok": {"type": "BOOLEAN"}}, "required": ["ok"]}),
+                    temperature: 0.0,
+                };
+                ("text", json.generate_json(&prompt).await.map(|_| ()))
+            } else if let Some(picture) = &probe.picture {
+                let prompt = crate::remote::PicturePrompt {
+                    prompt: "A small black ink circle on white paper.".into(),
+                    negative: String::new(),
+                    aspect: (1, 1),
+                    width: 256,
+                    height: 256,
+                    seed: 1,
+                    references: Vec::new(),
+                };
+                ("images", picture.generate_image(&prompt).await.map(|_| ()))
+            } else {
+                continue;
+            };
+            out.push(ProbeResult {
+                provider: probe.provider.clone(),
+                model: probe.model.clone(),
+                kind,
+                outcome: outcome.map_err(|e| e.to_string()),
+                latency: started.elapsed(),
+            });
+        }
+        out
+    }
+}
+
+fn pick<T: ?Sized>(
+    map: &HashMap<String, Arc<T>>,
+    configured: Option<&String>,
+    requested: Option<&String>,
+    phase: PhaseId,
+) -> Result<Arc<T>, String> {
+    let name = requested.or(configured).map_or("local", String::as_str);
+    map.get(name).cloned().ok_or_else(|| {
+        let mut known: Vec<&String> = map.keys().filter(|k| !k.contains('/')).collect();
+        known.sort();
+        format!(
+            "provider {name:?} for {} is not configured here; configured: {}",
+            phase.name(),
+            known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+/// A remote image model whose refusals are drawn by the local provider instead,
+/// noted in the phase's quality report.
+struct FallbackImage {
+    primary: Arc<dyn ImageModel>,
+    name: String,
+}
+
+#[async_trait]
+impl ImageModel for FallbackImage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn draw_panel(&self, request: &PanelRequest) -> Result<DrawnImage, AiError> {
+        match self.primary.draw_panel(request).await {
+            Err(AiError::Rejected { message, .. }) => {
+                usage::note(format!(
+                    "panel {} fell back to local: {} refused it ({message})",
+                    request.panel.id, self.name
+                ));
+                LocalProvider.draw_panel(request).await
+            }
+            other => other,
+        }
+    }
+
+    async fn draw_portrait(&self, request: &PortraitRequest) -> Result<DrawnImage, AiError> {
+        match self.primary.draw_portrait(request).await {
+            Err(AiError::Rejected { message, .. }) => {
+                usage::note(format!(
+                    "the portrait of {} fell back to local: {} refused it ({message})",
+                    request.character.name, self.name
+                ));
+                LocalProvider.draw_portrait(request).await
+            }
+            other => other,
+        }
+    }
+}

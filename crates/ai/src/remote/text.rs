@@ -1,0 +1,230 @@
+//! [`RemoteText`]: the phases' [`TextModel`] over any [`JsonModel`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use manga_domain::{CharacterBible, Concept, FeedbackSuggestion, Plot, StoryText, Structure};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use super::cache::{ResponseCache, cache_key};
+use super::metrics::AiMetrics;
+use super::prices::PriceTable;
+use super::prompts::{self, Template, story_block};
+use super::replies::{self, CharactersReply, ConceptReply, PlotReply};
+use super::schema::{gemini_schema, json_schema, repair_json};
+use super::{JsonModel, JsonPrompt, usage};
+use crate::{AiError, ConceptRequest, FeedbackRequest, LocalProvider, TextModel};
+
+/// Attempts at one answer: the first, then up to two with the validation error fed back.
+const ANSWER_ATTEMPTS: usize = 3;
+
+/// Phases 1–3 answered by a remote model.
+pub struct RemoteText {
+    model: Arc<dyn JsonModel>,
+    cache: Arc<dyn ResponseCache>,
+    prices: Arc<PriceTable>,
+    metrics: Arc<AiMetrics>,
+    name: String,
+}
+
+impl RemoteText {
+    /// The adapter over `model`.
+    pub fn new(
+        model: Arc<dyn JsonModel>,
+        cache: Arc<dyn ResponseCache>,
+        prices: Arc<PriceTable>,
+        metrics: Arc<AiMetrics>,
+    ) -> Self {
+        let name = model.provider().to_owned();
+        Self { model, cache, prices, metrics, name }
+    }
+
+    /// Asks for a `T`, from the cache when the same question was answered before.
+    async fn ask<T, R>(
+        &self,
+        template: Template,
+        values: &[(&str, &str)],
+        convert: impl Fn(T) -> Result<R, String>,
+    ) -> Result<R, AiError>
+    where
+        T: DeserializeOwned + JsonSchema,
+    {
+        let rendered = template.render(values);
+        let schema = json_schema::<T>();
+        let (provider, model) = (self.model.provider().to_owned(), self.model.model().to_owned());
+        let key = cache_key(&[
+            provider.as_bytes(),
+            model.as_bytes(),
+            rendered.template.as_bytes(),
+            rendered.system.as_bytes(),
+            rendered.user.as_bytes(),
+            schema.to_string().as_bytes(),
+        ]);
+        if let Some(hit) = self.cache.get(&key).await
+            && let Ok(value) = serde_json::from_slice::<T>(&hit)
+            && let Ok(result) = convert(value)
+        {
+            usage::record_cache_hit(&provider, &model);
+            self.metrics.cache_hit(&provider, &model);
+            return Ok(result);
+        }
+        let mut prompt = JsonPrompt {
+            system: rendered.system.clone(),
+            user: rendered.user.clone(),
+            schema_name: template.id.to_owned() + "_reply",
+            schema,
+            gemini_schema: gemini_schema::<T>(),
+            temperature: 0.4,
+        };
+        let mut last_problem = String::new();
+        for attempt in 0..ANSWER_ATTEMPTS {
+            if attempt > 0 {
+                // Feed the problem back so the next answer can fix it.
+                prompt.user = format!(
+                    "{}\n\nYour previous answer could not be used: {last_problem}\nAnswer again, with JSON that fits the schema.",
+                    rendered.user
+                );
+            }
+            let answer = match self.model.generate_json(&prompt).await {
+                Ok(answer) => answer,
+                Err(AiError::Malformed { message, .. }) => {
+                    last_problem = message;
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            let cost = self.prices.cost(&provider, &model, answer.input_tokens, answer.output_tokens, 0);
+            usage::record_spend(&provider, &model, answer.input_tokens, answer.output_tokens, 0, cost);
+            self.metrics.spent(&provider, &model, answer.input_tokens, answer.output_tokens, 0, cost);
+            let Some(text) = repair_json(&answer.text) else {
+                last_problem = if answer.truncated {
+                    "it was cut off at the length limit; answer more briefly".into()
+                } else {
+                    "it was not a JSON object".into()
+                };
+                continue;
+            };
+            if text != answer.text.trim() {
+                usage::note(format!("{}: the model's JSON was repaired (cut off or fenced)", template.id));
+            }
+            let value: T = match serde_json::from_str(&text) {
+                Ok(value) => value,
+                Err(e) => {
+                    last_problem = format!("it does not fit the schema: {e}");
+                    continue;
+                }
+            };
+            match convert(value) {
+                Ok(result) => {
+                    self.cache.put(&key, Bytes::from(text)).await;
+                    return Ok(result);
+                }
+                Err(problem) => last_problem = problem,
+            }
+        }
+        Err(AiError::Malformed {
+            provider,
+            message: format!(
+                "{} answered {} times without a usable {}: {last_problem}",
+                model, ANSWER_ATTEMPTS, template.id
+            ),
+        })
+    }
+}
+
+/// The story as the model reads it: one numbered sentence a line, escaped for its data block.
+fn numbered_sentences(concept: &Concept) -> String {
+    story_block(&concept.sentences.iter().map(|s| format!("[{}] {}", s.index, s.text)).collect::<Vec<_>>().join("\n"))
+}
+
+#[async_trait]
+impl TextModel for RemoteText {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn analyse_story(&self, story: &StoryText, request: &ConceptRequest) -> Result<Concept, AiError> {
+        let base = LocalProvider.analyse_story(story, request).await?;
+        let sentences = numbered_sentences(&base);
+        let lines = base
+            .dialogue
+            .iter()
+            .map(|l| format!("L{} (sentence {}): {}", l.id.0, l.sentence, l.text))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let lines = story_block(&lines).replace("</lines", "< /lines");
+        let language = base.language.code();
+        let values = [("story", sentences.as_str()), ("lines", &lines), ("language", language)];
+        let forced_title = request.title.is_some();
+        self.ask::<ConceptReply, _>(prompts::CONCEPT, &values, |reply| {
+            replies::into_concept(base.clone(), reply, forced_title)
+        })
+        .await
+    }
+
+    async fn design_characters(&self, story: &StoryText, concept: &Concept) -> Result<CharacterBible, AiError> {
+        let base = LocalProvider.design_characters(story, concept).await?;
+        if base.characters.is_empty() {
+            return Ok(base);
+        }
+        let characters = concept
+            .characters
+            .iter()
+            .map(|c| {
+                format!(
+                    "- {} (aliases: {}; the story says: {})",
+                    c.name,
+                    c.aliases.join(", "),
+                    c.descriptors.join("; ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let story_text = story_block(story.as_str());
+        let mood = format!("{:?}", concept.mood).to_lowercase();
+        let values =
+            [("characters", characters.as_str()), ("genre", &concept.genre), ("mood", &mood), ("story", &story_text)];
+        self.ask::<CharactersReply, _>(prompts::CHARACTERS, &values, |reply| {
+            replies::into_bible(base.clone(), concept, reply)
+        })
+        .await
+    }
+
+    async fn outline_plot(
+        &self,
+        story: &StoryText,
+        concept: &Concept,
+        bible: &CharacterBible,
+    ) -> Result<Plot, AiError> {
+        let _ = bible;
+        let structure_hint = match concept.language {
+            manga_domain::Language::Ja => "kishotenketsu: ki, sho, ten, ketsu",
+            _ => "three acts: setup, confrontation, resolution",
+        };
+        let characters = concept.characters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+        let _ = story;
+        let sentences = numbered_sentences(concept);
+        let last = concept.sentences.len().saturating_sub(1).to_string();
+        let pages = concept.page_count.get().to_string();
+        let values = [
+            ("structure_hint", structure_hint),
+            ("characters", characters.as_str()),
+            ("story", &sentences),
+            ("last_sentence", &last),
+            ("pages", &pages),
+            ("language", concept.language.code()),
+        ];
+        let plot = self.ask::<PlotReply, _>(prompts::PLOT, &values, |reply| replies::into_plot(concept, reply)).await?;
+        if plot.structure == Structure::Kishotenketsu && plot.scenes.len() < 2 {
+            usage::note("the model gave a single scene");
+        }
+        Ok(plot)
+    }
+
+    async fn suggest_feedback(&self, request: &FeedbackRequest<'_>) -> Result<FeedbackSuggestion, AiError> {
+        // Not yet a model task: the local reader of chat messages answers (see the providers issue's note).
+        LocalProvider.suggest_feedback(request).await
+    }
+}
