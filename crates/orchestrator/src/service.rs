@@ -219,7 +219,9 @@ impl JobService {
         if title.as_ref().is_some_and(|t| t.chars().count() > 200) {
             return Err(bad(&"the title is longer than 200 characters"));
         }
-        let options = JobOptions { pages, language, seed: body.seed.unwrap_or(1), author: None, title: title.clone() };
+        let providers = body.providers.clone().unwrap_or_default();
+        let options =
+            JobOptions { pages, language, seed: body.seed.unwrap_or(1), author: None, title: title.clone(), providers };
         let id = JobId::new();
         let v = Version::FIRST;
         self.blob

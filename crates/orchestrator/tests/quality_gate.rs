@@ -31,7 +31,14 @@ impl ImageModel for BlankUntil {
         let mut pixmap = new_pixmap(request.width, request.height).expect("size");
         pixmap.fill(manga_render::tiny_skia::Color::WHITE);
         let png = encode_png(&pixmap, PngSpeed::Fast).expect("png");
-        Ok(DrawnImage { png: png.into(), width: request.width, height: request.height, figures: vec![] })
+        Ok(DrawnImage {
+            png: png.into(),
+            width: request.width,
+            height: request.height,
+            figures: vec![],
+            provider: "blank".into(),
+            figures_estimated: false,
+        })
     }
 
     async fn draw_portrait(&self, request: &PortraitRequest) -> Result<DrawnImage, AiError> {

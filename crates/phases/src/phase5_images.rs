@@ -40,11 +40,24 @@ pub async fn run(
     }
     let todo: Vec<_> = storyboard.panels().filter(|p| only.is_empty() || only.contains(&p.id)).cloned().collect();
     let total = todo.len();
+    // Remote models that take reference images get the cast's portraits, so faces stay the same across panels.
+    let mut portraits: HashMap<manga_domain::CharacterId, bytes::Bytes> = HashMap::new();
+    if ctx.image.name() != "local" {
+        for sheet in &bible.characters {
+            if let Some(key) = &sheet.portrait {
+                portraits.insert(sheet.id.clone(), ctx.blob.get(key).await?);
+            }
+        }
+    }
+    let right_to_left = storyboard.reading_direction == manga_domain::ReadingDirection::RightToLeft;
 
     let mut drawn = stream::iter(todo)
         .map(|panel| {
             let characters = panel.cast.iter().filter_map(|id| bible.get(id).cloned()).collect();
+            let references = panel.cast.iter().filter_map(|id| portraits.get(id).cloned()).collect();
             let request = PanelRequest {
+                references,
+                right_to_left,
                 width: panel.frame.w.round() as u32,
                 height: panel.frame.h.round() as u32,
                 panel,
@@ -63,7 +76,8 @@ pub async fn run(
                     width: image.width,
                     height: image.height,
                     figures: image.figures,
-                    provider: ctx.image.name().to_owned(),
+                    provider: image.provider,
+                    figures_estimated: image.figures_estimated,
                 })
             }
         })

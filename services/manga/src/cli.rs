@@ -19,7 +19,7 @@ pub struct Cli {
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Generate a manga from a story, in this process, with the offline local provider.
+    /// Generate a manga from a story, in this process (the offline local provider unless a remote one is configured).
     Generate(GenerateArgs),
     /// Create the fleet's Pub/Sub topics and push subscriptions (the seeds' topology), idempotently.
     Topology(TopologyArgs),
@@ -110,6 +110,12 @@ pub struct GenerateArgs {
     /// No progress display; only the summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Text model provider for phases 1–3: local, gemini or openai (default: TEXT_PROVIDER, else local).
+    #[arg(long)]
+    pub text_provider: Option<String>,
+    /// Image model provider for portraits and panels: local, gemini-image, imagen or openai (default: IMAGE_PROVIDER, else local).
+    #[arg(long)]
+    pub image_provider: Option<String>,
 }
 
 /// `--lang`.

@@ -129,3 +129,14 @@ fn an_empty_stdin_is_refused() {
     let out = dir.path().join("out");
     assert_refused(&["generate", "-", "--out", out.to_str().unwrap()], Some(b"   "), "standard input is empty", &out);
 }
+
+#[test]
+fn a_remote_provider_without_its_key_or_an_unknown_provider_is_named_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let path = story_file(dir.path(), "story.txt", "Ami looked at the sea.".as_bytes());
+    let story = path.to_str().unwrap();
+    let out_arg = out.to_str().unwrap();
+    assert_refused(&["generate", story, "--out", out_arg, "--text-provider", "gemini"], None, "GEMINI_API_KEY", &out);
+    assert_refused(&["generate", story, "--out", out_arg, "--image-provider", "dalle"], None, "IMAGE_PROVIDER", &out);
+}
