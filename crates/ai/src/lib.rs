@@ -191,6 +191,11 @@ pub trait ImageModel: Send + Sync {
     /// The provider's name, for records.
     fn name(&self) -> &str;
 
+    /// Whether [`PanelRequest::references`] reach the model; callers skip loading portraits otherwise.
+    fn accepts_references(&self) -> bool {
+        false
+    }
+
     /// Phase 5: one panel.
     ///
     /// # Errors

@@ -74,6 +74,12 @@ pub struct ProbeResult {
     pub latency: Duration,
 }
 
+impl Default for Models {
+    fn default() -> Self {
+        Self::local()
+    }
+}
+
 impl Models {
     /// Only the local provider.
     pub fn local() -> Self {
@@ -314,6 +320,10 @@ struct FallbackImage {
 impl ImageModel for FallbackImage {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn accepts_references(&self) -> bool {
+        self.primary.accepts_references()
     }
 
     async fn draw_panel(&self, request: &PanelRequest) -> Result<DrawnImage, AiError> {

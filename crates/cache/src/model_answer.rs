@@ -41,6 +41,13 @@ impl ModelAnswerKey {
         Self(hex)
     }
 
+    /// A key another hasher already made (the model layer keys its own
+    /// answers): `None` unless it is 64 lowercase hex digits.
+    pub fn from_digest(hex: &str) -> Option<Self> {
+        let valid = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        valid.then(|| Self(hex.to_owned()))
+    }
+
     /// The 64 hex digits.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -139,6 +146,15 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.as_str().len(), 64);
         assert!(a.as_str().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_eq!(ModelAnswerKey::from_digest(a.as_str()), Some(a.clone()));
+    }
+
+    #[test]
+    fn a_foreign_digest_must_be_64_lowercase_hex_digits() {
+        assert!(ModelAnswerKey::from_digest(&"ab".repeat(32)).is_some());
+        assert!(ModelAnswerKey::from_digest(&"AB".repeat(32)).is_none());
+        assert!(ModelAnswerKey::from_digest(&"ab".repeat(31)).is_none());
+        assert!(ModelAnswerKey::from_digest(&format!("{}../", "a".repeat(61))).is_none());
     }
 
     #[test]

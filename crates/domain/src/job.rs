@@ -82,4 +82,7 @@ pub struct PhaseRecord {
     pub reasons: Vec<String>,
     /// Wall time of all attempts, in milliseconds.
     pub duration_ms: u64,
+    /// What all attempts' model calls used, per provider and model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<crate::AiUsage>,
 }

@@ -86,6 +86,7 @@ async fn letter_and_compose_per_page(blob: Arc<manga_blob::LocalBlobStore>, job:
                 language: concept.language,
                 reading_direction: concept.reading_direction,
                 attempt: 1,
+                detail: None,
             };
             letter_panel(&mut pixmap, &request);
             lettered.push(pixmap);

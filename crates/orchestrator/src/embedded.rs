@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use manga_ai::{ImageModel, LocalProvider, TextModel};
+use manga_ai::{ImageModel, LocalProvider, Models, TextModel};
 use manga_blob::LocalBlobStore;
 use manga_bus::InMemoryBus;
 use manga_domain::PhaseId;
@@ -36,7 +36,7 @@ impl Embedded {
         Self::start_with(work_dir, Arc::new(LocalProvider), Arc::new(LocalProvider)).await
     }
 
-    /// Starts the workers with the given models.
+    /// Starts the workers with one text and one image model for every phase.
     ///
     /// # Errors
     /// [`JobError::Bus`] if a worker cannot subscribe.
@@ -45,9 +45,17 @@ impl Embedded {
         text: Arc<dyn TextModel>,
         image: Arc<dyn ImageModel>,
     ) -> Result<Self, JobError> {
+        Self::start_with_models(work_dir, Arc::new(Models::single(text, image))).await
+    }
+
+    /// Starts the workers with the configured models (per phase, and a job's own choice).
+    ///
+    /// # Errors
+    /// [`JobError::Bus`] if a worker cannot subscribe.
+    pub async fn start_with_models(work_dir: &Path, models: Arc<Models>) -> Result<Self, JobError> {
         let bus = Arc::new(InMemoryBus::new());
         let blob = Arc::new(LocalBlobStore::new(work_dir));
-        let ctx = PhaseContext::new(blob.clone(), text, image, bus.clone());
+        let ctx = PhaseContext::with_models(blob.clone(), models, bus.clone());
         let mut workers = Vec::with_capacity(PhaseId::ALL.len());
         for phase in PhaseId::ALL {
             workers.push(manga_phases::handler::serve(ctx.clone(), phase).await?);

@@ -45,6 +45,8 @@ struct JobManifest<'a> {
     seed: u64,
     page_count: usize,
     report: &'a JobReport,
+    /// Model calls summed per provider and model (per phase: `report.phases[].usage`).
+    usage: Vec<manga_domain::AiUsage>,
     files: Files<'a>,
     concept: &'a Concept,
     characters: &'a CharacterBible,
@@ -112,6 +114,7 @@ pub async fn export(blob: &dyn BlobStore, report: &JobReport, out: &Path) -> Res
             seed: options.seed,
             page_count: publication.pages.len(),
             report,
+            usage: report.usage(),
             files: Files { pdf: &pdf, cbz: &cbz, pages: pages.clone(), thumbnails },
             concept: &concept,
             characters: &characters,

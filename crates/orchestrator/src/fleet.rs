@@ -109,8 +109,10 @@ pub async fn connect(config: &manga_runtime::Config) -> anyhow::Result<(JobServi
         feedback_wait: config.api.max_feedback_wait,
         timeout_action: if config.api.pause_on_timeout { TimeoutAction::Pause } else { TimeoutAction::Approve },
     };
-    let text = Arc::new(manga_ai::LocalProvider);
-    let mut service = JobService::new(store, bus, blob, events, text, settings);
+    // The orchestrator's models parse chat messages and tell which providers a job may choose.
+    let models = manga_phases::models::from_env(cache.as_ref(), Arc::new(manga_ai::remote::metrics::AiMetrics::new()))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut service = JobService::new(store, bus, blob, events, Arc::new(models), settings);
     if let Some(cache) = cache {
         service = service.with_sessions(cache);
     }

@@ -44,6 +44,13 @@ pub struct JobReport {
     pub duration_ms: u64,
 }
 
+impl JobReport {
+    /// What the job's model calls used, summed per provider and model over every phase.
+    pub fn usage(&self) -> Vec<manga_domain::AiUsage> {
+        manga_domain::AiUsage::merge(self.phases.iter().flat_map(|p| &p.usage))
+    }
+}
+
 /// Drives jobs through the phases over a bus.
 #[derive(Clone)]
 pub struct Orchestrator {
@@ -78,7 +85,7 @@ impl Orchestrator {
                 self.progress(spec.job, retry.checked_by, ProgressKind::PhaseRetrying, message).await;
             }
             let result = self.run_phase(&mut results, spec, version, phase, attempt).await?;
-            step = machine.on_result(phase, attempt, &result.quality_report(), result.duration_ms);
+            step = machine.on_result(phase, attempt, &result.quality_report(), result.duration_ms, &result.usage());
         }
         self.progress(spec.job, PhaseId::Publish, ProgressKind::JobFinished, "published".into()).await;
         Ok(JobReport {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use manga_ai::LocalProvider;
+use manga_ai::Models;
 use manga_blob::LocalBlobStore;
 use manga_bus::{Bus, InMemoryBus, topics};
 use manga_domain::PhaseId;
@@ -30,23 +30,25 @@ pub struct LocalProduct {
 }
 
 impl LocalProduct {
-    /// Starts everything with state under `dir` (`manga.db`, `artifacts/`); `None` keeps the database in memory.
+    /// Starts everything with state under `dir` (`manga.db`, `artifacts/`) and the
+    /// local models; `in_memory_db` keeps the database in memory.
     ///
     /// # Errors
     /// [`JobError`] when the database cannot be opened or a worker cannot subscribe.
     pub async fn start(dir: &Path, settings: ServiceSettings, in_memory_db: bool) -> Result<Self, JobError> {
-        Self::start_with_sessions(dir, settings, in_memory_db, None).await
+        Self::start_with(dir, settings, in_memory_db, None, Arc::new(Models::local())).await
     }
 
-    /// [`Self::start`], mirroring each job's session into Redis when `sessions` is given.
+    /// [`Self::start`] with the given models, mirroring each job's session into Redis when `sessions` is given.
     ///
     /// # Errors
     /// As [`Self::start`].
-    pub async fn start_with_sessions(
+    pub async fn start_with(
         dir: &Path,
         settings: ServiceSettings,
         in_memory_db: bool,
         sessions: Option<manga_cache::Cache>,
+        models: Arc<Models>,
     ) -> Result<Self, JobError> {
         let store: Arc<dyn Store> = if in_memory_db {
             Arc::new(SqliteStore::in_memory().await.map_err(|e| JobError::Store(e.to_string()))?)
@@ -56,8 +58,7 @@ impl LocalProduct {
         let bus = Arc::new(InMemoryBus::new());
         let blob = Arc::new(LocalBlobStore::new(dir.join("artifacts")));
         let events: Arc<dyn EventHub> = Arc::new(LocalHub::new());
-        let provider = Arc::new(LocalProvider);
-        let mut service = JobService::new(store, bus.clone(), blob.clone(), events, provider.clone(), settings.clone());
+        let mut service = JobService::new(store, bus.clone(), blob.clone(), events, models.clone(), settings.clone());
         if let Some(cache) = sessions {
             service = service.with_sessions(cache);
         }
@@ -67,7 +68,7 @@ impl LocalProduct {
         // Subscribe before any request can be sent, so no result is missed.
         let mut results = bus.subscribe(topics::PHASE_COMPLETED).await?;
         let mut progress = bus.subscribe(topics::PROGRESS).await?;
-        let ctx = PhaseContext::new(blob, provider.clone(), provider, bus.clone() as Arc<dyn Bus>);
+        let ctx = PhaseContext::with_models(blob, models, bus.clone() as Arc<dyn Bus>);
         for phase in PhaseId::ALL {
             tasks.push(manga_phases::handler::serve(ctx.clone(), phase).await?);
         }
@@ -108,7 +109,7 @@ impl Drop for LocalProduct {
 }
 
 /// What `manga serve` was asked for.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeOptions {
     /// Address to listen on.
     pub host: String,
@@ -124,6 +125,8 @@ pub struct ServeOptions {
     pub rate_limit_per_minute: u32,
     /// Review timeouts.
     pub settings: ServiceSettings,
+    /// The models jobs run with and may choose from.
+    pub models: Arc<Models>,
 }
 
 /// How long the token `serve` prints stays valid.
@@ -137,9 +140,10 @@ const LOCAL_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 pub async fn serve(options: ServeOptions) -> Result<(), String> {
     std::fs::create_dir_all(&options.data)
         .map_err(|e| format!("cannot use {} for data: {e}", options.data.display()))?;
-    let product = LocalProduct::start(&options.data, options.settings.clone(), false)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
+    let product =
+        LocalProduct::start_with(&options.data, options.settings.clone(), false, None, options.models.clone())
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
     let secret = options.secret_key.clone().unwrap_or_else(|| {
         // A fresh key per run: 244 random bits from two v4 UUIDs.
         format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use manga_domain::{CharacterId, PanelId, PhaseId, PhaseRecord, Quality, QualityReport};
+use manga_domain::{AiUsage, CharacterId, PanelId, PhaseId, PhaseRecord, Quality, QualityReport};
 use serde::{Deserialize, Serialize};
 
 /// How many times the quality gate may run a phase before handing it to the person.
@@ -227,7 +227,14 @@ impl JobMachine {
     /// Takes a successful result and decides the next step: the phase to
     /// blame if the score is below 0.70 and it has tries left, a stop for
     /// review, the next queued run, or done.
-    pub fn on_result(&mut self, phase: PhaseId, attempt: u32, report: &QualityReport, duration_ms: u64) -> Step {
+    pub fn on_result(
+        &mut self,
+        phase: PhaseId,
+        attempt: u32,
+        report: &QualityReport,
+        duration_ms: u64,
+        usage: &[AiUsage],
+    ) -> Step {
         if !self.expects(phase, attempt) {
             // Not what we wait for: nothing changes.
             return self.current_step();
@@ -240,11 +247,14 @@ impl JobMachine {
             quality: Quality::PERFECT,
             reasons: Vec::new(),
             duration_ms: 0,
+            usage: Vec::new(),
         });
         record.attempts = attempt;
         record.quality = report.score;
         record.reasons = reasons.clone();
         record.duration_ms += duration_ms;
+        // Every attempt was paid for, so usage adds up across them.
+        record.usage = AiUsage::merge(record.usage.iter().chain(usage));
 
         if !report.score.passes() {
             // Blame this phase or an earlier one; never a later one, which has not run yet.
@@ -442,7 +452,7 @@ mod tests {
 
     fn finish(m: &mut JobMachine, step: &Step) -> Step {
         let (phase, attempt) = run(step);
-        m.on_result(phase, attempt, &QualityReport::perfect(), 1)
+        m.on_result(phase, attempt, &QualityReport::perfect(), 1, &[])
     }
 
     #[test]
@@ -453,7 +463,7 @@ mod tests {
             assert_eq!(run(&step), (phase, 1));
             assert!(m.expects(phase, 1) && !m.expects(phase, 2));
             assert_eq!(m.state(phase), PhaseState::Running);
-            step = m.on_result(phase, 1, &QualityReport::perfect(), 5);
+            step = m.on_result(phase, 1, &QualityReport::perfect(), 5, &[]);
             assert_eq!(m.state(phase), PhaseState::Approved);
         }
         assert_eq!(step, Step::Done);
@@ -469,7 +479,7 @@ mod tests {
         while run(&step).0 != PhaseId::Compose {
             step = finish(&mut m, &step);
         }
-        let step = m.on_result(PhaseId::Compose, 1, &report(0.4, PhaseId::Images), 1);
+        let step = m.on_result(PhaseId::Compose, 1, &report(0.4, PhaseId::Images), 1, &[]);
         assert_eq!(run(&step), (PhaseId::Images, 2));
         assert_eq!(m.state(PhaseId::Images), PhaseState::Retrying);
         let step = finish(&mut m, &step);
@@ -487,7 +497,7 @@ mod tests {
         let mut step = m.start();
         for expected in 1..=MAX_QUALITY_ATTEMPTS {
             assert_eq!(run(&step), (PhaseId::Concept, expected));
-            step = m.on_result(PhaseId::Concept, expected, &report(0.1, PhaseId::Publish), 1);
+            step = m.on_result(PhaseId::Concept, expected, &report(0.1, PhaseId::Publish), 1, &[]);
         }
         assert_eq!(run(&step), (PhaseId::Characters, 1), "accepted after {MAX_QUALITY_ATTEMPTS} runs");
         assert_eq!(m.retries().len(), 2);
@@ -495,11 +505,32 @@ mod tests {
     }
 
     #[test]
+    fn usage_adds_up_over_attempts_and_a_duplicate_result_adds_nothing() {
+        let spent = |requests, cost_usd| AiUsage {
+            provider: "gemini".into(),
+            model: "gemini-2.5-flash".into(),
+            requests,
+            cost_usd,
+            ..AiUsage::default()
+        };
+        let mut m = JobMachine::new(false);
+        m.start();
+        let step = m.on_result(PhaseId::Concept, 1, &report(0.1, PhaseId::Concept), 1, &[spent(2, 0.01)]);
+        assert_eq!(run(&step), (PhaseId::Concept, 2));
+        m.on_result(PhaseId::Concept, 2, &QualityReport::perfect(), 1, &[spent(1, 0.02)]);
+        m.on_result(PhaseId::Concept, 2, &QualityReport::perfect(), 1, &[spent(9, 9.0)]);
+        let usage = &m.records()[0].usage;
+        assert_eq!(usage.len(), 1);
+        assert_eq!(usage[0].requests, 3);
+        assert!((usage[0].cost_usd - 0.03).abs() < 1e-9, "{}", usage[0].cost_usd);
+    }
+
+    #[test]
     fn in_review_mode_when_the_gate_gives_up_the_person_decides() {
         let mut m = JobMachine::new(true);
         let mut step = m.start();
         for expected in 1..=MAX_QUALITY_ATTEMPTS {
-            step = m.on_result(PhaseId::Concept, expected, &report(0.1, PhaseId::Concept), 1);
+            step = m.on_result(PhaseId::Concept, expected, &report(0.1, PhaseId::Concept), 1, &[]);
         }
         match step {
             Step::AwaitReview { phase, reasons } => {
@@ -593,7 +624,7 @@ mod tests {
         let mut m = JobMachine::new(false);
         let step = m.start();
         let before = m.clone();
-        let again = m.on_result(PhaseId::Plot, 7, &QualityReport::perfect(), 1);
+        let again = m.on_result(PhaseId::Plot, 7, &QualityReport::perfect(), 1, &[]);
         assert_eq!(again, step);
         assert_eq!(m, before);
     }
@@ -603,7 +634,7 @@ mod tests {
         let mut m = JobMachine::new(true);
         let step = m.start();
         let (phase, attempt) = run(&step);
-        m.on_result(phase, attempt, &report(0.5, PhaseId::Concept), 3);
+        m.on_result(phase, attempt, &report(0.5, PhaseId::Concept), 3, &[]);
         let json = serde_json::to_string(&m).unwrap();
         let back: JobMachine = serde_json::from_str(&json).unwrap();
         assert_eq!(back, m);

@@ -265,6 +265,7 @@ mod tests {
                 quality: Quality::PERFECT,
                 reasons: vec![],
                 duration_ms: 800,
+                usage: vec![],
             })
             .collect()
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use manga_ai::TextModel;
+use manga_ai::Models;
 use manga_blob::{BlobError, BlobStore};
 use manga_bus::Bus;
 use manga_domain::{
@@ -110,7 +110,7 @@ pub struct JobService {
     bus: Arc<dyn Bus>,
     blob: Arc<dyn BlobStore>,
     events: Arc<dyn EventHub>,
-    text: Arc<dyn TextModel>,
+    models: Arc<Models>,
     settings: ServiceSettings,
     sessions: Option<manga_cache::Cache>,
     metrics: crate::metrics::HitlMetrics,
@@ -124,16 +124,17 @@ fn job_not_found() -> ServiceError {
 }
 
 impl JobService {
-    /// A service over the store, bus, blob store and event hub; `text` parses chat messages.
+    /// A service over the store, bus, blob store and event hub; `models` are the
+    /// providers jobs may choose, and their text model parses chat messages.
     pub fn new(
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         blob: Arc<dyn BlobStore>,
         events: Arc<dyn EventHub>,
-        text: Arc<dyn TextModel>,
+        models: Arc<Models>,
         settings: ServiceSettings,
     ) -> Self {
-        Self { store, bus, blob, events, text, settings, sessions: None, metrics: Default::default() }
+        Self { store, bus, blob, events, models, settings, sessions: None, metrics: Default::default() }
     }
 
     /// Mirrors every job's session into Redis (`session:{job_id}`) after each change.
@@ -208,11 +209,18 @@ impl JobService {
             return Err(bad(&format!("style {style:?} is not available; the styles are: manga")));
         }
         for (phase, provider) in body.providers.iter().flatten() {
-            if PhaseId::ALL.iter().all(|p| p.name() != phase) {
+            let Some(id) = PhaseId::ALL.iter().copied().find(|p| p.name() == phase) else {
                 return Err(bad(&format!("providers: {phase:?} is not a phase")));
+            };
+            let choices = self.models.choices(id);
+            if choices.is_empty() {
+                return Err(bad(&format!("providers: {phase} uses no model, so it takes no provider")));
             }
-            if provider != "local" {
-                return Err(bad(&format!("provider {provider:?} for {phase} is not configured here; use local")));
+            if !choices.contains(provider) {
+                return Err(bad(&format!(
+                    "provider {provider:?} for {phase} is not configured here; configured: {}",
+                    choices.join(", ")
+                )));
             }
         }
         let title = body.title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
@@ -494,8 +502,9 @@ impl JobService {
             bible: bible.as_ref(),
             storyboard: storyboard.as_ref(),
         };
+        let text = self.models.text(PhaseId::Concept, &JobOptions::default()).map_err(ServiceError::Unavailable)?;
         let suggestion =
-            self.text.suggest_feedback(&request).await.map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+            text.suggest_feedback(&request).await.map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
         let mut event =
             JobEvent::new(job.id, v.get(), Some(suggestion.phase.number()), "chat", suggestion.summary.clone());
         event.data = serde_json::to_value(&suggestion).ok();
@@ -827,7 +836,8 @@ impl JobService {
                     .await;
                 return Ok(());
             }
-            let step = machine.on_result(at.phase, at.attempt, &result.quality_report(), result.duration_ms);
+            let step =
+                machine.on_result(at.phase, at.attempt, &result.quality_report(), result.duration_ms, &result.usage());
             let job = match self.save(&job, &machine, &step, None).await {
                 Err(ServiceError::Conflict(_)) => continue,
                 other => other?,

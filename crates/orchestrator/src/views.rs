@@ -1,7 +1,7 @@
 //! What the API shows and accepts: JSON shapes, documented for /openapi.json.
 
 use chrono::{DateTime, Utc};
-use manga_domain::{ArtifactKey, FeedbackAction, JobId, PhaseId, Version};
+use manga_domain::{AiUsage, ArtifactKey, FeedbackAction, JobId, PhaseId, Version};
 use manga_store::{JobRecord, JobState, VersionRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -30,7 +30,8 @@ pub struct CreateJob {
     pub seed: Option<u64>,
     /// `auto` runs straight through; `review` pauses after each phase.
     pub mode: Option<String>,
-    /// AI provider per phase (`{"images": "local"}`); only `local` is available without keys.
+    /// AI provider per phase (`{"images": "gemini-image"}`), one of those configured on the server
+    /// (`local` always is); a phase without a model takes none.
     #[schema(value_type = Option<Object>)]
     pub providers: Option<std::collections::BTreeMap<String, String>>,
 }
@@ -72,6 +73,9 @@ pub struct PhaseStatusView {
     pub duration_ms: Option<u64>,
     /// Why it failed.
     pub error: Option<String>,
+    /// Model calls of all attempts, per provider and model: requests, tokens, images, cache hits, retries, cost_usd.
+    #[schema(value_type = Vec<Object>)]
+    pub usage: Vec<AiUsage>,
 }
 
 /// A job as its owner sees it.
@@ -97,6 +101,11 @@ pub struct JobView {
     pub updated_at: DateTime<Utc>,
     /// All eight phases, in order.
     pub phases: Vec<PhaseStatusView>,
+    /// Model calls of the whole job, per provider and model.
+    #[schema(value_type = Vec<Object>)]
+    pub usage: Vec<AiUsage>,
+    /// Estimated cost of the job's model calls in US dollars, at list prices.
+    pub cost_usd: f64,
     /// Where to go next.
     pub links: JobLinks,
 }
@@ -119,9 +128,11 @@ impl JobView {
                     reasons: record.map(|r| r.reasons.clone()).unwrap_or_default(),
                     duration_ms: record.map(|r| r.duration_ms),
                     error: if failed { job.error.clone() } else { None },
+                    usage: record.map(|r| r.usage.clone()).unwrap_or_default(),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let usage = AiUsage::merge(phases.iter().flat_map(|p| &p.usage));
         let state =
             if job.state == JobState::AwaitingReview && machine.is_paused() { "paused" } else { job.state.as_str() };
         let base = format!("/v1/jobs/{}", job.id);
@@ -136,6 +147,8 @@ impl JobView {
             error: job.error.clone(),
             created_at: job.created_at,
             updated_at: job.updated_at,
+            cost_usd: usage.iter().map(|u| u.cost_usd).sum(),
+            usage,
             phases,
             links: JobLinks {
                 events: format!("{base}/events"),

@@ -122,6 +122,60 @@ async fn review_mode_waits_after_each_phase_and_only_the_waiting_phase_can_be_ap
     wait_until(&app, "alice", &id, state_is("succeeded")).await;
 }
 
+/// The local drawings under another provider's name, so a job's choice can be told apart.
+struct Ink;
+
+#[async_trait::async_trait]
+impl manga_ai::ImageModel for Ink {
+    fn name(&self) -> &str {
+        "ink"
+    }
+
+    async fn draw_panel(&self, request: &manga_ai::PanelRequest) -> Result<manga_ai::DrawnImage, manga_ai::AiError> {
+        let drawn = manga_ai::LocalProvider.draw_panel(request).await?;
+        Ok(manga_ai::DrawnImage { provider: "ink".into(), ..drawn })
+    }
+
+    async fn draw_portrait(
+        &self,
+        request: &manga_ai::PortraitRequest,
+    ) -> Result<manga_ai::DrawnImage, manga_ai::AiError> {
+        let drawn = manga_ai::LocalProvider.draw_portrait(request).await?;
+        Ok(manga_ai::DrawnImage { provider: "ink".into(), ..drawn })
+    }
+}
+
+#[actix_web::test]
+async fn a_job_draws_with_the_configured_provider_it_chooses_and_is_refused_one_not_configured() {
+    use manga_ai::{LocalProvider, Models};
+    let models = Models::single(std::sync::Arc::new(LocalProvider), std::sync::Arc::new(Ink));
+    let product = Product::start_with_models(models).await;
+    let app = product.app().await;
+    let refused = [
+        (json!({"images": "imagen"}), "provider \"imagen\" for images is not configured here; configured: ink, local"),
+        (json!({"name": "ink"}), "name uses no model"),
+        (json!({"drawing": "ink"}), "\"drawing\" is not a phase"),
+    ];
+    for (providers, message) in refused {
+        let body = json!({"story": STORY_JA, "pages": 2, "providers": providers});
+        let (status, answer) = call(&app, post("/v1/jobs", "alice", body)).await;
+        assert_eq!(status, 400, "{answer}");
+        assert!(answer["error"].as_str().unwrap().contains(message), "{answer}");
+    }
+
+    // The configured default is ink; this job keeps its images local.
+    let mut local_job = small_job("auto");
+    local_job["providers"] = json!({"images": "local"});
+    let ids = [create(&app, "alice", small_job("auto")).await, create(&app, "alice", local_job).await];
+    for (id, painter) in ids.iter().zip(["ink", "local"]) {
+        wait_until(&app, "alice", id, state_is("succeeded")).await;
+        let (_, art) = call(&app, get(&format!("/v1/jobs/{id}/phases/5"), "alice")).await;
+        let panels = art["result"]["panels"].as_array().unwrap();
+        assert!(!panels.is_empty());
+        assert!(panels.iter().all(|p| p["provider"] == painter), "{id}: {panels:?}");
+    }
+}
+
 #[actix_web::test]
 async fn redrawing_one_panel_makes_a_version_that_redraws_one_image_and_one_page() {
     let product = Product::start().await;

@@ -472,7 +472,8 @@ async function renderPhasePanel({ force = false } = {}) {
         badge(p.state, { 'data-testid': 'phase-state', id: 'phase-state' }),
         p.quality !== null && p.quality !== undefined ? qualityMeter(p.quality) : null,
         p.attempts ? h('span', { class: 'stat' }, plural(p.attempts, 'attempt')) : null,
-        p.duration_ms ? h('span', { class: 'stat' }, icon('clock'), formatMs(p.duration_ms)) : null)),
+        p.duration_ms ? h('span', { class: 'stat' }, icon('clock'), formatMs(p.duration_ms)) : null,
+        usageStat(p.usage))),
     p.reasons && p.reasons.length
       ? h('ul', { class: 'reasons', 'aria-label': 'What the quality check noticed' }, p.reasons.map((r) => h('li', { lang: langOf(r) }, icon('alert'), r)))
       : null,
@@ -487,6 +488,15 @@ async function renderPhasePanel({ force = false } = {}) {
   const comment = panel.querySelector('#revise-comment');
   if (comment && draft && state.draftPhase === n) comment.value = draft;
   state.draftPhase = n;
+}
+
+// What a phase's model calls used: one stat, the detail per provider and model in its tooltip.
+function usageStat(usage) {
+  if (!usage || !usage.length) return null;
+  const cost = usage.reduce((sum, u) => sum + (u.cost_usd || 0), 0);
+  const calls = usage.reduce((sum, u) => sum + u.requests, 0);
+  const detail = usage.map((u) => `${u.provider}/${u.model}: ${plural(u.requests, 'request')}, ${u.input_tokens}/${u.output_tokens} tokens, ${plural(u.images, 'image')}, ${u.cache_hits} cached, ${plural(u.retries, 'retry', 'retries')}`).join('\n');
+  return h('span', { class: 'stat', 'data-testid': 'phase-cost', title: detail }, `${plural(calls, 'call')} · $${cost.toFixed(4)}`);
 }
 
 function qualityMeter(q) {

@@ -1,21 +1,22 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use manga_ai::{ImageModel, TextModel};
+use manga_ai::{ImageModel, Models, TextModel};
 use manga_blob::BlobStore;
 use manga_bus::{Bus, BusMessage, topics};
+use manga_domain::{JobOptions, PhaseId};
 use manga_proto::{PhaseAddress, ProgressEvent, ProgressKind};
 use prost::Message;
+
+use crate::PhaseError;
 
 /// What every phase needs from the outside world.
 #[derive(Clone)]
 pub struct PhaseContext {
     /// Where artifacts live.
     pub blob: Arc<dyn BlobStore>,
-    /// The text model (phases 1–3).
-    pub text: Arc<dyn TextModel>,
-    /// The image model (phases 2 and 5).
-    pub image: Arc<dyn ImageModel>,
+    /// The configured models, and which one each phase (or a job's own choice) uses.
+    pub models: Arc<Models>,
     /// Where progress events go.
     pub bus: Arc<dyn Bus>,
     /// How many images to draw at once: min(cpus × 2, 8).
@@ -23,15 +24,36 @@ pub struct PhaseContext {
 }
 
 impl PhaseContext {
-    /// A context with the image concurrency the design asks for: min(cpus × 2, 8).
+    /// One text and one image model for every phase (tests, custom wiring).
     pub fn new(
         blob: Arc<dyn BlobStore>,
         text: Arc<dyn TextModel>,
         image: Arc<dyn ImageModel>,
         bus: Arc<dyn Bus>,
     ) -> Self {
+        Self::with_models(blob, Arc::new(Models::single(text, image)), bus)
+    }
+
+    /// A context over the configured models, with the image concurrency the design asks for: min(cpus × 2, 8).
+    pub fn with_models(blob: Arc<dyn BlobStore>, models: Arc<Models>, bus: Arc<dyn Bus>) -> Self {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        Self { blob, text, image, bus, image_concurrency: (cpus * 2).min(8) }
+        Self { blob, models, bus, image_concurrency: (cpus * 2).min(8) }
+    }
+
+    /// The text model `phase` of this job uses.
+    ///
+    /// # Errors
+    /// [`PhaseError::Invalid`] when the job asks for a provider not configured here.
+    pub fn text(&self, phase: PhaseId, options: &JobOptions) -> Result<Arc<dyn TextModel>, PhaseError> {
+        self.models.text(phase, options).map_err(PhaseError::Invalid)
+    }
+
+    /// The image model `phase` of this job uses.
+    ///
+    /// # Errors
+    /// [`PhaseError::Invalid`] when the job asks for a provider not configured here.
+    pub fn image(&self, phase: PhaseId, options: &JobOptions) -> Result<Arc<dyn ImageModel>, PhaseError> {
+        self.models.image(phase, options).map_err(PhaseError::Invalid)
     }
 }
 

@@ -24,12 +24,17 @@ pub struct Handled {
     pub transient: bool,
 }
 
+/// The reason code of a model's note in a quality report (a panel that fell back to local, a repaired answer).
+pub const MODEL_NOTE: &str = "model_note";
+
 /// Runs the phase a request names and describes the outcome as a result message.
 pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> Handled {
     let started = Instant::now();
     let progress = Progress::new(ctx.bus.clone(), at);
     progress.send(ProgressKind::PhaseStarted, 0, 0, format!("{} started", at.phase)).await;
-    let outcome = run_phase(ctx, request, at, &progress).await;
+    // Every model call the phase makes records into this attempt's ledger.
+    let ledger = manga_ai::Ledger::default();
+    let outcome = ledger.scope(run_phase(ctx, request, at, &progress)).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     let mut result = PhaseResult {
         job_id: at.job.to_string(),
@@ -37,6 +42,7 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
         phase: at.phase.number(),
         attempt: at.attempt,
         duration_ms,
+        usage: ledger.usage().iter().map(manga_proto::AiUsage::from).collect(),
         ..PhaseResult::default()
     };
     let mut transient = false;
@@ -56,6 +62,13 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
                     blame: r.blame.number(),
                     penalty: r.penalty,
                 })
+                .chain(ledger.notes().into_iter().map(|note| QualityReason {
+                    // Said, not scored: a fallback or a repaired answer explains the output without lowering it.
+                    code: MODEL_NOTE.into(),
+                    message: note,
+                    blame: at.phase.number(),
+                    penalty: 0.0,
+                }))
                 .collect();
             result.outputs = output.outputs.iter().map(ToString::to_string).collect();
             progress.finished(result.quality, format!("{} finished", at.phase)).await;

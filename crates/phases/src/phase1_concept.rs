@@ -15,7 +15,7 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress) -> Result<PhaseOutput, Ph
     let story = load_story(ctx, at).await?;
     let options: JobOptions = load_json(ctx.blob.as_ref(), &ArtifactKey::options(at.job, at.version)).await?;
     let request = ConceptRequest { language: options.language, pages: options.pages, title: options.title.clone() };
-    let concept = ctx.text.analyse_story(&story, &request).await?;
+    let concept = ctx.text(PhaseId::Concept, &options)?.analyse_story(&story, &request).await?;
     let quality = check(&concept);
     let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Concept);
     save_json(ctx.blob.as_ref(), &key, &concept).await?;

@@ -28,7 +28,7 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, request: &PhaseRequest) -
     let only: Vec<CharacterId> = request.characters.iter().map(|c| CharacterId::parse(c)).collect::<Result<_, _>>()?;
     let mut bible = if only.is_empty() {
         let story = load_story(ctx, at).await?;
-        ctx.text.design_characters(&story, &concept).await?
+        ctx.text(PhaseId::Characters, &options)?.design_characters(&story, &concept).await?
     } else {
         let bible: CharacterBible = load_json(ctx.blob.as_ref(), &key).await?;
         if let Some(unknown) = only.iter().find(|id| bible.get(id).is_none()) {
@@ -40,15 +40,16 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, request: &PhaseRequest) -
     // A redraw varies with the attempt; the first attempt keeps the job's seed.
     let seed = options.seed.wrapping_add(u64::from(at.attempt.saturating_sub(1)));
 
+    let painter = ctx.image(PhaseId::Characters, &options)?;
     let portraits: Vec<(CharacterId, ArtifactKey)> = stream::iter(todo)
         .map(|character| {
             // Owned per task: borrowed captures here trip rustc's Send inference for spawned futures.
-            let ctx = ctx.clone();
+            let (ctx, painter) = (ctx.clone(), painter.clone());
             async move {
                 let key = ArtifactKey::portrait(at.job, at.version, &character.id);
                 let id = character.id.clone();
                 let request = PortraitRequest { character, size: PORTRAIT_SIZE, seed };
-                let image = ctx.image.draw_portrait(&request).await?;
+                let image = painter.draw_portrait(&request).await?;
                 ctx.blob.put(&key, image.png, "image/png").await?;
                 Ok::<_, PhaseError>((id, key))
             }

@@ -1,6 +1,6 @@
 //! Phase 3, plot: scenes with beats and pages, checked to cover the story exactly.
 
-use manga_domain::{ArtifactKey, CharacterBible, Concept, PhaseId, Plot, QualityReport, Reason};
+use manga_domain::{ArtifactKey, CharacterBible, Concept, JobOptions, PhaseId, Plot, QualityReport, Reason};
 use manga_proto::PhaseAddress;
 
 use crate::artifacts::{load_json, save_json};
@@ -17,7 +17,8 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress) -> Result<PhaseOutput, Ph
     let concept: Concept = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Concept)).await?;
     let bible: CharacterBible =
         load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Characters)).await?;
-    let plot = ctx.text.outline_plot(&story, &concept, &bible).await?;
+    let options: JobOptions = load_json(blob, &ArtifactKey::options(at.job, at.version)).await?;
+    let plot = ctx.text(PhaseId::Plot, &options)?.outline_plot(&story, &concept, &bible).await?;
     let quality = check(&concept, &plot);
     let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Plot);
     save_json(blob, &key, &plot).await?;

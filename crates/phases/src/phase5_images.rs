@@ -42,7 +42,8 @@ pub async fn run(
     let total = todo.len();
     // Remote models that take reference images get the cast's portraits, so faces stay the same across panels.
     let mut portraits: HashMap<manga_domain::CharacterId, bytes::Bytes> = HashMap::new();
-    if ctx.image.name() != "local" {
+    let painter = ctx.image(PhaseId::Images, &options)?;
+    if painter.accepts_references() {
         for sheet in &bible.characters {
             if let Some(key) = &sheet.portrait {
                 portraits.insert(sheet.id.clone(), ctx.blob.get(key).await?);
@@ -65,9 +66,9 @@ pub async fn run(
                 seed: options.seed,
                 attempt: at.attempt,
             };
-            let ctx = ctx.clone();
+            let (ctx, painter) = (ctx.clone(), painter.clone());
             async move {
-                let image = ctx.image.draw_panel(&request).await?;
+                let image = painter.draw_panel(&request).await?;
                 let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
                 ctx.blob.put(&key, image.png, "image/png").await?;
                 Ok::<_, PhaseError>(PanelArt {

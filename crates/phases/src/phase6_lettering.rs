@@ -2,13 +2,14 @@
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use manga_domain::{
-    ArtifactKey, Concept, LetteredPanel, LetteringSet, PanelArt, PanelArtSet, PanelPlan, PhaseId, QualityReport,
-    Reason, Storyboard,
+    ArtifactKey, Concept, Figure, LetteredPanel, LetteringSet, PanelArt, PanelArtSet, PanelPlan, PhaseId,
+    QualityReport, Reason, Storyboard,
 };
 use std::collections::HashMap;
 
 use manga_domain::PanelId;
 use manga_proto::{PhaseAddress, PhaseRequest};
+use manga_render::detail::DetailMap;
 use manga_render::image_io::{PngSpeed, decode_png, encode_png, is_blank};
 use manga_render::lettering::{LetteringRequest, letter_panel};
 
@@ -57,7 +58,6 @@ pub async fn run(
             async move {
                 let png = ctx.blob.get(&art.image).await?;
                 let key = ArtifactKey::lettered_panel(at.job, at.version, plan.id);
-                let figures = art.figures.clone();
                 let (lettered, bytes) =
                     tokio::task::spawn_blocking(move || letter_one(&plan, &art, &png, language, at.attempt))
                         .await
@@ -70,7 +70,7 @@ pub async fn run(
                     image: key,
                     balloons: lettered.1,
                     sfx: lettered.2,
-                    figures,
+                    figures: lettered.4,
                     blank_art: lettered.3,
                 })
             }
@@ -81,13 +81,27 @@ pub async fn run(
     let outputs = std::iter::once(set_key.clone()).chain(panels.iter().map(|p| p.image.clone())).collect();
     kept.extend(panels.into_iter().map(|p| (p.panel, p)));
     let set = LetteringSet { panels: storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect() };
-    let quality = check(&set);
+    let mut quality = check(&set);
+    let measured =
+        art.panels.iter().filter(|a| a.figures_estimated && (only.is_empty() || only.contains(&a.panel))).count();
+    if measured > 0 {
+        // Said, not scored: which way the balloons found the figures.
+        quality.reasons.push(Reason {
+            code: "figures_from_detail_map".into(),
+            message: format!(
+                "{measured} panels came without figure boxes: balloons were placed by the drawing's detail map"
+            ),
+            blame: PhaseId::Lettering,
+            penalty: 0.0,
+        });
+    }
     save_json(blob, &set_key, &set).await?;
     Ok(PhaseOutput { outputs, quality })
 }
 
-/// A lettered panel's id, balloons, sound effects, and whether its art was blank.
-type Lettered = (manga_domain::PanelId, Vec<manga_domain::PlacedBalloon>, Vec<(String, manga_domain::Rect)>, bool);
+/// A lettered panel's id, balloons, sound effects, whether its art was blank, and the figures lettered around.
+type Lettered =
+    (manga_domain::PanelId, Vec<manga_domain::PlacedBalloon>, Vec<(String, manga_domain::Rect)>, bool, Vec<Figure>);
 
 /// Decodes one panel, letters it, encodes it again.
 fn letter_one(
@@ -100,17 +114,21 @@ fn letter_one(
     let mut pixmap = decode_png(png)?;
     // Checked here, where the art is decoded anyway and before balloons add ink of their own.
     let blank_art = is_blank(&pixmap);
+    // Remote art comes without figure boxes: measure where its ink is, find the figures there, keep balloons off it.
+    let detail = art.figures_estimated.then(|| DetailMap::measure(&pixmap));
+    let figures = detail.as_ref().map_or_else(|| art.figures.clone(), |map| map.locate_figures(&art.figures));
     let request = LetteringRequest {
         balloons: &plan.balloons,
         sfx: &plan.sfx,
-        figures: &art.figures,
+        figures: &figures,
         language,
         reading_direction: language.reading_direction(),
         attempt,
+        detail: detail.as_ref(),
     };
     let outcome = letter_panel(&mut pixmap, &request);
     let bytes = encode_png(&pixmap, PngSpeed::Fast)?;
-    Ok(((plan.id, outcome.balloons, outcome.sfx, blank_art), bytes))
+    Ok(((plan.id, outcome.balloons, outcome.sfx, blank_art, figures), bytes))
 }
 
 /// Counts lettering defects (overflowing text, balloons on faces or on each

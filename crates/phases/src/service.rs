@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use manga_ai::LocalProvider;
 use manga_blob::{BlobStore, GcsBlobStore, LocalBlobStore};
 use manga_bus::{Bus, PubSubBus, topics};
 use manga_domain::PhaseId;
@@ -32,6 +31,8 @@ pub struct PhaseService {
     store: Arc<dyn Store>,
     lease: std::time::Duration,
     metrics: PhaseMetrics,
+    /// The model calls' collectors, on the same /metrics.
+    ai_metrics: Arc<manga_ai::remote::metrics::AiMetrics>,
     /// `SIMULATED_AI_SCALE`'s wait before each run (benchmarks only).
     simulated_ai: Option<std::time::Duration>,
 }
@@ -79,6 +80,9 @@ pub enum ServiceError {
     /// The artifact store could not be set up.
     #[error(transparent)]
     Blob(#[from] manga_blob::BlobError),
+    /// The models' settings are wrong, or Redis (their shared limits and cache) is unreachable.
+    #[error("{0}")]
+    Models(String),
 }
 
 /// The store, bus and blob store every fleet service uses, from its config.
@@ -100,21 +104,37 @@ pub async fn connect(config: &Config) -> Result<(Arc<dyn Store>, Arc<dyn Bus>, A
 }
 
 impl PhaseService {
-    /// Connects the phase's dependencies (local models: the fleet runs the offline provider until a remote one is configured).
+    /// Connects the phase's dependencies and the models the environment configures
+    /// (`TEXT_PROVIDER`, `IMAGE_PROVIDER`, …; the offline provider when unset), whose
+    /// rate limit and answer cache are shared through Redis when `REDIS_URL` is set.
     ///
     /// # Errors
-    /// [`ServiceError`] when a dependency is missing or unreachable.
+    /// [`ServiceError`] when a dependency or a setting is missing or wrong.
     pub async fn connect(phase: PhaseId, config: &Config) -> Result<Self, ServiceError> {
+        let ai_metrics = Arc::new(manga_ai::remote::metrics::AiMetrics::new());
+        // Settings first: a wrong one is reported before anything is dialled.
+        let settings = manga_ai::AiSettings::from_env().map_err(|e| ServiceError::Models(e.to_string()))?;
         let (store, bus, blob) = connect(config).await?;
-        let provider = Arc::new(LocalProvider);
-        let ctx = PhaseContext::new(blob, provider.clone(), provider, bus);
+        let redis = match &config.redis_url {
+            Some(url) => Some(
+                manga_cache::Cache::connect(url.expose(), config.redis_key_prefix.clone())
+                    .await
+                    .map_err(|e| ServiceError::Models(format!("REDIS_URL: {e}")))?,
+            ),
+            None => None,
+        };
+        let models =
+            crate::models::build(&settings, redis.as_ref(), ai_metrics.clone()).map_err(ServiceError::Models)?;
+        let ctx = PhaseContext::with_models(blob, Arc::new(models), bus);
         let simulated_ai = config.simulated_ai_scale.map(|scale| crate::simulated::scaled(phase, scale));
-        Ok(Self { phase, ctx, store, lease: config.work_lease, metrics: PhaseMetrics::new(), simulated_ai })
+        let metrics = PhaseMetrics::new();
+        Ok(Self { phase, ctx, store, lease: config.work_lease, metrics, ai_metrics, simulated_ai })
     }
 
     /// A handler over given parts (tests).
     pub fn new(phase: PhaseId, ctx: PhaseContext, store: Arc<dyn Store>, lease: std::time::Duration) -> Self {
-        Self { phase, ctx, store, lease, metrics: PhaseMetrics::new(), simulated_ai: None }
+        let ai_metrics = Arc::new(manga_ai::remote::metrics::AiMetrics::new());
+        Self { phase, ctx, store, lease, metrics: PhaseMetrics::new(), ai_metrics, simulated_ai: None }
     }
 
     async fn poison(&self, message: &PushMessage, reason: String) -> HandlerError {
@@ -212,6 +232,7 @@ impl PushHandler for PhaseService {
 
     fn register_metrics(&self, registry: &prometheus::Registry) -> Result<(), prometheus::Error> {
         registry.register(Box::new(self.metrics.runs.clone()))?;
-        registry.register(Box::new(self.metrics.seconds.clone()))
+        registry.register(Box::new(self.metrics.seconds.clone()))?;
+        self.ai_metrics.register(registry)
     }
 }

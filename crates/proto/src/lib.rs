@@ -52,6 +52,11 @@ impl PhaseRequest {
 }
 
 impl PhaseResult {
+    /// What the attempt's model calls used.
+    pub fn usage(&self) -> Vec<manga_domain::AiUsage> {
+        self.usage.iter().map(manga_domain::AiUsage::from).collect()
+    }
+
     /// The quality report the result carries (reasons naming an unknown phase are dropped).
     pub fn quality_report(&self) -> manga_domain::QualityReport {
         let reasons = self
@@ -94,6 +99,38 @@ fn address(job: &str, version: u32, phase: u32, attempt: u32) -> Result<PhaseAdd
     })
 }
 
+impl From<&manga_domain::AiUsage> for AiUsage {
+    fn from(u: &manga_domain::AiUsage) -> Self {
+        Self {
+            provider: u.provider.clone(),
+            model: u.model.clone(),
+            requests: u.requests,
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            images: u.images,
+            cache_hits: u.cache_hits,
+            retries: u.retries,
+            cost_usd: u.cost_usd,
+        }
+    }
+}
+
+impl From<&AiUsage> for manga_domain::AiUsage {
+    fn from(u: &AiUsage) -> Self {
+        Self {
+            provider: u.provider.clone(),
+            model: u.model.clone(),
+            requests: u.requests,
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            images: u.images,
+            cache_hits: u.cache_hits,
+            retries: u.retries,
+            cost_usd: u.cost_usd,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +145,24 @@ mod tests {
         assert_eq!(address.job, job);
         assert_eq!(address.phase, PhaseId::Images);
         assert_eq!(address.version.get(), 2);
+    }
+
+    #[test]
+    fn usage_survives_the_wire() {
+        let spent = manga_domain::AiUsage {
+            provider: "gemini".into(),
+            model: "gemini-2.5-flash".into(),
+            requests: 3,
+            input_tokens: 1200,
+            output_tokens: 340,
+            images: 0,
+            cache_hits: 1,
+            retries: 2,
+            cost_usd: 0.00121,
+        };
+        let result = PhaseResult { usage: vec![AiUsage::from(&spent)], ..Default::default() };
+        let back = PhaseResult::decode(result.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(back.usage(), vec![spent]);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct LetteringRequest<'a> {
     pub reading_direction: ReadingDirection,
     /// 1, 2, …: a retry uses smaller sizes and other spots.
     pub attempt: u32,
+    /// The drawing's detail, for art that came without figure boxes: balloons prefer its quiet parts.
+    pub detail: Option<&'a crate::detail::DetailMap>,
 }
 
 /// What was lettered, in panel pixels.
@@ -94,6 +96,7 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
         taken: Vec::new(),
         right_to_left: request.reading_direction == ReadingDirection::RightToLeft,
         attempt,
+        detail: request.detail,
     };
 
     let mut decided: Vec<Decided> = Vec::new();

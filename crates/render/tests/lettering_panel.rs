@@ -44,6 +44,7 @@ fn letter(
         language,
         reading_direction: language.reading_direction(),
         attempt: 1,
+        detail: None,
     };
     letter_panel(pixmap, &request)
 }

@@ -23,8 +23,13 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Create the fleet's Pub/Sub topics and push subscriptions (the seeds' topology), idempotently.
     Topology(TopologyArgs),
-    /// Serve the web page and the API in this process (embedded: SQLite, local files, the local provider).
+    /// Serve the web page and the API in this process (embedded: SQLite, local files, the configured models).
     Serve(ServeArgs),
+    /// Check the configured model providers with one tiny call each.
+    Providers {
+        #[command(subcommand)]
+        command: ProvidersCommand,
+    },
 }
 
 /// `manga serve`.
@@ -54,6 +59,30 @@ pub struct ServeArgs {
     /// What happens when a review waits too long: approve, or pause the job.
     #[arg(long, env = "HITL_TIMEOUT_ACTION", default_value = "approve", value_parser = ["approve", "pause"])]
     pub timeout_action: String,
+    /// Text model provider for phases 1–3 and chat: local, gemini or openai (default: TEXT_PROVIDER, else local).
+    #[arg(long)]
+    pub text_provider: Option<String>,
+    /// Image model provider for portraits and panels: local, gemini-image, imagen, openai or comfyui (default: IMAGE_PROVIDER, else local).
+    #[arg(long)]
+    pub image_provider: Option<String>,
+}
+
+/// `manga providers`.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// Make one tiny call to each configured provider and report reachability, auth, model and latency.
+    Check(ProvidersArgs),
+}
+
+/// Which providers to check (default: what the environment configures).
+#[derive(Debug, Args)]
+pub struct ProvidersArgs {
+    /// Text model provider: local, gemini or openai (default: TEXT_PROVIDER, else local).
+    #[arg(long)]
+    pub text_provider: Option<String>,
+    /// Image model provider: local, gemini-image, imagen, openai or comfyui (default: IMAGE_PROVIDER, else local).
+    #[arg(long)]
+    pub image_provider: Option<String>,
 }
 
 /// `manga topology`.
@@ -113,7 +142,7 @@ pub struct GenerateArgs {
     /// Text model provider for phases 1–3: local, gemini or openai (default: TEXT_PROVIDER, else local).
     #[arg(long)]
     pub text_provider: Option<String>,
-    /// Image model provider for portraits and panels: local, gemini-image, imagen or openai (default: IMAGE_PROVIDER, else local).
+    /// Image model provider for portraits and panels: local, gemini-image, imagen, openai or comfyui (default: IMAGE_PROVIDER, else local).
     #[arg(long)]
     pub image_provider: Option<String>,
 }

@@ -6,10 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use manga_bus::{Bus, topics};
-use std::sync::Arc;
-
-use manga_ai::{AiSettings, ImageModel, Models, Shared, TextModel};
-use manga_domain::{JobId, JobOptions, PhaseId};
+use manga_domain::{JobId, JobOptions};
 use manga_orchestrator::embedded::Embedded;
 use manga_orchestrator::export::{ExportedFiles, export};
 use manga_orchestrator::{JobReport, JobSpec};
@@ -62,12 +59,13 @@ pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
         title: args.title.clone(),
         providers: Default::default(),
     };
-    let (text, image) = models(&args).map_err(Failure::BadInput)?;
+    let models = crate::models::configured(args.text_provider.as_deref(), args.image_provider.as_deref())
+        .map_err(Failure::BadInput)?;
     let work = tempfile::Builder::new()
         .prefix("manga-work-")
         .tempdir()
         .map_err(|e| Failure::Job(format!("cannot make a working directory: {e}")))?;
-    let embedded = Embedded::start_with(work.path(), text, image).await.map_err(|e| Failure::Job(e.to_string()))?;
+    let embedded = Embedded::start_with_models(work.path(), models).await.map_err(|e| Failure::Job(e.to_string()))?;
     let events = embedded.bus.subscribe(topics::PROGRESS).await.map_err(|e| Failure::Job(e.to_string()))?;
     let display = tokio::spawn(progress::render(events, args.quiet));
 
@@ -84,30 +82,6 @@ pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
     let files = export(embedded.blob.as_ref(), &report, &args.out).await.map_err(|e| Failure::Job(e.to_string()))?;
     print_summary(&files, &report, started.elapsed().as_secs_f32());
     Ok(())
-}
-
-/// The text and image model of one job.
-type JobModels = (Arc<dyn TextModel>, Arc<dyn ImageModel>);
-
-/// The models from the environment (`TEXT_PROVIDER`, `IMAGE_PROVIDER`, keys, base URLs) and the flags.
-/// Answers are cached on disk (`AI_CACHE_DIR`, else the user's cache directory), so a re-run repeats no call.
-fn models(args: &GenerateArgs) -> Result<JobModels, String> {
-    let mut vars: Vec<(String, String)> = std::env::vars().collect();
-    if let Some(p) = &args.text_provider {
-        vars.push(("TEXT_PROVIDER".into(), p.clone()));
-    }
-    if let Some(p) = &args.image_provider {
-        vars.push(("IMAGE_PROVIDER".into(), p.clone()));
-    }
-    if !vars.iter().any(|(k, _)| k == "AI_CACHE_DIR")
-        && let Some(home) = vars.iter().find(|(k, _)| k == "HOME").map(|(_, v)| v.clone())
-    {
-        vars.push(("AI_CACHE_DIR".into(), format!("{home}/.cache/manga/ai")));
-    }
-    let settings = AiSettings::from_vars(vars).map_err(|e| e.to_string())?;
-    let models = Models::build(&settings, &Shared::default())?;
-    let options = JobOptions::default();
-    Ok((models.text(PhaseId::Concept, &options)?, models.image(PhaseId::Images, &options)?))
 }
 
 /// Makes sure `--out` can be written before any work is done.
@@ -146,5 +120,21 @@ fn print_summary(files: &ExportedFiles, report: &JobReport, seconds: f32) {
     }
     for retry in &report.retries {
         println!("  ↻ {} re-ran {} (score {:.2})", retry.checked_by.name(), retry.phase.name(), retry.score);
+    }
+    let usage = report.usage();
+    if !usage.is_empty() {
+        println!("  model                              requests  tokens in/out  images  cached  retries  cost (list)");
+    }
+    for u in &usage {
+        println!(
+            "  {:<34} {:>8}  {:>13}  {:>6}  {:>6}  {:>7}  ${:.4}",
+            format!("{}/{}", u.provider, u.model),
+            u.requests,
+            format!("{}/{}", u.input_tokens, u.output_tokens),
+            u.images,
+            u.cache_hits,
+            u.retries,
+            u.cost_usd
+        );
     }
 }

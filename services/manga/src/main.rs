@@ -2,11 +2,13 @@
 //!
 //! `manga generate STORY --out DIR` runs all eight phases with the built-in
 //! offline provider and writes PDF, CBZ, PNG pages and job.json;
-//! `manga serve` runs the web page and the API in this process.
+//! `manga serve` runs the web page and the API in this process;
+//! `manga providers check` tries each configured model provider once.
 
 mod cli;
 mod generate;
 mod input;
+mod models;
 mod progress;
 mod serve;
 mod topology;
@@ -40,6 +42,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        cli::Command::Providers { command: cli::ProvidersCommand::Check(args) } => {
+            match runtime.block_on(models::check(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         cli::Command::Topology(args) => match runtime.block_on(topology::run(args)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {

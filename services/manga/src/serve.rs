@@ -11,8 +11,9 @@ use crate::cli::ServeArgs;
 /// Serves until Ctrl-C.
 ///
 /// # Errors
-/// A sentence when the address cannot be bound or the data directory cannot be used.
+/// A sentence when the models are misconfigured, the address cannot be bound or the data directory cannot be used.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let models = crate::models::configured(args.text_provider.as_deref(), args.image_provider.as_deref())?;
     let settings = ServiceSettings {
         feedback_wait: Duration::from_secs(args.max_feedback_wait),
         timeout_action: if args.timeout_action == "pause" { TimeoutAction::Pause } else { TimeoutAction::Approve },
@@ -25,6 +26,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         cors_origins: args.cors_origins.into_iter().filter(|o| !o.is_empty()).collect(),
         rate_limit_per_minute: args.rate_limit,
         settings,
+        models,
     };
     serve(options).await
 }

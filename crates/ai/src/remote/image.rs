@@ -214,6 +214,10 @@ impl ImageModel for RemoteImage {
         &self.name
     }
 
+    fn accepts_references(&self) -> bool {
+        self.model.accepts_references()
+    }
+
     async fn draw_panel(&self, request: &PanelRequest) -> Result<DrawnImage, AiError> {
         let rendered = self.panel_prompt(request);
         let references = request.references.clone();

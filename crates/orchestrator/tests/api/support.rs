@@ -38,6 +38,15 @@ impl Product {
         Self { dir, local, settings }
     }
 
+    /// A product whose jobs may choose among `models`.
+    pub async fn start_with_models(models: manga_ai::Models) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let service = ServiceSettings::default();
+        let local =
+            LocalProduct::start_with(dir.path(), service, false, None, std::sync::Arc::new(models)).await.unwrap();
+        Self { dir, local, settings: ApiSettings::for_tests(SECRET) }
+    }
+
     pub async fn app(
         &self,
     ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {

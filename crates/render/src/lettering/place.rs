@@ -3,7 +3,8 @@
 //! Hard constraints (counted as a violation, only accepted when no spot is
 //! free of them): overlapping an earlier balloon, covering a face. Soft ones
 //! (a penalty): distance from the top, from the speaker's head, from the
-//! reading-order corner, breaking reading order, covering bodies.
+//! reading-order corner, breaking reading order, covering bodies, and on
+//! remote art covering busy ink (the detail map).
 
 use manga_domain::{Figure, Point, Rect};
 
@@ -22,6 +23,8 @@ pub(crate) struct Scene<'a> {
     pub right_to_left: bool,
     /// A retry nudges the grid so it lands on other spots.
     pub attempt: u32,
+    /// Measured detail of the art, when its figures were only estimated.
+    pub detail: Option<&'a crate::detail::DetailMap>,
 }
 
 /// The chosen spot with its cost: (violation, penalty); lower is better, violation first.
@@ -113,6 +116,10 @@ impl Scene<'_> {
         }
         // Covering bodies is allowed but not loved.
         penalty += 0.4 * self.figures.iter().map(|f| overlap(&rect, &f.body)).sum::<f32>() / area;
+        // On art without figure boxes, busy ink is probably something drawn: keep off it.
+        if let Some(detail) = self.detail {
+            penalty += 1.5 * detail.busy(&rect);
+        }
         Spot { rect, violation, penalty }
     }
 }
