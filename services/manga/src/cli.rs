@@ -59,12 +59,9 @@ pub struct ServeArgs {
     /// What happens when a review waits too long: approve, or pause the job.
     #[arg(long, env = "HITL_TIMEOUT_ACTION", default_value = "approve", value_parser = ["approve", "pause"])]
     pub timeout_action: String,
-    /// Text model provider for phases 1–3 and chat: local, gemini or openai (default: TEXT_PROVIDER, else local).
-    #[arg(long)]
-    pub text_provider: Option<String>,
-    /// Image model provider for portraits and panels: local, gemini-image, imagen, openai or comfyui (default: IMAGE_PROVIDER, else local).
-    #[arg(long)]
-    pub image_provider: Option<String>,
+    /// Which models to use.
+    #[command(flatten)]
+    pub models: ModelArgs,
 }
 
 /// `manga providers`.
@@ -77,10 +74,18 @@ pub enum ProvidersCommand {
 /// Which providers to check (default: what the environment configures).
 #[derive(Debug, Args)]
 pub struct ProvidersArgs {
-    /// Text model provider: local, gemini or openai (default: TEXT_PROVIDER, else local).
+    /// Which models to check.
+    #[command(flatten)]
+    pub models: ModelArgs,
+}
+
+/// `--text-provider`, `--image-provider`: over `TEXT_PROVIDER` and `IMAGE_PROVIDER`.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Text model provider for phases 1–3: local, gemini or openai (default: TEXT_PROVIDER, else local).
     #[arg(long)]
     pub text_provider: Option<String>,
-    /// Image model provider: local, gemini-image, imagen, openai or comfyui (default: IMAGE_PROVIDER, else local).
+    /// Image model provider for portraits and panels: local, gemini-image, imagen, openai or comfyui (default: IMAGE_PROVIDER, else local).
     #[arg(long)]
     pub image_provider: Option<String>,
 }
@@ -139,12 +144,9 @@ pub struct GenerateArgs {
     /// No progress display; only the summary.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Text model provider for phases 1–3: local, gemini or openai (default: TEXT_PROVIDER, else local).
-    #[arg(long)]
-    pub text_provider: Option<String>,
-    /// Image model provider for portraits and panels: local, gemini-image, imagen, openai or comfyui (default: IMAGE_PROVIDER, else local).
-    #[arg(long)]
-    pub image_provider: Option<String>,
+    /// Which models to use.
+    #[command(flatten)]
+    pub models: ModelArgs,
 }
 
 /// `--lang`.

@@ -59,8 +59,7 @@ pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
         title: args.title.clone(),
         providers: Default::default(),
     };
-    let models = crate::models::configured(args.text_provider.as_deref(), args.image_provider.as_deref())
-        .map_err(Failure::BadInput)?;
+    let models = crate::models::configured(&args.models).map_err(Failure::BadInput)?;
     let work = tempfile::Builder::new()
         .prefix("manga-work-")
         .tempdir()

@@ -6,20 +6,20 @@ use std::sync::Arc;
 
 use manga_ai::{AiSettings, Models, Shared};
 
-use crate::cli::ProvidersArgs;
+use crate::cli::{ModelArgs, ProvidersArgs};
 
 /// The configured models. Answers are cached on disk (`AI_CACHE_DIR`, else
 /// `~/.cache/manga/ai`), so re-running a job repeats no call.
 ///
 /// # Errors
 /// One sentence naming the variable or flag that is wrong.
-pub fn configured(text_provider: Option<&str>, image_provider: Option<&str>) -> Result<Arc<Models>, String> {
+pub fn configured(flags: &ModelArgs) -> Result<Arc<Models>, String> {
     let mut vars: Vec<(String, String)> = std::env::vars().collect();
-    if let Some(p) = text_provider {
-        vars.push(("TEXT_PROVIDER".into(), p.to_owned()));
+    if let Some(p) = &flags.text_provider {
+        vars.push(("TEXT_PROVIDER".into(), p.clone()));
     }
-    if let Some(p) = image_provider {
-        vars.push(("IMAGE_PROVIDER".into(), p.to_owned()));
+    if let Some(p) = &flags.image_provider {
+        vars.push(("IMAGE_PROVIDER".into(), p.clone()));
     }
     if !vars.iter().any(|(k, _)| k == "AI_CACHE_DIR")
         && let Some(home) = vars.iter().find(|(k, _)| k == "HOME").map(|(_, v)| v.clone())
@@ -35,7 +35,7 @@ pub fn configured(text_provider: Option<&str>, image_provider: Option<&str>) -> 
 /// # Errors
 /// A sentence when the configuration is wrong or any provider fails its call.
 pub async fn check(args: ProvidersArgs) -> Result<(), String> {
-    let models = configured(args.text_provider.as_deref(), args.image_provider.as_deref())?;
+    let models = configured(&args.models)?;
     let results = models.check().await;
     if results.is_empty() {
         println!("only the local provider is configured: nothing to call (set TEXT_PROVIDER or IMAGE_PROVIDER)");

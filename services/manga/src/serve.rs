@@ -13,7 +13,7 @@ use crate::cli::ServeArgs;
 /// # Errors
 /// A sentence when the models are misconfigured, the address cannot be bound or the data directory cannot be used.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let models = crate::models::configured(args.text_provider.as_deref(), args.image_provider.as_deref())?;
+    let models = crate::models::configured(&args.models)?;
     let settings = ServiceSettings {
         feedback_wait: Duration::from_secs(args.max_feedback_wait),
         timeout_action: if args.timeout_action == "pause" { TimeoutAction::Pause } else { TimeoutAction::Approve },

@@ -89,7 +89,7 @@ impl ComfyUi {
         let url = format!("{}/history/{}", self.base, encode(prompt_id));
         let started = Instant::now();
         loop {
-            let history = self.http.send(&Request::get(url.as_str())).await?.json(provider)?;
+            let history = self.http.send(&Request::get(url.as_str()).follow_up()).await?.json(provider)?;
             if let Progress::Done(image) = progress(&history, prompt_id, provider)? {
                 return Ok(image);
             }
@@ -152,7 +152,7 @@ impl PictureModel for ComfyUi {
             encode(&image.subfolder),
             encode(&image.kind)
         );
-        let response = self.http.send(&Request::get(url)).await?;
+        let response = self.http.send(&Request::get(url).follow_up()).await?;
         let content_type = response
             .headers
             .get(reqwest::header::CONTENT_TYPE)

@@ -53,17 +53,29 @@ pub struct Request {
     pub json: Option<serde_json::Value>,
     /// A multipart body's parts (name, file name, bytes, content type), if any.
     pub multipart: Option<Vec<(String, String, Bytes, String)>>,
+    /// Whether the call counts as a model request (rate limit, accounting); a poll for a result does not.
+    pub metered: bool,
 }
 
 impl Request {
     /// A POST with a JSON body.
     pub fn post_json(url: impl Into<String>, body: serde_json::Value) -> Self {
-        Self { method: reqwest::Method::POST, url: url.into(), headers: Vec::new(), json: Some(body), multipart: None }
+        let (headers, json, multipart) = (Vec::new(), Some(body), None);
+        Self { method: reqwest::Method::POST, url: url.into(), headers, json, multipart, metered: true }
     }
 
     /// A GET.
     pub fn get(url: impl Into<String>) -> Self {
-        Self { method: reqwest::Method::GET, url: url.into(), headers: Vec::new(), json: None, multipart: None }
+        let (headers, json, multipart) = (Vec::new(), None, None);
+        Self { method: reqwest::Method::GET, url: url.into(), headers, json, multipart, metered: true }
+    }
+
+    /// Marks a follow-up of a request already counted (polling for its result, fetching it):
+    /// it takes no rate-limit token and is not accounted as a model request.
+    #[must_use]
+    pub fn follow_up(mut self) -> Self {
+        self.metered = false;
+        self
     }
 
     /// Adds a header.
@@ -174,7 +186,9 @@ impl Http {
             // Full jitter: a random wait up to the exponential step, unless the server named one.
             .adjust(move |a: &Attempt, step| step.map(|d| a.retry_after.unwrap_or_else(|| d.mul_f64(fastrand::f64())).min(max)))
             .notify(|a: &Attempt, wait| {
-                usage::record_retry(&self.provider, &self.model);
+                if request.metered {
+                    usage::record_retry(&self.provider, &self.model);
+                }
                 tracing::warn!(provider = %self.provider, model = %self.model, error = %a.error, wait_ms = wait.as_millis() as u64, "model call failed; retrying");
             })
             .await
@@ -193,7 +207,9 @@ impl Http {
                 ),
             })
         })?;
-        self.limiter.acquire(&format!("{}:{}", self.provider, self.model)).await.map_err(plain)?;
+        if request.metered {
+            self.limiter.acquire(&format!("{}:{}", self.provider, self.model)).await.map_err(plain)?;
+        }
         let _permit = self.permits.acquire().await.map_err(|_| {
             plain(AiError::Unavailable { provider: self.provider.clone(), message: "shutting down".into() })
         })?;
@@ -204,8 +220,10 @@ impl Http {
             Err(a) if a.error.is_transient() => "transient",
             Err(_) => "rejected",
         };
-        self.metrics.observe(&self.provider, &self.model, label, started.elapsed().as_secs_f64());
-        usage::record_request(&self.provider, &self.model);
+        if request.metered {
+            self.metrics.observe(&self.provider, &self.model, label, started.elapsed().as_secs_f64());
+            usage::record_request(&self.provider, &self.model);
+        }
         match &outcome {
             Ok(_) => self.breaker.success(),
             // Only failures of the service count against the breaker: a refusal is an answer.

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 pub fn json_schema<T: JsonSchema>() -> Value {
     let root = serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null);
     let defs = root.get("$defs").cloned().unwrap_or(Value::Object(Map::new()));
-    strict(inline(&root, &defs, 0))
+    strict(inline(&root, &defs, 0, false))
 }
 
 /// Gemini's `responseSchema` form of `T`.
@@ -22,14 +22,15 @@ pub fn gemini_schema<T: JsonSchema>() -> Value {
     to_openapi(&json_schema::<T>())
 }
 
-fn inline(node: &Value, defs: &Value, depth: usize) -> Value {
+/// `in_properties`: `node` is a `properties` map, whose keys are field names (a field may be called `title`).
+fn inline(node: &Value, defs: &Value, depth: usize, in_properties: bool) -> Value {
     match node {
         Value::Object(map) => {
             if let Some(Value::String(reference)) = map.get("$ref") {
                 let name = reference.rsplit('/').next().unwrap_or_default();
                 // Our reply types are not recursive; the depth bound only guards a mistake.
                 let mut resolved = match defs.get(name) {
-                    Some(def) if depth < 16 => inline(def, defs, depth + 1),
+                    Some(def) if depth < 16 => inline(def, defs, depth + 1, false),
                     _ => Value::Object(Map::new()),
                 };
                 // The referring property's own description says more than the type's.
@@ -40,10 +41,12 @@ fn inline(node: &Value, defs: &Value, depth: usize) -> Value {
             }
             let mut out = Map::new();
             for (key, value) in map {
-                if matches!(key.as_str(), "$schema" | "$defs" | "definitions" | "title" | "format" | "default") {
+                if !in_properties
+                    && matches!(key.as_str(), "$schema" | "$defs" | "definitions" | "title" | "format" | "default")
+                {
                     continue;
                 }
-                out.insert(key.clone(), inline(value, defs, depth));
+                out.insert(key.clone(), inline(value, defs, depth, !in_properties && key == "properties"));
             }
             // `oneOf` of single-value enums (documented enum variants) becomes one `enum`.
             if let Some(Value::Array(variants)) = out.get("oneOf") {
@@ -59,7 +62,7 @@ fn inline(node: &Value, defs: &Value, depth: usize) -> Value {
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| inline(v, defs, depth)).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| inline(v, defs, depth, false)).collect()),
         other => other.clone(),
     }
 }
@@ -227,6 +230,16 @@ mod tests {
         let kinds = schema["properties"]["places"]["items"]["properties"]["kind"]["enum"].as_array().unwrap();
         assert!(kinds.contains(&Value::from("water")), "{kinds:?}");
         assert_eq!(schema["properties"]["mood"]["description"], "The mood.");
+    }
+
+    #[test]
+    fn a_field_named_like_a_schema_keyword_is_kept() {
+        // `title` is dropped as schema metadata, but not as a field: phase 1's answer has one.
+        let schema = json_schema::<crate::remote::replies::ConceptReply>();
+        assert_eq!(schema["properties"]["title"]["type"], "string", "{schema}");
+        assert!(schema["required"].as_array().unwrap().contains(&Value::from("title")));
+        assert!(schema.get("title").is_none(), "the type's own title is still dropped");
+        assert_eq!(gemini_schema::<crate::remote::replies::ConceptReply>()["properties"]["title"]["type"], "STRING");
     }
 
     #[test]

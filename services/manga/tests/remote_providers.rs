@@ -1,0 +1,150 @@
+//! Whole jobs through every remote provider: `manga generate` pointed at the
+//! in-process fake of the providers (crates/ai-fake), with 30 % of the calls
+//! failing transiently. The manga must come out whole, its art from the
+//! fake, its lettering placed on that art, and its usage accounted.
+
+#![allow(clippy::unwrap_used, reason = "test code: a failure is the test failing")]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use manga_ai_fake::{Endpoint, FakeProviders};
+use serde_json::Value;
+
+const STORY: &str = "The Keeper\n\nMara climbed the lighthouse that night. \"Is the lamp lit?\" she asked.\n\n\
+\"Not yet,\" said Tom. He held the broken lens up to the moon.\n\n\
+\"Then we light it by hand,\" Mara said. She struck a match, and the beam swept the sea.";
+
+/// Runs `manga generate` with `env` on top of a clean model configuration.
+fn generate(env: &[(String, String)], dir: &Path, out: &Path) -> Output {
+    let story = dir.join("story.txt");
+    std::fs::write(&story, STORY).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_manga"));
+    cmd.args(["generate", story.to_str().unwrap(), "--out", out.to_str().unwrap(), "--pages", "2", "--quiet"]);
+    for var in ["TEXT_PROVIDER", "IMAGE_PROVIDER", "GEMINI_API_KEY", "VERTEX_LOCATION", "GOOGLE_CLOUD_PROJECT"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AI_CACHE_DIR", dir.join("cache"))
+        .env("AI_RATE_LIMIT_PER_MINUTE", "100000")
+        .env("AI_RETRIES", "8")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd.output().unwrap()
+}
+
+fn job_json(out: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("job.json")).unwrap()).unwrap()
+}
+
+/// One job through `text` and `image` (names for [`FakeProviders::env_for`]), checked whole.
+fn whole_job(text: &str, image: &str, image_endpoint: Endpoint, image_provider: &str) {
+    let fake = FakeProviders::start_blocking();
+    fake.set_max_image_side(320);
+    fake.fail_randomly(0.3, 7);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let env: Vec<(String, String)> = fake.env_for(text).into_iter().chain(fake.env_for(image)).collect();
+    let output = generate(&env, dir.path(), &out);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "stderr: {}\nstdout: {stdout}", String::from_utf8_lossy(&output.stderr));
+    assert!(fake.problems().is_empty(), "requests the real service would refuse: {:?}", fake.problems());
+
+    let job = job_json(&out);
+    let panels = job["storyboard"]["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["panels"].as_array().unwrap().len())
+        .sum::<usize>();
+    let usage = job["usage"].as_array().unwrap();
+    // One record per provider and model: the text model's has tokens and no images, the image model's images.
+    let by = |provider: &str, draws: bool| {
+        let found = usage.iter().find(|u| u["provider"] == provider && (u["images"].as_u64().unwrap() > 0) == draws);
+        found.unwrap_or_else(|| panic!("no {provider} in {usage:?}"))
+    };
+    let text_usage = by(if text == "vertex" { "gemini" } else { text }, false);
+    let image_usage = by(image_provider, true);
+    assert!(text_usage["requests"].as_u64().unwrap() >= 3, "{text_usage}");
+    assert!(text_usage["input_tokens"].as_u64().unwrap() > 0, "{text_usage}");
+    let drawn = image_usage["images"].as_u64().unwrap() as usize;
+    assert!(drawn >= panels, "{drawn} images for {panels} panels: {image_usage}");
+    let retries: u64 = usage.iter().map(|u| u["retries"].as_u64().unwrap()).sum();
+    assert!(retries > 0, "30 % of calls failed, so some were retried: {usage:?}");
+    let requests: u64 = usage.iter().map(|u| u["requests"].as_u64().unwrap()).sum();
+    // ComfyUI's history polls and result fetches are follow-ups of one counted request.
+    let follow_ups = [Endpoint::ComfyHistory, Endpoint::ComfyView];
+    let received = fake.requests().iter().filter(|r| !follow_ups.contains(&r.endpoint)).count() as u64;
+    assert_eq!(requests, received, "every request the fake saw is accounted, and no other");
+    assert!(fake.requests_to(image_endpoint).len() >= panels);
+    assert!(stdout.contains(&format!("{image_provider}/")), "the summary lists the image model: {stdout}");
+
+    // The art is the fake's and the lettering found its figures by the drawing's detail.
+    let lettering = &job["report"]["phases"][5];
+    assert!(lettering["reasons"].to_string().contains("detail map"), "{lettering}");
+    let balloons: usize =
+        job["lettering"]["panels"].as_array().unwrap().iter().map(|p| p["balloons"].as_array().unwrap().len()).sum();
+    assert!(balloons >= 4, "the dialogue is lettered: {balloons} balloons");
+    assert!(out.join("manga.pdf").metadata().unwrap().len() > 10_000);
+}
+
+#[test]
+fn a_job_through_gemini_text_and_gemini_images_survives_30_percent_faults() {
+    whole_job("gemini", "gemini-image", Endpoint::GenerateContent, "gemini-image");
+}
+
+#[test]
+fn a_job_through_openai_text_and_images_survives_30_percent_faults() {
+    whole_job("openai", "openai-image", Endpoint::ImageGenerations, "openai");
+}
+
+#[test]
+fn a_job_through_vertex_gemini_and_imagen_survives_30_percent_faults() {
+    whole_job("vertex", "imagen", Endpoint::Predict, "imagen");
+}
+
+#[test]
+fn a_job_through_comfyui_images_survives_30_percent_faults() {
+    whole_job("openai", "comfyui", Endpoint::ComfyPrompt, "comfyui");
+}
+
+#[test]
+fn a_rerun_of_the_same_job_is_answered_from_the_disk_cache_without_a_call() {
+    let fake = FakeProviders::start_blocking();
+    fake.set_max_image_side(256);
+    let dir = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> = fake.env_for("gemini").into_iter().chain(fake.env_for("gemini-image")).collect();
+    let first = generate(&env, dir.path(), &dir.path().join("one"));
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let calls = fake.request_count();
+    assert!(calls > 3);
+    let second = generate(&env, dir.path(), &dir.path().join("two"));
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(fake.request_count(), calls, "the second run repeated no call");
+    let usage = job_json(&dir.path().join("two"))["usage"].clone();
+    let hits: u64 = usage.as_array().unwrap().iter().map(|u| u["cache_hits"].as_u64().unwrap()).sum();
+    assert!(hits as usize >= calls, "every answer came from the cache: {usage}");
+    let pages = |name: &str| std::fs::read(dir.path().join(name).join("pages/page-001.png")).unwrap();
+    assert_eq!(pages("one"), pages("two"), "the same answers make the same page");
+}
+
+#[test]
+fn providers_check_reports_each_configured_provider_and_fails_when_one_does() {
+    let fake = FakeProviders::start_blocking();
+    let env: Vec<(String, String)> = fake.env_for("gemini").into_iter().chain(fake.env_for("comfyui")).collect();
+    let check = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_manga"));
+        cmd.args(["providers", "check"]).env_remove("TEXT_PROVIDER").env_remove("IMAGE_PROVIDER");
+        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).output().unwrap()
+    };
+    let ok = check();
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{stdout}{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(stdout.contains("✓ gemini") && stdout.contains("✓ comfyui"), "{stdout}");
+    assert!(stdout.contains(" ms"), "latency is shown: {stdout}");
+
+    fake.fail_next_on(Endpoint::GenerateContent, &vec![manga_ai_fake::Fault::Status(403); 9]);
+    let failed = check();
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert_eq!(failed.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("✗ gemini"), "{stdout}");
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("1 of 2 providers failed"));
+}
