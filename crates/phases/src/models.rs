@@ -34,7 +34,7 @@ pub fn build(settings: &AiSettings, redis: Option<&Cache>, metrics: Arc<AiMetric
     let shared = match redis {
         Some(cache) => Shared {
             limiter: Some(Arc::new(RedisRateLimiter::new(cache.clone(), settings.rate_limit_per_minute))),
-            l2: Some(Arc::new(RedisAnswers { cache: cache.clone(), ttl: SHARED_ANSWER_TTL })),
+            l2: Some(Arc::new(RedisAnswers::new(cache.clone(), SHARED_ANSWER_TTL))),
             metrics,
         },
         None => Shared { limiter: None, l2: None, metrics },
@@ -82,6 +82,13 @@ impl RateLimiter for RedisRateLimiter {
 pub struct RedisAnswers {
     cache: Cache,
     ttl: Duration,
+}
+
+impl RedisAnswers {
+    /// Answers kept in `cache` for `ttl`.
+    pub fn new(cache: Cache, ttl: Duration) -> Self {
+        Self { cache, ttl }
+    }
 }
 
 #[async_trait]
