@@ -413,6 +413,117 @@ fn allot_pages(wanted: &[u32], total: u32) -> Vec<u32> {
     out
 }
 
+/// What a chat message asks for, as the model reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackKind {
+    /// Accept the phase and go on.
+    Approve,
+    /// Run the phase again with the reader's comment.
+    Revise,
+    /// Redraw one target: `page:N`, `panel:ID` or `portrait:ID`.
+    Regenerate,
+    /// Replace one dialogue line's words: target `line:N`, `text` the new words.
+    EditLine,
+    /// Change the mood.
+    SetMood,
+    /// Nothing the studio can do was asked.
+    Unclear,
+}
+
+/// The chat task's answer: one editing action.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct FeedbackReply {
+    /// The action.
+    pub action: FeedbackKind,
+    /// The phase (1–8) it applies to; absent: the phase the reader is looking at.
+    #[schemars(range(min = 1, max = 8))]
+    pub phase: Option<u32>,
+    /// For regenerate: `page:N`, `panel:ID` or `portrait:ID`; for edit_line: `line:N`.
+    pub target: Option<String>,
+    /// For edit_line: the line's new words.
+    pub text: Option<String>,
+    /// For revise: what to change, in the reader's words.
+    pub comment: Option<String>,
+    /// For set_mood: the new mood.
+    pub mood: Option<Mood>,
+    /// One sentence in the message's language saying what will happen.
+    pub summary: String,
+}
+
+/// A chat answer as a suggestion; `Ok(Err(..))` when the model found nothing to do (not worth asking again).
+///
+/// # Errors
+/// A sentence for the model when the answer names a phase, panel, page, character or line that does not exist.
+pub fn into_feedback(
+    request: &crate::FeedbackRequest<'_>,
+    reply: FeedbackReply,
+) -> Result<Result<manga_domain::FeedbackSuggestion, String>, String> {
+    use manga_domain::{FeedbackAction, FeedbackSuggestion, LineId, PhaseId, Target};
+    let asked = match reply.phase {
+        // Some models say "no phase" with a zero: the same as leaving it out.
+        None | Some(0) => None,
+        Some(n) => Some(PhaseId::from_number(n).map_err(|_| format!("`phase` {n} is not 1 to 8"))?),
+    };
+    let summary = reply.summary.trim().to_owned();
+    let (phase, action) = match reply.action {
+        FeedbackKind::Unclear => {
+            return Ok(Err(if summary.is_empty() {
+                "the message asks for nothing the studio can do".into()
+            } else {
+                summary
+            }));
+        }
+        FeedbackKind::Approve => {
+            let phase = asked.or(request.phase).ok_or("`phase` is needed: which phase is approved?")?;
+            (phase, FeedbackAction::Approve)
+        }
+        FeedbackKind::Revise => {
+            let phase = asked.or(request.phase).ok_or("`phase` is needed: which phase is revised?")?;
+            let comment = reply.comment.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| request.message.clone());
+            (phase, FeedbackAction::Revise { comment })
+        }
+        FeedbackKind::Regenerate => {
+            let text = reply.target.as_deref().ok_or("`target` is needed for regenerate")?;
+            let target =
+                Target::parse(text).map_err(|_| format!("`target` {text:?} is not page:N, panel:ID or portrait:ID"))?;
+            let exists = match &target {
+                Target::Panel(id) => request.storyboard.is_some_and(|s| s.panel(*id).is_some()),
+                Target::Page(n) => request.storyboard.is_some_and(|s| usize::from(*n) <= s.pages.len()),
+                Target::Portrait(id) => request.bible.is_some_and(|b| b.get(id).is_some()),
+            };
+            if !exists {
+                return Err(format!("`target` {text:?} names nothing in this manga; use one of those listed"));
+            }
+            let phase = if matches!(target, Target::Portrait(_)) { PhaseId::Characters } else { PhaseId::Images };
+            (phase, FeedbackAction::Regenerate { target })
+        }
+        FeedbackKind::EditLine => {
+            let text = reply.target.as_deref().ok_or("`target` line:N is needed for edit_line")?;
+            let line = text.strip_prefix("line:").and_then(|n| n.trim().parse::<u32>().ok()).map(LineId);
+            let line = line.ok_or_else(|| format!("`target` {text:?} is not line:N"))?;
+            let words =
+                reply.text.filter(|t| !t.trim().is_empty()).ok_or("`text` (the new words) is needed for edit_line")?;
+            let storyboard = request.storyboard.ok_or("there is no storyboard yet, so no line to edit")?;
+            let field = storyboard.pages.iter().enumerate().find_map(|(i, page)| {
+                page.panels.iter().enumerate().find_map(|(j, panel)| {
+                    let k = panel.balloons.iter().position(|b| b.line == Some(line))?;
+                    Some(format!("/pages/{i}/panels/{j}/balloons/{k}/text"))
+                })
+            });
+            let field = field.ok_or_else(|| format!("there is no line {} in the storyboard", line.0))?;
+            (PhaseId::Name, FeedbackAction::Edit { field, value: serde_json::Value::String(words.trim().to_owned()) })
+        }
+        FeedbackKind::SetMood => {
+            let mood = reply.mood.ok_or("`mood` is needed for set_mood")?;
+            let value = serde_json::to_value(mood).map_err(|e| e.to_string())?;
+            (PhaseId::Concept, FeedbackAction::Edit { field: "/mood".into(), value })
+        }
+    };
+    let summary = if summary.is_empty() { format!("{} for {}.", action.name(), phase.name()) } else { summary };
+    Ok(Ok(FeedbackSuggestion { phase, action, summary }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

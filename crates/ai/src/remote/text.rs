@@ -12,7 +12,7 @@ use super::cache::{ResponseCache, cache_key};
 use super::metrics::AiMetrics;
 use super::prices::PriceTable;
 use super::prompts::{self, Template, story_block};
-use super::replies::{self, CharactersReply, ConceptReply, PlotReply};
+use super::replies::{self, CharactersReply, ConceptReply, FeedbackReply, PlotReply};
 use super::schema::{gemini_schema, json_schema, repair_json};
 use super::{JsonModel, JsonPrompt, usage};
 use crate::{AiError, ConceptRequest, FeedbackRequest, LocalProvider, TextModel};
@@ -224,7 +224,39 @@ impl TextModel for RemoteText {
     }
 
     async fn suggest_feedback(&self, request: &FeedbackRequest<'_>) -> Result<FeedbackSuggestion, AiError> {
-        // Not yet a model task: the local reader of chat messages answers (see the providers issue's note).
-        LocalProvider.suggest_feedback(request).await
+        let phase = request
+            .phase
+            .map_or_else(|| "the whole manga".to_owned(), |p| format!("phase {} ({})", p.number(), p.name()));
+        let characters = request.bible.map_or_else(
+            || "none yet".to_owned(),
+            |b| b.characters.iter().map(|c| format!("portrait:{} ({})", c.id, c.name)).collect::<Vec<_>>().join(", "),
+        );
+        let (mut panels, mut lines) = (Vec::new(), Vec::new());
+        for page in request.storyboard.map(|s| s.pages.as_slice()).unwrap_or_default() {
+            let ids: Vec<String> = page.panels.iter().map(|p| format!("panel:{}", p.id)).collect();
+            panels.push(format!("page:{}: {}", page.number, ids.join(", ")));
+            for panel in &page.panels {
+                for balloon in &panel.balloons {
+                    if let Some(line) = balloon.line {
+                        lines.push(format!("line:{} (panel {}): {}", line.0, panel.id, balloon.text));
+                    }
+                }
+            }
+        }
+        let panels = if panels.is_empty() { "none yet".to_owned() } else { panels.join("\n") };
+        let lines = if lines.is_empty() { "none yet".to_owned() } else { story_block(&lines.join("\n")) };
+        let message = story_block(&request.message);
+        let values = [
+            ("phase", phase.as_str()),
+            ("characters", &characters),
+            ("panels", &panels),
+            ("lines", &lines),
+            ("message", &message),
+        ];
+        let provider = self.name.clone();
+        let understood = self
+            .ask::<FeedbackReply, _>(prompts::FEEDBACK, &values, |reply| replies::into_feedback(request, reply))
+            .await?;
+        understood.map_err(|message| AiError::Rejected { provider, message })
     }
 }
