@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use manga_domain::{JobOptions, PhaseId};
+use manga_domain::{AiUsage, JobOptions, PhaseId};
 
 use crate::providers::auth::TokenSource;
 use crate::providers::comfyui::ComfyUi;
@@ -48,6 +48,21 @@ pub struct Models {
     text_for: HashMap<PhaseId, String>,
     image_for: HashMap<PhaseId, String>,
     probes: Vec<Probe>,
+    /// The list prices, for estimates; `None` when nothing remote is configured.
+    prices: Option<Arc<PriceTable>>,
+}
+
+/// What a job will ask of its models, counted by the local analysis (for a dry run).
+#[derive(Debug, Clone, Copy)]
+pub struct Workload {
+    /// The story's length in characters.
+    pub story_chars: usize,
+    /// Dialogue lines.
+    pub lines: usize,
+    /// Characters (one portrait each).
+    pub characters: usize,
+    /// Panels (one image each).
+    pub panels: usize,
 }
 
 /// A provider to check with one tiny call (`manga providers check`).
@@ -95,6 +110,7 @@ impl Models {
             text_for: PhaseId::ALL.iter().map(|p| (*p, tn.clone())).collect(),
             image_for: PhaseId::ALL.iter().map(|p| (*p, iname.clone())).collect(),
             probes: Vec::new(),
+            prices: None,
         };
         models.text.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
         models.image.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
@@ -147,6 +163,7 @@ impl Models {
         let mut models = Self::local();
         models.text_for.clear();
         models.image_for.clear();
+        models.prices = Some(prices.clone());
         for (provider, model, image) in settings.in_use() {
             let key = format!("{provider}/{model}");
             if provider == "local" {
@@ -250,6 +267,62 @@ impl Models {
         pick(&self.image, self.image_for.get(&phase), options.providers.get(phase.name()), phase)
     }
 
+    /// The calls a job of this size is expected to make with the configured models, and their
+    /// cost at list prices, one record per provider and model (empty when all is local).
+    /// Token counts are estimates from the story's length; images are counted exactly.
+    pub fn estimate(&self, work: &Workload) -> Vec<AiUsage> {
+        let Some(prices) = &self.prices else { return Vec::new() };
+        // About three characters a token across English and Japanese; each prompt adds its template.
+        let story = (work.story_chars as u64).div_ceil(3);
+        let (lines, characters) = (work.lines as u64, work.characters as u64);
+        let text = [
+            (PhaseId::Concept, story + 900, 300 + 25 * lines),
+            (PhaseId::Characters, story + 700, 150 + 120 * characters),
+            (PhaseId::Plot, story + 700, 400 + 40 * lines),
+        ];
+        let images = [(PhaseId::Characters, work.characters), (PhaseId::Images, work.panels)];
+        let mut records = Vec::new();
+        let remote = |chosen: Option<&String>| {
+            chosen.and_then(|name| name.split_once('/')).map(|(p, m)| (p.to_owned(), m.to_owned()))
+        };
+        for (phase, input, output) in text {
+            if let Some((provider, model)) = remote(self.text_for.get(&phase)) {
+                let cost_usd = prices.cost(&provider, &model, input, output, 0);
+                let (input_tokens, output_tokens) = (input, output);
+                records.push(AiUsage {
+                    provider,
+                    model,
+                    requests: 1,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                    ..Default::default()
+                });
+            }
+        }
+        for (phase, count) in images {
+            if let Some((provider, model)) = remote(self.image_for.get(&phase)).filter(|_| count > 0) {
+                let n = u32::try_from(count).unwrap_or(u32::MAX);
+                // Gemini image models bill a picture as output tokens (1290 each, per Google's pricing page).
+                let (input_tokens, output_tokens) =
+                    if provider == "gemini-image" { (300 * u64::from(n), 1290 * u64::from(n)) } else { (0, 0) };
+                let cost_usd = prices.cost(&provider, &model, input_tokens, output_tokens, n);
+                let (requests, images) = (n, n);
+                records.push(AiUsage {
+                    provider,
+                    model,
+                    requests,
+                    images,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                    ..Default::default()
+                });
+            }
+        }
+        AiUsage::merge(&records)
+    }
+
     /// Makes one tiny call to each configured remote provider.
     pub async fn check(&self) -> Vec<ProbeResult> {
         let mut out = Vec::new();
@@ -350,5 +423,29 @@ impl ImageModel for FallbackImage {
             }
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn models(vars: &[(&str, &str)]) -> Models {
+        Models::build(&AiSettings::from_vars(vars.iter().copied()).unwrap(), &Shared::default()).unwrap()
+    }
+
+    #[test]
+    fn an_estimate_counts_three_text_calls_and_one_image_per_portrait_and_panel_at_list_prices() {
+        let work = Workload { story_chars: 3000, lines: 12, characters: 2, panels: 20 };
+        assert!(Models::local().estimate(&work).is_empty(), "the local provider costs nothing");
+        let remote = models(&[("TEXT_PROVIDER", "gemini"), ("IMAGE_PROVIDER", "imagen"), ("GEMINI_API_KEY", "k")]);
+        let estimate = remote.estimate(&work);
+        assert_eq!(estimate.len(), 2, "{estimate:?}");
+        let (text, images) = (&estimate[0], &estimate[1]);
+        assert_eq!((text.provider.as_str(), text.requests, text.images), ("gemini", 3, 0));
+        assert!(text.input_tokens > 3 * 1000 && text.cost_usd > 0.0, "{text:?}");
+        assert_eq!((images.provider.as_str(), images.images), ("imagen", 22));
+        let per_image = PriceTable::builtin().cost("imagen", &images.model, 0, 0, 1);
+        assert!(per_image > 0.0 && (images.cost_usd - 22.0 * per_image).abs() < 1e-9, "{images:?}");
     }
 }

@@ -144,6 +144,9 @@ pub struct GenerateArgs {
     /// No progress display; only the summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Estimate the model calls and their cost at list prices, then stop: nothing is called or written.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Which models to use.
     #[command(flatten)]
     pub models: ModelArgs,

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use manga_ai::{ConceptRequest, LocalProvider, Models, TextModel as _, Workload};
 use manga_bus::{Bus, topics};
-use manga_domain::{JobId, JobOptions};
+use manga_domain::{JobId, JobOptions, StoryText};
 use manga_orchestrator::embedded::Embedded;
 use manga_orchestrator::export::{ExportedFiles, export};
 use manga_orchestrator::{JobReport, JobSpec};
@@ -47,7 +48,9 @@ impl fmt::Display for Failure {
 pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let story = input::read_story(&args.story).map_err(Failure::BadInput)?;
-    check_writable(&args.out).map_err(Failure::BadInput)?;
+    if !args.dry_run {
+        check_writable(&args.out).map_err(Failure::BadInput)?;
+    }
     let options = JobOptions {
         pages: args.pages,
         language: match args.lang {
@@ -60,6 +63,9 @@ pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
         providers: Default::default(),
     };
     let models = crate::models::configured(&args.models).map_err(Failure::BadInput)?;
+    if args.dry_run {
+        return estimate(&models, &story, &options).await.map_err(Failure::Job);
+    }
     let work = tempfile::Builder::new()
         .prefix("manga-work-")
         .tempdir()
@@ -80,6 +86,52 @@ pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
     display.await.ok();
     let files = export(embedded.blob.as_ref(), &report, &args.out).await.map_err(|e| Failure::Job(e.to_string()))?;
     print_summary(&files, &report, started.elapsed().as_secs_f32());
+    Ok(())
+}
+
+/// `--dry-run`: counts the job's characters, lines and panels with the local
+/// analysis (offline, free), and prints what the configured models would be asked and cost.
+async fn estimate(models: &Models, story: &StoryText, options: &JobOptions) -> Result<(), String> {
+    let local = LocalProvider;
+    let request = ConceptRequest { language: options.language, pages: options.pages, title: options.title.clone() };
+    let concept = local.analyse_story(story, &request).await.map_err(|e| e.to_string())?;
+    let bible = local.design_characters(story, &concept).await.map_err(|e| e.to_string())?;
+    let plot = local.outline_plot(story, &concept, &bible).await.map_err(|e| e.to_string())?;
+    let storyboard =
+        manga_phases::phase4_name::storyboard(&concept, &bible, &plot, options.seed, 1).map_err(|e| e.to_string())?;
+    let work = Workload {
+        story_chars: story.as_str().chars().count(),
+        lines: concept.dialogue.len(),
+        characters: bible.characters.len(),
+        panels: storyboard.panels().count(),
+    };
+    println!(
+        "dry run: {} pages, {} panels, {} characters, {} dialogue lines (counted offline; nothing was called)",
+        storyboard.pages.len(),
+        work.panels,
+        work.characters,
+        work.lines
+    );
+    let usage = models.estimate(&work);
+    if usage.is_empty() {
+        println!("  every phase uses the local provider: no model calls, $0");
+        return Ok(());
+    }
+    println!("  model                              requests  tokens in/out (est.)  images  cost (list)");
+    for u in &usage {
+        println!(
+            "  {:<34} {:>8}  {:>20}  {:>6}  ${:.4}",
+            format!("{}/{}", u.provider, u.model),
+            u.requests,
+            format!("{}/{}", u.input_tokens, u.output_tokens),
+            u.images,
+            u.cost_usd
+        );
+    }
+    println!(
+        "  total about ${:.2} at list prices, before retries and cache hits",
+        usage.iter().map(|u| u.cost_usd).sum::<f64>()
+    );
     Ok(())
 }
 

@@ -148,3 +148,27 @@ fn providers_check_reports_each_configured_provider_and_fails_when_one_does() {
     assert!(stdout.contains("✗ gemini"), "{stdout}");
     assert!(String::from_utf8_lossy(&failed.stderr).contains("1 of 2 providers failed"));
 }
+
+#[test]
+fn a_dry_run_estimates_the_calls_and_cost_and_calls_nothing_and_writes_nothing() {
+    let fake = FakeProviders::start_blocking();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let env: Vec<(String, String)> = fake.env_for("gemini").into_iter().chain(fake.env_for("imagen")).collect();
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, STORY).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_manga"));
+    cmd.args(["generate", story.to_str().unwrap(), "--out", out.to_str().unwrap(), "--pages", "2", "--dry-run"]);
+    let output = cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(fake.request_count(), 0, "nothing was called");
+    assert!(!out.exists(), "nothing was written");
+    assert!(stdout.contains("dry run: 2 pages"), "{stdout}");
+    let imagen =
+        stdout.lines().find(|l| l.contains("imagen/imagen-4.0-generate-001")).unwrap_or_else(|| panic!("{stdout}"));
+    let images: u32 = imagen.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(images >= 4, "a portrait per character and an image per panel: {imagen}");
+    assert!(imagen.ends_with(&format!("${:.4}", f64::from(images) * 0.04)), "Imagen 4 at $0.04 an image: {imagen}");
+    assert!(stdout.contains("gemini/gemini-2.5-flash") && stdout.contains("total about $"), "{stdout}");
+}
