@@ -115,12 +115,16 @@ fn infer_task(name: Option<&str>, schema: &Value, system: &str) -> String {
     if has("action") {
         return "feedback".into();
     }
+    if has("pages") && item_has("pages", "layout") {
+        return "storyboard".into();
+    }
     let system = system.to_lowercase();
     for (words, task) in [
         ("story editor", "concept"),
         ("character designer", "characters"),
         ("structures a manga", "plot"),
         ("editing action", "feedback"),
+        ("the name (storyboard)", "storyboard"),
     ] {
         if system.contains(words) {
             return task.into();
@@ -195,6 +199,7 @@ impl TextTask {
             "characters" => self.characters(),
             "plot" => self.plot(),
             "feedback" => self.feedback(),
+            "storyboard" => self.storyboard(),
             _ => Value::Null,
         };
         if self.schema.is_null() {
@@ -554,6 +559,57 @@ impl TextTask {
         json!({ "structure": structure, "scenes": list })
     }
 
+    /// Each page listed keeps its panel count and takes a layout with that many panels; the
+    /// dialogue lines (`L<n> speaker: words`) are dealt out over all panels in story order.
+    fn storyboard(&self) -> Value {
+        let layouts: Vec<(String, usize)> = self
+            .user
+            .lines()
+            .find_map(|l| l.strip_prefix("Layouts (name: panels): "))
+            .map(|list| {
+                list.split(", ")
+                    .filter_map(|item| item.rsplit_once(": "))
+                    .filter_map(|(name, n)| Some((name.to_owned(), n.trim().parse().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let counts: Vec<usize> = self
+            .user
+            .lines()
+            .filter(|l| l.starts_with("page "))
+            .filter_map(|l| l.rsplit_once(", ")?.1.strip_suffix(" panels")?.parse().ok())
+            .collect();
+        let numbers: Vec<u32> =
+            self.user.lines().filter_map(|l| l.strip_prefix('L')?.split_once(' ')?.0.parse().ok()).collect();
+        let total: usize = counts.iter().sum::<usize>().max(1);
+        let mut next = 0usize;
+        let mut panel_index = 0usize;
+        let pages: Vec<Value> = counts
+            .iter()
+            .map(|&count| {
+                let layout = layouts.iter().find(|(_, n)| *n == count).map_or("3-tiers", |(name, _)| name.as_str());
+                let panels: Vec<Value> = (0..count)
+                    .map(|j| {
+                        panel_index += 1;
+                        // Lines up to this panel's share of the whole, so every line lands once, in order.
+                        let until = (numbers.len() * panel_index).div_ceil(total).min(numbers.len());
+                        let lines: Vec<u32> = numbers[next..until].to_vec();
+                        next = until;
+                        json!({
+                            "shot": if j == 0 { "wide" } else if lines.is_empty() { "close_up" } else { "medium" },
+                            "angle": if j == 0 { "high" } else { "eye" },
+                            "action": if lines.is_empty() { "a quiet look" } else { "they talk" },
+                            "cast": self.names.iter().take(1).cloned().collect::<Vec<_>>(),
+                            "lines": lines,
+                        })
+                    })
+                    .collect();
+                json!({ "layout": layout, "panels": panels })
+            })
+            .collect();
+        json!({ "pages": pages })
+    }
+
     fn feedback(&self) -> Value {
         let message = self.message.clone().unwrap_or_default();
         let lower = message.to_lowercase();
@@ -710,14 +766,14 @@ mod tests {
     #[test]
     fn an_unknown_task_gets_an_instance_of_its_schema_from_the_story() {
         let mut body =
-            openai("storyboard_reply", "", "<story>\n[0] Mara ran to Tom.\n[1] Tom hid from Mara.\n</story>");
+            openai("thumbnails_reply", "", "<story>\n[0] Mara ran to Tom.\n[1] Tom hid from Mara.\n</story>");
         body["response_format"]["json_schema"]["schema"] = json!({"type": "object", "properties": {
             "pages": {"type": "array", "items": {"type": "object", "properties": {
                 "panels": {"type": "array", "items": {"type": "object", "properties": {
                     "first_sentence": {"type": "integer", "minimum": 0}, "shot": {"type": "string", "enum": ["wide", "close_up"]},
                     "speaker": {"type": ["string", "null"]}}}}}}}}});
         let task = TextTask::from_request(&body);
-        assert_eq!(task.task, "storyboard");
+        assert_eq!(task.task, "thumbnails");
         let answer = task.default_answer();
         assert_eq!(task.schema_violation(&answer), None);
         assert_eq!(answer["pages"][0]["panels"][0]["shot"], "wide");

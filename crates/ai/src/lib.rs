@@ -107,6 +107,18 @@ pub trait TextModel: Send + Sync {
     async fn outline_plot(&self, story: &StoryText, concept: &Concept, bible: &CharacterBible)
     -> Result<Plot, AiError>;
 
+    /// Phase 4: a storyboard proposal (koma-wari) — per page a layout, per panel a shot, angle,
+    /// action, cast and the dialogue lines it carries — or `None` to keep the rule-based one.
+    /// The proposal comes back checked against `request` (every line once, in order; layouts
+    /// and panel counts from the library; cast from the bible).
+    ///
+    /// # Errors
+    /// [`AiError`]; the phase falls back to the rule-based storyboard and says so.
+    async fn plan_storyboard(&self, request: &StoryboardRequest<'_>) -> Result<Option<StoryboardProposal>, AiError> {
+        let _ = request;
+        Ok(None)
+    }
+
     /// Understands a person's chat message about the job as one feedback action.
     ///
     /// # Errors
@@ -119,6 +131,53 @@ pub trait TextModel: Send + Sync {
             message: "chat is not supported by this provider".into(),
         })
     }
+}
+
+/// What the storyboard model is given: the story so far and the rule-based storyboard, whose
+/// pages (their count and scenes) the proposal keeps.
+#[derive(Debug, Clone)]
+pub struct StoryboardRequest<'a> {
+    /// Phase 1's output: the dialogue lines and the language.
+    pub concept: &'a Concept,
+    /// Phase 2's output: who may appear.
+    pub bible: &'a CharacterBible,
+    /// Phase 3's output: the scenes.
+    pub plot: &'a Plot,
+    /// The rule-based storyboard: its pages are the pages to plan.
+    pub base: &'a manga_domain::Storyboard,
+    /// The layouts the library offers: name and panel count.
+    pub layouts: Vec<(String, usize)>,
+}
+
+/// A checked storyboard proposal: one entry per page of the base storyboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryboardProposal {
+    /// The pages, in order.
+    pub pages: Vec<ProposedPage>,
+}
+
+/// One page of a proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposedPage {
+    /// A layout of the library with exactly `panels.len()` panels.
+    pub layout: String,
+    /// The panels in reading order.
+    pub panels: Vec<ProposedPanel>,
+}
+
+/// One panel of a proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposedPanel {
+    /// Camera distance.
+    pub shot: manga_domain::Shot,
+    /// Camera height.
+    pub angle: manga_domain::Angle,
+    /// What happens, in a few words (the art prompt's action).
+    pub action: String,
+    /// Who is in it, from the bible (at most three).
+    pub cast: Vec<manga_domain::CharacterId>,
+    /// The dialogue lines it carries, in story order.
+    pub lines: Vec<manga_domain::LineId>,
 }
 
 /// A chat message with what it may refer to.

@@ -240,7 +240,7 @@ impl Models {
     /// The names a job may choose for `phase` (`local`, `gemini`, …).
     pub fn choices(&self, phase: PhaseId) -> Vec<String> {
         let map: Vec<&String> = match phase {
-            PhaseId::Concept | PhaseId::Plot => self.text.keys().collect(),
+            PhaseId::Concept | PhaseId::Plot | PhaseId::Name => self.text.keys().collect(),
             PhaseId::Characters => self.text.keys().chain(self.image.keys()).collect(),
             PhaseId::Images => self.image.keys().collect(),
             _ => vec![],

@@ -32,7 +32,7 @@ fn error(name: &str, message: impl Into<String>) -> SettingsError {
 /// Everything about models.
 #[derive(Debug, Clone)]
 pub struct AiSettings {
-    /// Text provider and model for each phase that reads (1–3; chat uses phase 1's).
+    /// Text provider and model for each phase that reads (1–4; chat uses phase 1's).
     pub text: HashMap<PhaseId, (String, String)>,
     /// Image provider and model for each phase that draws (2 and 5).
     pub image: HashMap<PhaseId, (String, String)>,
@@ -158,7 +158,7 @@ impl AiSettings {
             Ok((provider, model))
         };
         let mut text = HashMap::new();
-        for phase in [PhaseId::Concept, PhaseId::Characters, PhaseId::Plot] {
+        for phase in [PhaseId::Concept, PhaseId::Characters, PhaseId::Plot, PhaseId::Name] {
             text.insert(phase, choose("TEXT", phase, &TEXT_PROVIDERS)?);
         }
         let mut image = HashMap::new();

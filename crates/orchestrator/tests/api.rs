@@ -153,7 +153,7 @@ async fn a_job_draws_with_the_configured_provider_it_chooses_and_is_refused_one_
     let app = product.app().await;
     let refused = [
         (json!({"images": "imagen"}), "provider \"imagen\" for images is not configured here; configured: ink, local"),
-        (json!({"name": "ink"}), "name uses no model"),
+        (json!({"compose": "ink"}), "compose uses no model"),
         (json!({"drawing": "ink"}), "\"drawing\" is not a phase"),
     ];
     for (providers, message) in refused {

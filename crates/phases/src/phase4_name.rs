@@ -1,15 +1,19 @@
 //! Phase 4, name (storyboard): scenes become pages, sentences and dialogue
 //! become panels with shots, cast, balloons and SFX.
 //!
-//! Deterministic and model-free: the layout library gives real manga pages,
-//! and every dialogue line lands in exactly one panel, in story order.
+//! The rules make a whole storyboard, deterministic and model-free: the layout
+//! library gives real manga pages, and every dialogue line lands in exactly one
+//! panel, in story order. A remote text model may then propose the koma-wari
+//! of those pages ([`apply`]); a proposal that does not check out leaves the
+//! rule-based storyboard in place, and the quality report says so.
 
 pub mod layouts;
 mod panels;
 
+use manga_ai::{AiError, StoryboardProposal, StoryboardRequest};
 use manga_domain::{
-    ArtifactKey, BalloonKind, CharacterBible, Concept, JobOptions, LineId, PagePlan, PageSize, PhaseId, Plot,
-    QualityReport, Reason, Storyboard,
+    ArtifactKey, BalloonKind, BalloonPlan, CharacterBible, Concept, JobOptions, LineId, PagePlan, PageSize, PanelId,
+    PanelPlan, PhaseId, Plot, QualityReport, Reason, Storyboard,
 };
 use manga_proto::PhaseAddress;
 
@@ -32,8 +36,31 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress) -> Result<PhaseOutput, Ph
         load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Characters)).await?;
     let plot: Plot = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Plot)).await?;
     let options: JobOptions = load_json(blob, &ArtifactKey::options(at.job, at.version)).await?;
-    let storyboard = storyboard(&concept, &bible, &plot, options.seed, at.attempt)?;
-    let quality = check(&concept, &storyboard);
+    let base = storyboard(&concept, &bible, &plot, options.seed, at.attempt)?;
+    let layouts = layouts::LAYOUTS.iter().map(|l| (l.name.to_owned(), l.cells.len())).collect();
+    let request = StoryboardRequest { concept: &concept, bible: &bible, plot: &plot, base: &base, layouts };
+    let proposed = match ctx.text(PhaseId::Name, &options)?.plan_storyboard(&request).await {
+        Ok(None) => Ok(None),
+        Ok(Some(proposal)) => apply(&concept, &base, &proposal).map(Some),
+        // A model that is away fails the phase so it is tried again; one that answered badly is replaced.
+        Err(e @ AiError::Unavailable { .. }) => return Err(e.into()),
+        Err(e) => Err(e.to_string()),
+    };
+    let (storyboard, fallback) = match proposed {
+        Ok(Some(storyboard)) => (storyboard, None),
+        Ok(None) => (base, None),
+        Err(why) => (base, Some(why)),
+    };
+    let mut quality = check(&concept, &storyboard);
+    if let Some(why) = fallback {
+        // Said, not scored: the rule-based storyboard is a whole, checked one.
+        quality.reasons.push(Reason {
+            code: "storyboard_fallback".into(),
+            message: format!("the model's storyboard was not used, the rule-based one was: {why}"),
+            blame: PhaseId::Name,
+            penalty: 0.0,
+        });
+    }
     let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Name);
     save_json(blob, &key, &storyboard).await?;
     Ok(PhaseOutput { outputs: vec![key], quality })
@@ -78,6 +105,62 @@ pub fn storyboard(
         }
     }
     Ok(Storyboard { reading_direction: direction, page_size: size, pages })
+}
+
+/// A model's proposal on the rule-based storyboard's pages: its layouts, shots, angles,
+/// actions, cast and lines; the page's place, time, mood, effects, captions and sound
+/// effects stay as the rules set them (captions on the first panel).
+///
+/// # Errors
+/// A sentence when the proposal does not fit the pages (it was checked by the model layer,
+/// so this is a defence, not a repair).
+pub fn apply(concept: &Concept, base: &Storyboard, proposal: &StoryboardProposal) -> Result<Storyboard, String> {
+    if proposal.pages.len() != base.pages.len() {
+        return Err(format!("{} pages proposed for {}", proposal.pages.len(), base.pages.len()));
+    }
+    let mut pages = Vec::with_capacity(base.pages.len());
+    for (page, plan) in base.pages.iter().zip(&proposal.pages) {
+        let layout = layouts::LAYOUTS.iter().find(|l| l.name == plan.layout);
+        let layout = layout.ok_or_else(|| format!("page {}: no layout {:?}", page.number, plan.layout))?;
+        let frames = layout.frames(base.page_size, base.reading_direction);
+        if frames.len() != plan.panels.len() || page.panels.is_empty() {
+            return Err(format!("page {}: {} panels for layout {}", page.number, plan.panels.len(), layout.name));
+        }
+        let captions: Vec<BalloonPlan> =
+            page.panels.iter().flat_map(|p| p.balloons.iter().filter(|b| b.line.is_none()).cloned()).collect();
+        let mut panels = Vec::with_capacity(frames.len());
+        for (j, (proposed, frame)) in plan.panels.iter().zip(frames).enumerate() {
+            let rules = &page.panels[j.min(page.panels.len() - 1)];
+            let mut balloons = if j == 0 { captions.clone() } else { Vec::new() };
+            let mut cast = proposed.cast.clone();
+            for id in &proposed.lines {
+                let line = concept.dialogue.iter().find(|l| l.id == *id).ok_or_else(|| format!("no line {id}"))?;
+                balloons.extend(panels::line_balloons(line, concept.language));
+                // Whoever speaks is drawn, so the tail has someone to point at.
+                if let Some(speaker) = line.speaker.as_ref().filter(|s| !cast.contains(s) && cast.len() < 3) {
+                    cast.push(speaker.clone());
+                }
+            }
+            let focus = balloons.iter().find_map(|b| b.speaker.clone()).filter(|s| cast.contains(s));
+            panels.push(PanelPlan {
+                id: PanelId::new(page.number, j as u8 + 1).map_err(|e| e.to_string())?,
+                frame,
+                shot: proposed.shot,
+                angle: proposed.angle,
+                place_kind: rules.place_kind,
+                time_of_day: rules.time_of_day,
+                mood: rules.mood,
+                focus: focus.or_else(|| cast.first().cloned()),
+                cast,
+                action: if proposed.action.is_empty() { rules.action.clone() } else { proposed.action.clone() },
+                effect: rules.effect,
+                balloons,
+                sfx: page.panels.get(j).map(|p| p.sfx.clone()).unwrap_or_default(),
+            });
+        }
+        pages.push(PagePlan { number: page.number, scene: page.scene, layout: layout.name.to_owned(), panels });
+    }
+    Ok(Storyboard { reading_direction: base.reading_direction, page_size: base.page_size, pages })
 }
 
 /// Picks a layout with `n` panels; a scene's first page opens with a wide panel.

@@ -77,6 +77,21 @@ fn whole_job(text: &str, image: &str, image_endpoint: Endpoint, image_provider: 
     assert!(fake.requests_to(image_endpoint).len() >= panels);
     assert!(stdout.contains(&format!("{image_provider}/")), "the summary lists the image model: {stdout}");
 
+    // The storyboard is the model's koma-wari (the fake's actions), checked and applied.
+    let actions: Vec<&str> = job["storyboard"]["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["panels"].as_array().unwrap())
+        .map(|p| p["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"they talk"), "{actions:?}");
+    assert!(
+        !job["report"]["phases"][3]["reasons"].to_string().contains("rule-based"),
+        "{}",
+        job["report"]["phases"][3]
+    );
+
     // The art is the fake's and the lettering found its figures by the drawing's detail.
     let lettering = &job["report"]["phases"][5];
     assert!(lettering["reasons"].to_string().contains("detail map"), "{lettering}");
@@ -171,4 +186,26 @@ fn a_dry_run_estimates_the_calls_and_cost_and_calls_nothing_and_writes_nothing()
     assert!(images >= 4, "a portrait per character and an image per panel: {imagen}");
     assert!(imagen.ends_with(&format!("${:.4}", f64::from(images) * 0.04)), "Imagen 4 at $0.04 an image: {imagen}");
     assert!(stdout.contains("gemini/gemini-2.5-flash") && stdout.contains("total about $"), "{stdout}");
+}
+
+#[test]
+fn a_storyboard_the_model_cannot_get_right_falls_back_to_the_rules_and_the_report_says_so() {
+    let fake = FakeProviders::start_blocking();
+    // Every answer drops the last page: checked, fed back, asked again, then replaced.
+    fake.answer_with("storyboard", |task| {
+        let mut answer = task.default_answer();
+        answer["pages"].as_array_mut().unwrap().pop();
+        answer
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = generate(&fake.env_for("gemini"), dir.path(), &out);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let job = job_json(&out);
+    let name = &job["report"]["phases"][3];
+    let reasons = name["reasons"].to_string();
+    assert!(reasons.contains("the rule-based one was") && reasons.contains("give exactly 2 pages"), "{name}");
+    assert_eq!(name["quality"], 1.0, "the rule-based storyboard is whole: {name}");
+    let asked = fake.requests().iter().filter(|r| r.task.as_deref() == Some("storyboard")).count();
+    assert_eq!(asked, 3, "asked three times with the problem fed back");
 }

@@ -23,6 +23,9 @@ pub const CHARACTERS: Template =
     Template { id: "characters", version: 1, text: include_str!("../../prompts/characters.v1.txt") };
 /// Phase 3.
 pub const PLOT: Template = Template { id: "plot", version: 1, text: include_str!("../../prompts/plot.v1.txt") };
+/// Phase 4.
+pub const STORYBOARD: Template =
+    Template { id: "storyboard", version: 1, text: include_str!("../../prompts/storyboard.v1.txt") };
 /// Chat.
 pub const FEEDBACK: Template =
     Template { id: "feedback", version: 1, text: include_str!("../../prompts/feedback.v1.txt") };
@@ -33,7 +36,7 @@ pub const PORTRAIT: Template =
     Template { id: "portrait", version: 1, text: include_str!("../../prompts/portrait.v1.txt") };
 
 /// Every template, for tests and `providers check`.
-pub const ALL: [Template; 6] = [CONCEPT, CHARACTERS, PLOT, FEEDBACK, PANEL, PORTRAIT];
+pub const ALL: [Template; 7] = [CONCEPT, CHARACTERS, PLOT, STORYBOARD, FEEDBACK, PANEL, PORTRAIT];
 
 /// A rendered prompt.
 #[derive(Debug, Clone, PartialEq)]

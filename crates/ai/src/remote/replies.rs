@@ -413,6 +413,115 @@ fn allot_pages(wanted: &[u32], total: u32) -> Vec<u32> {
     out
 }
 
+/// Phase 4's answer: the koma-wari, page by page.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct StoryboardReply {
+    /// One entry per page, in order.
+    pub pages: Vec<PageReply>,
+}
+
+/// One page of the storyboard answer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct PageReply {
+    /// A layout name from the list offered.
+    pub layout: String,
+    /// The panels in reading order; as many as the layout has.
+    pub panels: Vec<PanelReply>,
+}
+
+/// One panel of the storyboard answer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct PanelReply {
+    /// Camera distance.
+    pub shot: manga_domain::Shot,
+    /// Camera height.
+    pub angle: manga_domain::Angle,
+    /// What happens, in a few words.
+    pub action: String,
+    /// Who is in it: ids or names from the character list, at most three.
+    pub cast: Vec<String>,
+    /// The numbers of the dialogue lines it carries, in story order.
+    pub lines: Vec<u32>,
+}
+
+/// A storyboard answer checked against the request.
+///
+/// # Errors
+/// A sentence for the model: the wrong number of pages, an unknown layout, a panel count no
+/// layout has, or dialogue lines missing, repeated or out of story order.
+pub fn into_proposal(
+    request: &crate::StoryboardRequest<'_>,
+    reply: StoryboardReply,
+) -> Result<crate::StoryboardProposal, String> {
+    use crate::{ProposedPage, ProposedPanel, StoryboardProposal};
+    let want = request.base.pages.len();
+    if reply.pages.len() != want {
+        return Err(format!("give exactly {want} pages, one per page listed; the answer has {}", reply.pages.len()));
+    }
+    let expected: Vec<u32> = request.concept.dialogue.iter().map(|l| l.id.0).collect();
+    let given: Vec<u32> =
+        reply.pages.iter().flat_map(|p| p.panels.iter().flat_map(|q| q.lines.iter().copied())).collect();
+    if given != expected {
+        let missing: Vec<u32> = expected.iter().copied().filter(|l| !given.contains(l)).collect();
+        return Err(format!(
+            "every dialogue line must be carried exactly once, in story order (L0 to L{}); missing: {missing:?}, given in this order: {given:?}",
+            expected.len().saturating_sub(1)
+        ));
+    }
+    let cast_of = |names: &[String]| {
+        let mut cast: Vec<CharacterId> = Vec::new();
+        for name in names {
+            let wanted = name.trim().to_lowercase();
+            let found = request
+                .bible
+                .characters
+                .iter()
+                .find(|c| c.id.as_str() == wanted || c.name.to_lowercase() == wanted)
+                .map(|c| c.id.clone());
+            match found {
+                Some(id) if !cast.contains(&id) && cast.len() < 3 => cast.push(id),
+                Some(_) => {}
+                None => note(format!("the storyboard named {name:?}, who is not in the bible; left out")),
+            }
+        }
+        cast
+    };
+    let mut pages = Vec::with_capacity(want);
+    for (number, page) in reply.pages.into_iter().enumerate() {
+        let count = page.panels.len();
+        let named = request.layouts.iter().find(|(name, _)| *name == page.layout);
+        let layout = match named {
+            Some((name, n)) if *n == count => name.clone(),
+            // Safe: the same panels in another layout of the library with that many cells.
+            _ => match request.layouts.iter().find(|(_, n)| *n == count) {
+                Some((name, _)) => {
+                    note(format!("page {}: layout {:?} has no {count} panels; used {name}", number + 1, page.layout));
+                    name.clone()
+                }
+                None => {
+                    return Err(format!(
+                        "page {}: no layout has {count} panels; use 3 to 7 panels and a layout from the list",
+                        number + 1
+                    ));
+                }
+            },
+        };
+        let panels = page
+            .panels
+            .into_iter()
+            .map(|p| ProposedPanel {
+                shot: p.shot,
+                angle: p.angle,
+                action: p.action.trim().to_owned(),
+                cast: cast_of(&p.cast),
+                lines: p.lines.into_iter().map(manga_domain::LineId).collect(),
+            })
+            .collect();
+        pages.push(ProposedPage { layout, panels });
+    }
+    Ok(StoryboardProposal { pages })
+}
+
 /// What a chat message asks for, as the model reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

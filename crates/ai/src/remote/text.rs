@@ -12,10 +12,12 @@ use super::cache::{ResponseCache, cache_key};
 use super::metrics::AiMetrics;
 use super::prices::PriceTable;
 use super::prompts::{self, Template, story_block};
-use super::replies::{self, CharactersReply, ConceptReply, FeedbackReply, PlotReply};
+use super::replies::{self, CharactersReply, ConceptReply, FeedbackReply, PlotReply, StoryboardReply};
 use super::schema::{gemini_schema, json_schema, repair_json};
 use super::{JsonModel, JsonPrompt, usage};
-use crate::{AiError, ConceptRequest, FeedbackRequest, LocalProvider, TextModel};
+use crate::{
+    AiError, ConceptRequest, FeedbackRequest, LocalProvider, StoryboardProposal, StoryboardRequest, TextModel,
+};
 
 /// Attempts at one answer: the first, then up to two with the validation error fed back.
 const ANSWER_ATTEMPTS: usize = 3;
@@ -221,6 +223,49 @@ impl TextModel for RemoteText {
             usage::note("the model gave a single scene");
         }
         Ok(plot)
+    }
+
+    async fn plan_storyboard(&self, request: &StoryboardRequest<'_>) -> Result<Option<StoryboardProposal>, AiError> {
+        let concept = request.concept;
+        let layouts = request.layouts.iter().map(|(name, n)| format!("{name}: {n}")).collect::<Vec<_>>().join(", ");
+        let characters =
+            request.bible.characters.iter().map(|c| format!("{}: {}", c.id, c.name)).collect::<Vec<_>>().join(", ");
+        let scenes = request
+            .plot
+            .scenes
+            .iter()
+            .map(|s| format!("scene {} ({:?}, {} pages): {}", s.id.0, s.beat, s.pages, s.summary))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let pages = request
+            .base
+            .pages
+            .iter()
+            .map(|p| format!("page {}: scene {}, {} panels", p.number, p.scene.0, p.panels.len()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let speaker = |id: &Option<manga_domain::CharacterId>| {
+            id.as_ref().map_or("narration or unknown".to_owned(), ToString::to_string)
+        };
+        let lines = concept
+            .dialogue
+            .iter()
+            .map(|l| format!("L{} {}: {}", l.id.0, speaker(&l.speaker), l.text))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (scenes, lines) = (story_block(&scenes), story_block(&lines));
+        let values = [
+            ("layouts", layouts.as_str()),
+            ("characters", &characters),
+            ("scenes", &scenes),
+            ("pages", &pages),
+            ("lines", &lines),
+            ("language", concept.language.code()),
+        ];
+        let proposal = self
+            .ask::<StoryboardReply, _>(prompts::STORYBOARD, &values, |reply| replies::into_proposal(request, reply))
+            .await?;
+        Ok(Some(proposal))
     }
 
     async fn suggest_feedback(&self, request: &FeedbackRequest<'_>) -> Result<FeedbackSuggestion, AiError> {

@@ -275,6 +275,19 @@ pub fn balloon_text(line: &str, language: Language) -> String {
     }
 }
 
+/// The balloons of one dialogue line: its text split to balloon size, in its kind's shape.
+pub(crate) fn line_balloons(line: &manga_domain::DialogueLine, language: Language) -> Vec<BalloonPlan> {
+    let kind = match line.kind {
+        LineKind::Speech => BalloonKind::Speech,
+        LineKind::Shout => BalloonKind::Shout,
+        LineKind::Thought => BalloonKind::Thought,
+    };
+    split_balloon_text(&balloon_text(&line.text, language), language)
+        .into_iter()
+        .map(|text| BalloonPlan { line: Some(line.id), kind, speaker: line.speaker.clone(), text })
+        .collect()
+}
+
 /// Everything decided about one panel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan_panel(
@@ -303,14 +316,7 @@ pub(crate) fn plan_panel(
         balloons.push(BalloonPlan { line: None, kind: BalloonKind::Narration, speaker: None, text: caption.clone() });
     }
     for line in &lines {
-        let kind = match line.kind {
-            LineKind::Speech => BalloonKind::Speech,
-            LineKind::Shout => BalloonKind::Shout,
-            LineKind::Thought => BalloonKind::Thought,
-        };
-        for part in split_balloon_text(&balloon_text(&line.text, concept.language), concept.language) {
-            balloons.push(BalloonPlan { line: Some(line.id), kind, speaker: line.speaker.clone(), text: part });
-        }
+        balloons.extend(line_balloons(line, concept.language));
     }
 
     let known = |id: &CharacterId| bible.get(id).is_some();
