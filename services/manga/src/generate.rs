@@ -106,7 +106,7 @@ async fn estimate(models: &Models, story: &StoryText, options: &JobOptions) -> R
         panels: storyboard.panels().count(),
     };
     println!(
-        "dry run: {} pages, {} panels, {} characters, {} dialogue lines (counted offline; nothing was called)",
+        "dry run: {} pages, {} panels, {} characters, {} dialogue lines (counted offline; nothing was called; tokens are estimates)",
         storyboard.pages.len(),
         work.panels,
         work.characters,
@@ -117,17 +117,7 @@ async fn estimate(models: &Models, story: &StoryText, options: &JobOptions) -> R
         println!("  every phase uses the local provider: no model calls, $0");
         return Ok(());
     }
-    println!("  model                              requests  tokens in/out (est.)  images  cost (list)");
-    for u in &usage {
-        println!(
-            "  {:<34} {:>8}  {:>20}  {:>6}  ${:.4}",
-            format!("{}/{}", u.provider, u.model),
-            u.requests,
-            format!("{}/{}", u.input_tokens, u.output_tokens),
-            u.images,
-            u.cost_usd
-        );
-    }
+    print_usage(&usage);
     println!(
         "  total about ${:.2} at list prices, before retries and cache hits",
         usage.iter().map(|u| u.cost_usd).sum::<f64>()
@@ -172,11 +162,15 @@ fn print_summary(files: &ExportedFiles, report: &JobReport, seconds: f32) {
     for retry in &report.retries {
         println!("  ↻ {} re-ran {} (score {:.2})", retry.checked_by.name(), retry.phase.name(), retry.score);
     }
-    let usage = report.usage();
+    print_usage(&report.usage());
+}
+
+/// One line per provider and model: requests, tokens, images, cache hits, retries, cost at list prices.
+fn print_usage(usage: &[manga_domain::AiUsage]) {
     if !usage.is_empty() {
         println!("  model                              requests  tokens in/out  images  cached  retries  cost (list)");
     }
-    for u in &usage {
+    for u in usage {
         println!(
             "  {:<34} {:>8}  {:>13}  {:>6}  {:>6}  {:>7}  ${:.4}",
             format!("{}/{}", u.provider, u.model),
