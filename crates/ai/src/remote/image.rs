@@ -16,11 +16,12 @@ use manga_render::detail::estimate_figures;
 use manga_render::image_io::{PngSpeed, decode_png, encode_png};
 use manga_render::tiny_skia::{FilterQuality, Pixmap, PixmapPaint, Transform};
 
+use super::accounting::Accounting;
 use super::cache::{ResponseCache, cache_key};
 use super::metrics::AiMetrics;
 use super::prices::PriceTable;
 use super::prompts::{self, Rendered};
-use super::{Picture, PictureModel, PicturePrompt, nearest_aspect, usage};
+use super::{Picture, PictureModel, PicturePrompt, nearest_aspect};
 use crate::{AiError, DrawnImage, ImageModel, PanelRequest, PortraitRequest};
 
 /// The default style block: what every prompt says about how to draw.
@@ -34,8 +35,7 @@ panel border, blurry, extra fingers, deformed face";
 pub struct RemoteImage {
     model: Arc<dyn PictureModel>,
     cache: Arc<dyn ResponseCache>,
-    prices: Arc<PriceTable>,
-    metrics: Arc<AiMetrics>,
+    accounting: Accounting,
     style: String,
     name: String,
 }
@@ -50,7 +50,7 @@ impl RemoteImage {
         style: String,
     ) -> Self {
         let name = model.provider().to_owned();
-        Self { model, cache, prices, metrics, style, name }
+        Self { model, cache, accounting: Accounting::new(prices, metrics), style, name }
     }
 
     /// The prompt for a panel, as sent (pinned by the template tests).
@@ -107,14 +107,11 @@ impl RemoteImage {
         if let Some(hit) = self.cache.get(&key).await
             && let Ok(pixmap) = decode_png(&hit)
         {
-            usage::record_cache_hit(&provider, &model);
-            self.metrics.cache_hit(&provider, &model);
+            self.accounting.cache_hit(&provider, &model);
             return Ok(pixmap);
         }
         let picture: Picture = self.model.generate_image(&prompt).await?;
-        let cost = self.prices.cost(&provider, &model, picture.input_tokens, picture.output_tokens, 1);
-        usage::record_spend(&provider, &model, picture.input_tokens, picture.output_tokens, 1, cost);
-        self.metrics.spent(&provider, &model, picture.input_tokens, picture.output_tokens, 1, cost);
+        self.accounting.spent(&provider, &model, picture.input_tokens, picture.output_tokens, 1);
         if !picture.bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
             return Err(AiError::Malformed {
                 provider,

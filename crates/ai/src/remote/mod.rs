@@ -13,6 +13,7 @@
 //! - [`cache`], [`limiter`], [`breaker`], [`metrics`], [`usage`], [`prices`].
 //! - [`schema`], [`prompts`], [`replies`].
 
+mod accounting;
 pub mod breaker;
 pub mod cache;
 pub mod http;

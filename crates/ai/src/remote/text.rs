@@ -8,6 +8,7 @@ use manga_domain::{CharacterBible, Concept, FeedbackSuggestion, Plot, StoryText,
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use super::accounting::Accounting;
 use super::cache::{ResponseCache, cache_key};
 use super::metrics::AiMetrics;
 use super::prices::PriceTable;
@@ -26,8 +27,7 @@ const ANSWER_ATTEMPTS: usize = 3;
 pub struct RemoteText {
     model: Arc<dyn JsonModel>,
     cache: Arc<dyn ResponseCache>,
-    prices: Arc<PriceTable>,
-    metrics: Arc<AiMetrics>,
+    accounting: Accounting,
     name: String,
 }
 
@@ -40,7 +40,7 @@ impl RemoteText {
         metrics: Arc<AiMetrics>,
     ) -> Self {
         let name = model.provider().to_owned();
-        Self { model, cache, prices, metrics, name }
+        Self { model, cache, accounting: Accounting::new(prices, metrics), name }
     }
 
     /// Asks for a `T`, from the cache when the same question was answered before.
@@ -68,8 +68,7 @@ impl RemoteText {
             && let Ok(value) = serde_json::from_slice::<T>(&hit)
             && let Ok(result) = convert(value)
         {
-            usage::record_cache_hit(&provider, &model);
-            self.metrics.cache_hit(&provider, &model);
+            self.accounting.cache_hit(&provider, &model);
             return Ok(result);
         }
         let mut prompt = JsonPrompt {
@@ -97,9 +96,7 @@ impl RemoteText {
                 }
                 Err(other) => return Err(other),
             };
-            let cost = self.prices.cost(&provider, &model, answer.input_tokens, answer.output_tokens, 0);
-            usage::record_spend(&provider, &model, answer.input_tokens, answer.output_tokens, 0, cost);
-            self.metrics.spent(&provider, &model, answer.input_tokens, answer.output_tokens, 0, cost);
+            self.accounting.spent(&provider, &model, answer.input_tokens, answer.output_tokens, 0);
             let Some(text) = repair_json(&answer.text) else {
                 last_problem = if answer.truncated {
                     "it was cut off at the length limit; answer more briefly".into()
