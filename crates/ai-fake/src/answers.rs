@@ -118,6 +118,9 @@ fn infer_task(name: Option<&str>, schema: &Value, system: &str) -> String {
     if has("pages") && item_has("pages", "layout") {
         return "storyboard".into();
     }
+    if has("faces") {
+        return "faces".into();
+    }
     let system = system.to_lowercase();
     for (words, task) in [
         ("story editor", "concept"),
@@ -125,6 +128,7 @@ fn infer_task(name: Option<&str>, schema: &Value, system: &str) -> String {
         ("structures a manga", "plot"),
         ("editing action", "feedback"),
         ("the name (storyboard)", "storyboard"),
+        ("find the faces", "faces"),
     ] {
         if system.contains(words) {
             return task.into();
@@ -200,6 +204,7 @@ impl TextTask {
             "plot" => self.plot(),
             "feedback" => self.feedback(),
             "storyboard" => self.storyboard(),
+            "faces" => self.faces(),
             _ => Value::Null,
         };
         if self.schema.is_null() {
@@ -608,6 +613,26 @@ impl TextTask {
             })
             .collect();
         json!({ "pages": pages })
+    }
+
+    /// A face for each character listed, side by side across the upper part of the picture.
+    fn faces(&self) -> Value {
+        let ids: Vec<&str> = self
+            .user
+            .lines()
+            .find_map(|l| l.strip_prefix("Characters who may be in the panel (id: name, look): "))
+            .map(|list| list.split("; ").filter_map(|c| c.split_once(": ").map(|(id, _)| id.trim())).collect())
+            .unwrap_or_default();
+        let n = ids.len().max(1) as i64;
+        let faces: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| {
+                let (left, width) = (1000 * k as i64 / n, 1000 / n);
+                json!({"character": id, "box_2d": [150, left + width / 4, 400, left + 3 * width / 4]})
+            })
+            .collect();
+        json!({ "faces": faces })
     }
 
     fn feedback(&self) -> Value {

@@ -119,6 +119,16 @@ pub trait TextModel: Send + Sync {
         Ok(None)
     }
 
+    /// Phase 6 on art that came without figure boxes: where each cast member's face is in
+    /// the drawn panel, in pixels, or `None` when this model does not look at pictures.
+    ///
+    /// # Errors
+    /// [`AiError`]; lettering then places balloons by the drawing's detail map instead.
+    async fn locate_faces(&self, request: &FaceRequest<'_>) -> Result<Option<Vec<FaceBox>>, AiError> {
+        let _ = request;
+        Ok(None)
+    }
+
     /// Understands a person's chat message about the job as one feedback action.
     ///
     /// # Errors
@@ -147,6 +157,28 @@ pub struct StoryboardRequest<'a> {
     pub base: &'a manga_domain::Storyboard,
     /// The layouts the library offers: name and panel count.
     pub layouts: Vec<(String, usize)>,
+}
+
+/// A drawn panel whose faces are wanted.
+#[derive(Debug, Clone)]
+pub struct FaceRequest<'a> {
+    /// The panel as PNG.
+    pub png: &'a Bytes,
+    /// Its size in pixels.
+    pub width: u32,
+    /// Its size in pixels.
+    pub height: u32,
+    /// Who may be in it.
+    pub cast: &'a [CharacterSheet],
+}
+
+/// A face found in a panel, in panel pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceBox {
+    /// Whose face.
+    pub character: manga_domain::CharacterId,
+    /// Where.
+    pub face: manga_domain::Rect,
 }
 
 /// A checked storyboard proposal: one entry per page of the base storyboard.

@@ -336,6 +336,7 @@ impl Models {
                     schema: serde_json::json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"], "additionalProperties": false}),
                     gemini_schema: serde_json::json!({"type": "OBJECT", "properties": {"ok": {"type": "BOOLEAN"}}, "required": ["ok"]}),
                     temperature: 0.0,
+                    images: Vec::new(),
                 };
                 ("text", json.generate_json(&prompt).await.map(|_| ()))
             } else if let Some(picture) = &probe.picture {

@@ -161,6 +161,10 @@ impl AiSettings {
         for phase in [PhaseId::Concept, PhaseId::Characters, PhaseId::Plot, PhaseId::Name] {
             text.insert(phase, choose("TEXT", phase, &TEXT_PROVIDERS)?);
         }
+        // Face boxes cost a vision call per remote panel: only when asked for by name.
+        if get("PHASE6_TEXT_PROVIDER").is_some() {
+            text.insert(PhaseId::Lettering, choose("TEXT", PhaseId::Lettering, &TEXT_PROVIDERS)?);
+        }
         let mut image = HashMap::new();
         for phase in [PhaseId::Characters, PhaseId::Images] {
             image.insert(phase, choose("IMAGE", phase, &IMAGE_PROVIDERS)?);

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use manga_ai::{FeedbackRequest, StoryboardRequest};
+use manga_ai::{FaceRequest, FeedbackRequest, StoryboardRequest};
 use manga_ai_fake::{Endpoint, FakeProviders};
 use manga_domain::{
     BalloonKind, BalloonPlan, LineId, PagePlan, PageSize, PhaseId, ReadingDirection, SceneId, Storyboard,
@@ -50,13 +50,17 @@ async fn every_template_renders_as_pinned_for_a_sample_job() {
         storyboard: Some(&base),
     };
     let _suggestion = text.suggest_feedback(&chat).await;
-    image.draw_panel(&panel).await.unwrap();
+    let drawn = image.draw_panel(&panel).await.unwrap();
+    let faces = FaceRequest { png: &drawn.png, width: drawn.width, height: drawn.height, cast: &panel.characters };
+    text.locate_faces(&faces).await.unwrap();
     image.draw_portrait(&common::portrait_request().await).await.unwrap();
 
     let mut seen = Vec::new();
     let mut images = ["panel", "portrait"].into_iter();
+    // The face request carries a picture but asks for JSON: it is a text task.
     for request in fake.requests_to(Endpoint::GenerateContent) {
         let image_request = request.json.as_ref().unwrap().pointer("/generationConfig/responseModalities").is_some();
+        let image_request = image_request && request.task.as_deref() != Some("faces");
         let name = if image_request { images.next().unwrap().to_owned() } else { request.task.clone().unwrap() };
         if seen.contains(&name) {
             continue; // an answer asked again: the first asking is the template's
@@ -65,7 +69,7 @@ async fn every_template_renders_as_pinned_for_a_sample_job() {
         check(&name, &format!("=== system ===\n{system}\n=== user ===\n{user}\n"));
         seen.push(name);
     }
-    assert_eq!(seen, ["concept", "characters", "plot", "storyboard", "feedback", "panel", "portrait"]);
+    assert_eq!(seen, ["concept", "characters", "plot", "storyboard", "feedback", "panel", "faces", "portrait"]);
 }
 
 fn check(name: &str, rendered: &str) {

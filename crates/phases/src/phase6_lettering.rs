@@ -2,11 +2,12 @@
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use manga_domain::{
-    ArtifactKey, Concept, Figure, LetteredPanel, LetteringSet, PanelArt, PanelArtSet, PanelPlan, PhaseId,
-    QualityReport, Reason, Storyboard,
+    ArtifactKey, CharacterBible, CharacterSheet, Concept, Figure, JobOptions, LetteredPanel, LetteringSet, PanelArt,
+    PanelArtSet, PanelPlan, PhaseId, QualityReport, Reason, Rect, Storyboard,
 };
 use std::collections::HashMap;
 
+use manga_ai::{FaceBox, FaceRequest};
 use manga_domain::PanelId;
 use manga_proto::{PhaseAddress, PhaseRequest};
 use manga_render::detail::DetailMap;
@@ -51,15 +52,44 @@ pub async fn run(
     let total = pairs.len();
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Remote art has no figure boxes: a vision model (PHASE6_TEXT_PROVIDER) may find the faces.
+    let options: JobOptions = load_json(blob, &ArtifactKey::options(at.job, at.version)).await?;
+    let eyes = ctx.text(PhaseId::Lettering, &options)?;
+    let needs_eyes = art.panels.iter().any(|a| a.figures_estimated);
+    let bible: Option<CharacterBible> = if needs_eyes {
+        Some(load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Characters)).await?)
+    } else {
+        None
+    };
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let panels: Vec<LetteredPanel> = stream::iter(pairs)
         .map(|(plan, art)| {
             let language = concept.language;
-            let (ctx, progress, done) = (ctx.clone(), progress.clone(), done.clone());
+            let (ctx, progress, done, eyes, seen) =
+                (ctx.clone(), progress.clone(), done.clone(), eyes.clone(), seen.clone());
+            let cast: Vec<CharacterSheet> =
+                plan.cast.iter().filter_map(|id| bible.as_ref().and_then(|b| b.get(id)).cloned()).collect();
             async move {
                 let png = ctx.blob.get(&art.image).await?;
                 let key = ArtifactKey::lettered_panel(at.job, at.version, plan.id);
+                let faces = if art.figures_estimated {
+                    let request = FaceRequest { png: &png, width: art.width, height: art.height, cast: &cast };
+                    match eyes.locate_faces(&request).await {
+                        Ok(found) => found,
+                        Err(e) => {
+                            // The detail map is always there: a vision model that fails costs nothing but its boxes.
+                            tracing::warn!(panel = %plan.id, error = %e, "no face boxes; lettering by the detail map");
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+                if faces.is_some() {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 let (lettered, bytes) =
-                    tokio::task::spawn_blocking(move || letter_one(&plan, &art, &png, language, at.attempt))
+                    tokio::task::spawn_blocking(move || letter_one(&plan, &art, &png, faces, language, at.attempt))
                         .await
                         .map_err(|e| PhaseError::Invalid(format!("lettering worker stopped: {e}")))??;
                 ctx.blob.put(&key, bytes.into(), "image/png").await?;
@@ -82,14 +112,24 @@ pub async fn run(
     kept.extend(panels.into_iter().map(|p| (p.panel, p)));
     let set = LetteringSet { panels: storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect() };
     let mut quality = check(&set);
-    let measured =
+    let estimated =
         art.panels.iter().filter(|a| a.figures_estimated && (only.is_empty() || only.contains(&a.panel))).count();
-    if measured > 0 {
-        // Said, not scored: which way the balloons found the figures.
+    let by_vision = seen.load(std::sync::atomic::Ordering::Relaxed);
+    // Said, not scored: which way the balloons found the figures.
+    if by_vision > 0 {
+        quality.reasons.push(Reason {
+            code: "faces_from_vision_model".into(),
+            message: format!("{by_vision} panels came without figure boxes: {} found their faces", eyes.name()),
+            blame: PhaseId::Lettering,
+            penalty: 0.0,
+        });
+    }
+    if estimated > by_vision {
         quality.reasons.push(Reason {
             code: "figures_from_detail_map".into(),
             message: format!(
-                "{measured} panels came without figure boxes: balloons were placed by the drawing's detail map"
+                "{} panels came without figure boxes: balloons were placed by the drawing's detail map",
+                estimated - by_vision
             ),
             blame: PhaseId::Lettering,
             penalty: 0.0,
@@ -108,6 +148,7 @@ fn letter_one(
     plan: &PanelPlan,
     art: &PanelArt,
     png: &[u8],
+    faces: Option<Vec<FaceBox>>,
     language: manga_domain::Language,
     attempt: u32,
 ) -> Result<(Lettered, Vec<u8>), PhaseError> {
@@ -116,7 +157,12 @@ fn letter_one(
     let blank_art = is_blank(&pixmap);
     // Remote art comes without figure boxes: measure where its ink is, find the figures there, keep balloons off it.
     let detail = art.figures_estimated.then(|| DetailMap::measure(&pixmap));
-    let figures = detail.as_ref().map_or_else(|| art.figures.clone(), |map| map.locate_figures(&art.figures));
+    let mut figures = detail.as_ref().map_or_else(|| art.figures.clone(), |map| map.locate_figures(&art.figures));
+    for face in faces.unwrap_or_default() {
+        if let Some(figure) = figures.iter_mut().find(|f| f.character == face.character) {
+            *figure = figure_under(face.face, pixmap.width() as f32, pixmap.height() as f32, figure.character.clone());
+        }
+    }
     let request = LetteringRequest {
         balloons: &plan.balloons,
         sfx: &plan.sfx,
@@ -129,6 +175,14 @@ fn letter_one(
     let outcome = letter_panel(&mut pixmap, &request);
     let bytes = encode_png(&pixmap, PngSpeed::Fast)?;
     Ok(((plan.id, outcome.balloons, outcome.sfx, blank_art, figures), bytes))
+}
+
+/// A figure whose face a vision model found: the body below and around it.
+fn figure_under(face: Rect, width: f32, height: f32, character: manga_domain::CharacterId) -> Figure {
+    let x = (face.x - face.w * 0.5).max(0.0);
+    let body = Rect::new(x, face.y, (face.w * 2.0).min(width - x), (face.h * 4.0).min(height - face.y));
+    let mouth = manga_domain::Point { x: face.x + face.w / 2.0, y: face.y + face.h * 0.75 };
+    Figure { character, body, face, mouth }
 }
 
 /// Counts lettering defects (overflowing text, balloons on faces or on each

@@ -209,3 +209,45 @@ fn a_storyboard_the_model_cannot_get_right_falls_back_to_the_rules_and_the_repor
     let asked = fake.requests().iter().filter(|r| r.task.as_deref() == Some("storyboard")).count();
     assert_eq!(asked, 3, "asked three times with the problem fed back");
 }
+
+#[test]
+fn a_vision_model_finds_the_faces_on_remote_art_and_the_report_says_so() {
+    let fake = FakeProviders::start_blocking();
+    fake.set_max_image_side(320);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut env: Vec<(String, String)> =
+        fake.env_for("gemini").into_iter().chain(fake.env_for("gemini-image")).collect();
+    env.push(("PHASE6_TEXT_PROVIDER".into(), "gemini".into()));
+    let output = generate(&env, dir.path(), &out);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(fake.problems().is_empty(), "{:?}", fake.problems());
+    let asked: Vec<_> = fake.requests().into_iter().filter(|r| r.task.as_deref() == Some("faces")).collect();
+    assert!(!asked.is_empty(), "phase 6 asked for faces");
+    let parts = asked[0].json.as_ref().unwrap().pointer("/contents/0/parts").unwrap().as_array().unwrap().clone();
+    assert!(
+        parts.iter().any(|p| p.pointer("/inlineData/mimeType") == Some(&Value::from("image/png"))),
+        "the panel is sent: {parts:?}"
+    );
+    let job = job_json(&out);
+    let lettering = job["report"]["phases"][5]["reasons"].to_string();
+    assert!(lettering.contains("found their faces"), "{lettering}");
+    // The faces lettering kept clear are the model's: the fake puts a lone face at 15–40 % of the height.
+    let frames: Vec<Value> = job["storyboard"]["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["panels"].as_array().unwrap().clone())
+        .collect();
+    let lone = job["lettering"]["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["figures"].as_array().unwrap().len() == 1)
+        .unwrap()
+        .clone();
+    let frame = &frames.iter().find(|f| f["id"] == lone["panel"]).unwrap()["frame"];
+    let (h, face) = (frame["h"].as_f64().unwrap().round(), &lone["figures"][0]["face"]);
+    assert!((face["y"].as_f64().unwrap() - 0.15 * h).abs() <= 1.0, "{face} in a panel {h} high");
+    assert!((face["h"].as_f64().unwrap() - 0.25 * h).abs() <= 1.0, "{face} in a panel {h} high");
+}

@@ -133,9 +133,13 @@ impl JsonModel for Gemini {
     }
 
     async fn generate_json(&self, prompt: &JsonPrompt) -> Result<JsonAnswer, AiError> {
+        let mut parts = vec![json!({ "text": prompt.user })];
+        for image in &prompt.images {
+            parts.push(json!({ "inlineData": { "mimeType": "image/png", "data": STANDARD.encode(image) } }));
+        }
         let body = json!({
             "systemInstruction": { "parts": [{ "text": prompt.system }] },
-            "contents": [{ "role": "user", "parts": [{ "text": prompt.user }] }],
+            "contents": [{ "role": "user", "parts": parts }],
             "generationConfig": {
                 "temperature": prompt.temperature,
                 "responseMimeType": "application/json",

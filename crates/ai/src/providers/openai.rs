@@ -62,11 +62,22 @@ impl JsonModel for OpenAi {
     }
 
     async fn generate_json(&self, prompt: &JsonPrompt) -> Result<JsonAnswer, AiError> {
+        // Pictures go as data URLs in a content array; a text-only turn stays a plain string.
+        let user = if prompt.images.is_empty() {
+            json!(prompt.user)
+        } else {
+            let mut content = vec![json!({ "type": "text", "text": prompt.user })];
+            for image in &prompt.images {
+                let url = format!("data:image/png;base64,{}", STANDARD.encode(image));
+                content.push(json!({ "type": "image_url", "image_url": { "url": url } }));
+            }
+            Value::Array(content)
+        };
         let body = json!({
             "model": self.http.model(),
             "messages": [
                 { "role": "system", "content": prompt.system },
-                { "role": "user", "content": prompt.user },
+                { "role": "user", "content": user },
             ],
             "temperature": prompt.temperature,
             "response_format": {

@@ -50,6 +50,8 @@ pub struct JsonPrompt {
     pub gemini_schema: serde_json::Value,
     /// Sampling temperature.
     pub temperature: f32,
+    /// PNG pictures for the model to look at (a drawn panel whose faces are wanted); usually none.
+    pub images: Vec<bytes::Bytes>,
 }
 
 /// A structured-output answer.

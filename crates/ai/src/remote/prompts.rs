@@ -26,6 +26,8 @@ pub const PLOT: Template = Template { id: "plot", version: 1, text: include_str!
 /// Phase 4.
 pub const STORYBOARD: Template =
     Template { id: "storyboard", version: 1, text: include_str!("../../prompts/storyboard.v1.txt") };
+/// Phase 6 on remote art: face boxes.
+pub const FACES: Template = Template { id: "faces", version: 1, text: include_str!("../../prompts/faces.v1.txt") };
 /// Chat.
 pub const FEEDBACK: Template =
     Template { id: "feedback", version: 1, text: include_str!("../../prompts/feedback.v1.txt") };
@@ -36,7 +38,7 @@ pub const PORTRAIT: Template =
     Template { id: "portrait", version: 1, text: include_str!("../../prompts/portrait.v1.txt") };
 
 /// Every template, for tests and `providers check`.
-pub const ALL: [Template; 7] = [CONCEPT, CHARACTERS, PLOT, STORYBOARD, FEEDBACK, PANEL, PORTRAIT];
+pub const ALL: [Template; 8] = [CONCEPT, CHARACTERS, PLOT, STORYBOARD, FACES, FEEDBACK, PANEL, PORTRAIT];
 
 /// A rendered prompt.
 #[derive(Debug, Clone, PartialEq)]

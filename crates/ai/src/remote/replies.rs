@@ -7,6 +7,7 @@
 //! repair what is safe (a number out of range, a name in another case) and
 //! note it; what cannot be repaired is an error fed back to the model.
 
+use manga_domain::Rect;
 use manga_domain::{
     AgeGroup, Beat, Build, CharacterBible, CharacterId, Concept, HairStyle, LineKind, Mood, NamedCharacter, OutfitKind,
     Place, PlaceKind, Plot, Rgb, Role, Scene, SceneId, SentenceSpan, Structure, TimeMark, TimeOfDay,
@@ -520,6 +521,51 @@ pub fn into_proposal(
         pages.push(ProposedPage { layout, panels });
     }
     Ok(StoryboardProposal { pages })
+}
+
+/// Phase 6's face answer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct FacesReply {
+    /// One entry per listed character whose face is visible.
+    pub faces: Vec<FaceReply>,
+}
+
+/// One face.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct FaceReply {
+    /// The character's id from the list.
+    pub character: String,
+    /// `[ymin, xmin, ymax, xmax]`, each 0–1000 of the picture's height or width.
+    #[schemars(length(equal = 4))]
+    pub box_2d: Vec<i32>,
+}
+
+/// Face boxes in panel pixels.
+///
+/// # Errors
+/// A sentence for the model: a box that is not four numbers with min below max.
+pub fn into_faces(request: &crate::FaceRequest<'_>, reply: FacesReply) -> Result<Vec<crate::FaceBox>, String> {
+    let (w, h) = (request.width as f32, request.height as f32);
+    let mut faces = Vec::new();
+    for face in reply.faces {
+        let wanted = face.character.trim().to_lowercase();
+        let Some(sheet) = request.cast.iter().find(|c| c.id.as_str() == wanted || c.name.to_lowercase() == wanted)
+        else {
+            note(format!("a face was given for {:?}, who is not in the panel's cast; left out", face.character));
+            continue;
+        };
+        let [ymin, xmin, ymax, xmax] = face.box_2d[..] else {
+            return Err(format!("box_2d of {} must be [ymin, xmin, ymax, xmax]", face.character));
+        };
+        let clamp = |v: i32| v.clamp(0, 1000) as f32 / 1000.0;
+        let (top, left, bottom, right) = (clamp(ymin), clamp(xmin), clamp(ymax), clamp(xmax));
+        if bottom <= top || right <= left {
+            return Err(format!("box_2d of {} has a min not below its max: {:?}", face.character, face.box_2d));
+        }
+        let rect = Rect::new(left * w, top * h, (right - left) * w, (bottom - top) * h);
+        faces.push(crate::FaceBox { character: sheet.id.clone(), face: rect });
+    }
+    Ok(faces)
 }
 
 /// What a chat message asks for, as the model reads it.

@@ -13,11 +13,12 @@ use super::cache::{ResponseCache, cache_key};
 use super::metrics::AiMetrics;
 use super::prices::PriceTable;
 use super::prompts::{self, Template, story_block};
-use super::replies::{self, CharactersReply, ConceptReply, FeedbackReply, PlotReply, StoryboardReply};
+use super::replies::{self, CharactersReply, ConceptReply, FacesReply, FeedbackReply, PlotReply, StoryboardReply};
 use super::schema::{gemini_schema, json_schema, repair_json};
 use super::{JsonModel, JsonPrompt, usage};
 use crate::{
-    AiError, ConceptRequest, FeedbackRequest, LocalProvider, StoryboardProposal, StoryboardRequest, TextModel,
+    AiError, ConceptRequest, FaceBox, FaceRequest, FeedbackRequest, LocalProvider, StoryboardProposal,
+    StoryboardRequest, TextModel,
 };
 
 /// Attempts at one answer: the first, then up to two with the validation error fed back.
@@ -48,6 +49,7 @@ impl RemoteText {
         &self,
         template: Template,
         values: &[(&str, &str)],
+        images: &[Bytes],
         convert: impl Fn(T) -> Result<R, String>,
     ) -> Result<R, AiError>
     where
@@ -56,14 +58,18 @@ impl RemoteText {
         let rendered = template.render(values);
         let schema = json_schema::<T>();
         let (provider, model) = (self.model.provider().to_owned(), self.model.model().to_owned());
-        let key = cache_key(&[
+        let schema_text = schema.to_string();
+        let mut parts: Vec<&[u8]> = vec![
             provider.as_bytes(),
             model.as_bytes(),
             rendered.template.as_bytes(),
             rendered.system.as_bytes(),
             rendered.user.as_bytes(),
-            schema.to_string().as_bytes(),
-        ]);
+            schema_text.as_bytes(),
+        ];
+        // Pictures only when there are some, so text-only keys stay what they were.
+        parts.extend(images.iter().map(|i| i.as_ref()));
+        let key = cache_key(&parts);
         if let Some(hit) = self.cache.get(&key).await
             && let Ok(value) = serde_json::from_slice::<T>(&hit)
             && let Ok(result) = convert(value)
@@ -78,6 +84,7 @@ impl RemoteText {
             schema,
             gemini_schema: gemini_schema::<T>(),
             temperature: 0.4,
+            images: images.to_vec(),
         };
         let mut last_problem = String::new();
         for attempt in 0..ANSWER_ATTEMPTS {
@@ -157,7 +164,7 @@ impl TextModel for RemoteText {
         let language = base.language.code();
         let values = [("story", sentences.as_str()), ("lines", &lines), ("language", language)];
         let forced_title = request.title.is_some();
-        self.ask::<ConceptReply, _>(prompts::CONCEPT, &values, |reply| {
+        self.ask::<ConceptReply, _>(prompts::CONCEPT, &values, &[], |reply| {
             replies::into_concept(base.clone(), reply, forced_title)
         })
         .await
@@ -185,7 +192,7 @@ impl TextModel for RemoteText {
         let mood = format!("{:?}", concept.mood).to_lowercase();
         let values =
             [("characters", characters.as_str()), ("genre", &concept.genre), ("mood", &mood), ("story", &story_text)];
-        self.ask::<CharactersReply, _>(prompts::CHARACTERS, &values, |reply| {
+        self.ask::<CharactersReply, _>(prompts::CHARACTERS, &values, &[], |reply| {
             replies::into_bible(base.clone(), concept, reply)
         })
         .await
@@ -215,7 +222,8 @@ impl TextModel for RemoteText {
             ("pages", &pages),
             ("language", concept.language.code()),
         ];
-        let plot = self.ask::<PlotReply, _>(prompts::PLOT, &values, |reply| replies::into_plot(concept, reply)).await?;
+        let plot =
+            self.ask::<PlotReply, _>(prompts::PLOT, &values, &[], |reply| replies::into_plot(concept, reply)).await?;
         if plot.structure == Structure::Kishotenketsu && plot.scenes.len() < 2 {
             usage::note("the model gave a single scene");
         }
@@ -260,9 +268,29 @@ impl TextModel for RemoteText {
             ("language", concept.language.code()),
         ];
         let proposal = self
-            .ask::<StoryboardReply, _>(prompts::STORYBOARD, &values, |reply| replies::into_proposal(request, reply))
+            .ask::<StoryboardReply, _>(prompts::STORYBOARD, &values, &[], |reply| {
+                replies::into_proposal(request, reply)
+            })
             .await?;
         Ok(Some(proposal))
+    }
+
+    async fn locate_faces(&self, request: &FaceRequest<'_>) -> Result<Option<Vec<FaceBox>>, AiError> {
+        if request.cast.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let characters = request
+            .cast
+            .iter()
+            .map(|c| format!("{}: {}, {}", c.id, c.name, c.appearance))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let values = [("characters", characters.as_str())];
+        let images = [request.png.clone()];
+        let faces = self
+            .ask::<FacesReply, _>(prompts::FACES, &values, &images, |reply| replies::into_faces(request, reply))
+            .await?;
+        Ok(Some(faces))
     }
 
     async fn suggest_feedback(&self, request: &FeedbackRequest<'_>) -> Result<FeedbackSuggestion, AiError> {
@@ -297,7 +325,7 @@ impl TextModel for RemoteText {
         ];
         let provider = self.name.clone();
         let understood = self
-            .ask::<FeedbackReply, _>(prompts::FEEDBACK, &values, |reply| replies::into_feedback(request, reply))
+            .ask::<FeedbackReply, _>(prompts::FEEDBACK, &values, &[], |reply| replies::into_feedback(request, reply))
             .await?;
         understood.map_err(|message| AiError::Rejected { provider, message })
     }
