@@ -69,6 +69,8 @@ impl Fleet {
             .env("GOOGLE_CLOUD_PROJECT", &self.project)
             .env("PUBSUB_EMULATOR_HOST", &self.emulator)
             .env("WORK_LEASE_SECONDS", "15")
+            // A fresh Redis namespace per run, as the database is: no run sees another's sessions or cached answers.
+            .env("REDIS_KEY_PREFIX", format!("{}:", self.project))
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
