@@ -5,7 +5,7 @@
 //! - Vertex AI: `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent`
 //!   and `:predict` (`Authorization: Bearer`);
 //! - OpenAI-compatible servers: `POST /v1/chat/completions`, `POST /v1/images/generations`;
-//! - ComfyUI: `POST /prompt`, `GET /history/{id}`, `GET /view`, `POST /upload/image`,
+//! - ComfyUI: `POST /prompt`, `GET /history/{id}`, `GET /queue`, `GET /view`, `POST /upload/image`,
 //!
 //! all on the same root, so one [`FakeProviders::url`] serves as `GEMINI_BASE_URL`,
 //! `VERTEX_BASE_URL`, `OPENAI_BASE_URL` and `COMFYUI_URL` at once.
@@ -142,6 +142,8 @@ pub enum Endpoint {
     ComfyView,
     /// ComfyUI `POST /upload/image`.
     ComfyUpload,
+    /// ComfyUI `GET /queue`.
+    ComfyQueue,
     /// Anything else (answered 404).
     Other,
 }
@@ -225,6 +227,8 @@ struct RandomFaults {
 /// A ComfyUI prompt the fake has queued.
 struct ComfyJob {
     polls: u32,
+    /// Shown done by a history poll (so no longer in the queue).
+    done: bool,
     number: u64,
     workflow: Value,
     output_node: String,
@@ -245,6 +249,8 @@ struct State {
     comfy_pending: Option<u32>,
     comfy_jobs: HashMap<String, ComfyJob>,
     comfy_uploads: HashMap<String, Vec<u8>>,
+    /// Prompts queued by `POST /prompt`, a re-queued id counted again (as ComfyUI would render it again).
+    comfy_queued: u32,
     max_side: Option<u32>,
     counter: u64,
 }
@@ -382,6 +388,11 @@ impl FakeProviders {
     /// How many ComfyUI history polls answer `{}` (still running) before a prompt is done; 1 by default.
     pub fn comfyui_pending_polls(&self, polls: u32) {
         self.state.lock().comfy_pending = Some(polls);
+    }
+
+    /// How many prompts ComfyUI was asked to render (each accepted `POST /prompt`).
+    pub fn comfyui_queued(&self) -> u32 {
+        self.state.lock().comfy_queued
     }
 
     /// ComfyUI prompts never finish: every history poll answers `{}`.

@@ -129,6 +129,7 @@ fn classify(method: &str, path: &str) -> (Endpoint, Family, Option<String>, bool
         (_, "/prompt") => Endpoint::ComfyPrompt,
         (_, "/view") => Endpoint::ComfyView,
         (_, "/upload/image") => Endpoint::ComfyUpload,
+        (_, "/queue") => Endpoint::ComfyQueue,
         (_, p) if p == "/history" || p.starts_with("/history/") => Endpoint::ComfyHistory,
         _ => Endpoint::Other,
     };
@@ -370,7 +371,7 @@ fn respond(incoming: &Incoming, context: &Context<'_>) -> Outcome {
         return outcome;
     }
     let expected = match incoming.endpoint {
-        Endpoint::ComfyHistory | Endpoint::ComfyView => "GET",
+        Endpoint::ComfyHistory | Endpoint::ComfyView | Endpoint::ComfyQueue => "GET",
         Endpoint::Other => "",
         _ => "POST",
     };
@@ -392,7 +393,10 @@ fn respond(incoming: &Incoming, context: &Context<'_>) -> Outcome {
     {
         return refuse(Family::OpenAi, 401, format!("the Authorization header is not `Bearer <key>`: {auth:?}"));
     }
-    let needs_json = !matches!(incoming.endpoint, Endpoint::ComfyHistory | Endpoint::ComfyView | Endpoint::ComfyUpload);
+    let needs_json = !matches!(
+        incoming.endpoint,
+        Endpoint::ComfyHistory | Endpoint::ComfyView | Endpoint::ComfyUpload | Endpoint::ComfyQueue
+    );
     if needs_json && !incoming.json.as_ref().is_some_and(Value::is_object) {
         return refuse(incoming.family, 400, "the body is not a JSON object".into());
     }
@@ -409,6 +413,7 @@ fn respond(incoming: &Incoming, context: &Context<'_>) -> Outcome {
         Endpoint::ComfyHistory => comfy_history(incoming, context),
         Endpoint::ComfyView => comfy_view(incoming, context),
         Endpoint::ComfyUpload => comfy_upload(incoming, context),
+        Endpoint::ComfyQueue => Ok(comfy_queue(context)),
         Endpoint::Other => Err("no such endpoint".into()),
     };
     result.unwrap_or_else(|reason| refuse(incoming.family, 400, reason))
@@ -1007,6 +1012,14 @@ fn comfy_prompt(incoming: &Incoming, context: &Context<'_>) -> Result<Outcome, S
                     "details": format!("{name}: {value}"), "extra_info": {"input_name": name}}));
             }
         }
+        if class == "LoadImage"
+            && let Some(image) = inputs.get("image").and_then(Value::as_str)
+            && !context.state.lock().comfy_uploads.contains_key(image.trim_end_matches(" [input]"))
+        {
+            // ComfyUI's LoadImage validates that the file is in its input folder.
+            errors.push(json!({"type": "custom_validation_failed", "message": "Custom validation failed for node",
+                "details": format!("image - Invalid image file: {image}"), "extra_info": {"input_name": "image"}}));
+        }
         if let (Some(w), Some(h)) =
             (inputs.get("width").and_then(Value::as_u64), inputs.get("height").and_then(Value::as_u64))
         {
@@ -1036,13 +1049,28 @@ fn comfy_prompt(incoming: &Incoming, context: &Context<'_>) -> Result<Outcome, S
     let (width, height) = size.unwrap_or((1024, 1024));
     let mut state = context.state.lock();
     let number = state.comfy_jobs.len() as u64;
-    let prompt_id = format!("00000000-0000-4000-8000-{:012x}", context.id);
+    // ComfyUI keeps a client's own prompt_id, else makes one.
+    let prompt_id = match body.get("prompt_id").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => format!("00000000-0000-4000-8000-{:012x}", context.id),
+    };
+    state.comfy_queued += 1;
     let filename = format!("{prefix}_{:05}_.png", number + 1);
     let fault =
         context.fault.filter(|f| matches!(f, Fault::Safety | Fault::Filtered | Fault::Blocked | Fault::Empty)).cloned();
     state.comfy_jobs.insert(
         prompt_id.clone(),
-        ComfyJob { polls: 0, number, workflow: body["prompt"].clone(), output_node, filename, width, height, fault },
+        ComfyJob {
+            polls: 0,
+            done: false,
+            number,
+            workflow: body["prompt"].clone(),
+            output_node,
+            filename,
+            width,
+            height,
+            fault,
+        },
     );
     Ok(Outcome::ok(&json!({"prompt_id": prompt_id, "number": number, "node_errors": {}})))
 }
@@ -1059,6 +1087,7 @@ fn comfy_history(incoming: &Incoming, context: &Context<'_>) -> Result<Outcome, 
     if !done {
         return Ok(Outcome::ok(&json!({})));
     }
+    job.done = true;
     let node = job.output_node.clone();
     let started = json!(["execution_start", {"prompt_id": prompt_id, "timestamp": 1_767_225_600_000u64}]);
     let (outputs, status) = match &job.fault {
@@ -1084,6 +1113,18 @@ fn comfy_history(incoming: &Incoming, context: &Context<'_>) -> Result<Outcome, 
         "meta": { node.clone(): {"node_id": node, "display_node": node, "parent_node": null, "real_node_id": node} },
     });
     Ok(Outcome::ok(&json!({ prompt_id: entry })))
+}
+
+/// `GET /queue`: prompts whose history has not shown them done are running (ComfyUI lists `[number, id, prompt, extra, outputs]`).
+fn comfy_queue(context: &Context<'_>) -> Outcome {
+    let state = context.state.lock();
+    let mut running: Vec<(&String, &ComfyJob)> = state.comfy_jobs.iter().filter(|(_, job)| !job.done).collect();
+    running.sort_by_key(|(_, job)| job.number);
+    let items: Vec<Value> = running
+        .into_iter()
+        .map(|(id, job)| json!([job.number, id, job.workflow, {"client_id": "manga"}, [job.output_node]]))
+        .collect();
+    Outcome::ok(&json!({"queue_running": items, "queue_pending": []}))
 }
 
 fn comfy_view(incoming: &Incoming, context: &Context<'_>) -> Result<Outcome, String> {

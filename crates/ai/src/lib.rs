@@ -31,7 +31,7 @@ use manga_domain::{
 };
 
 pub use local::LocalProvider;
-pub use registry::{Models, Shared, Workload};
+pub use registry::{Demand, Models, Shared, Workload};
 pub use remote::usage::Ledger;
 pub use settings::AiSettings;
 

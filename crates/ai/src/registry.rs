@@ -50,6 +50,37 @@ pub struct Models {
     probes: Vec<Probe>,
     /// The list prices, for estimates; `None` when nothing remote is configured.
     prices: Option<Arc<PriceTable>>,
+    /// The model behind each bare provider name (`gemini` → `gemini/gemini-2.5-flash`), for pricing.
+    model_of: HashMap<String, String>,
+    /// The remote models' collectors; `None` when nothing remote was built.
+    metrics: Option<Arc<AiMetrics>>,
+}
+
+/// What a run will ask of one phase's models, for pricing it before anything is spent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Demand {
+    /// The phase whose models answer.
+    pub phase: PhaseId,
+    /// Text calls (JSON answers).
+    pub text_calls: u32,
+    /// Prompt tokens of each text call.
+    pub input_tokens: u64,
+    /// Answer tokens of each text call.
+    pub output_tokens: u64,
+    /// Images drawn.
+    pub images: u32,
+}
+
+impl Demand {
+    /// `calls` text answers of about these sizes each.
+    pub fn text(phase: PhaseId, calls: u32, input_tokens: u64, output_tokens: u64) -> Self {
+        Self { phase, text_calls: calls, input_tokens, output_tokens, images: 0 }
+    }
+
+    /// `count` pictures.
+    pub fn images(phase: PhaseId, count: u32) -> Self {
+        Self { phase, text_calls: 0, input_tokens: 0, output_tokens: 0, images: count }
+    }
 }
 
 /// What a job will ask of its models, counted by the local analysis (for a dry run).
@@ -111,6 +142,8 @@ impl Models {
             image_for: PhaseId::ALL.iter().map(|p| (*p, iname.clone())).collect(),
             probes: Vec::new(),
             prices: None,
+            model_of: HashMap::new(),
+            metrics: None,
         };
         models.text.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
         models.image.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
@@ -138,7 +171,13 @@ impl Models {
         };
         let per_minute = NonZeroU32::new(settings.rate_limit_per_minute).unwrap_or(NonZeroU32::MIN);
         let limiter = shared.limiter.clone().unwrap_or_else(|| Arc::new(LocalRateLimiter::new(per_minute)));
-        let policy = CallPolicy { timeout: settings.timeout, attempts: settings.retries + 1, ..CallPolicy::default() };
+        let policy = CallPolicy {
+            timeout: settings.timeout,
+            attempts: settings.retries + 1,
+            breaker_failures: settings.breaker_failures,
+            breaker_cool_down: settings.breaker_cool_down,
+            ..CallPolicy::default()
+        };
         let http = |provider: &str, model: &str| {
             Http::new(provider, model, policy.clone(), settings.concurrency, limiter.clone(), shared.metrics.clone())
         };
@@ -164,6 +203,7 @@ impl Models {
         models.text_for.clear();
         models.image_for.clear();
         models.prices = Some(prices.clone());
+        models.metrics = Some(shared.metrics.clone());
         for (provider, model, image) in settings.in_use() {
             let key = format!("{provider}/{model}");
             if provider == "local" {
@@ -179,16 +219,22 @@ impl Models {
                         settings.openai_api_key.clone(),
                     )),
                     "comfyui" => {
+                        let read = |name: &str, path: &std::path::Path| {
+                            std::fs::read_to_string(path).map_err(|e| format!("{name} {}: {e}", path.display()))
+                        };
                         let workflow = match &settings.comfyui_workflow {
                             None => crate::providers::comfyui::BUILTIN_WORKFLOW.to_owned(),
-                            Some(path) => std::fs::read_to_string(path)
-                                .map_err(|e| format!("COMFYUI_WORKFLOW {}: {e}", path.display()))?,
+                            Some(path) => read("COMFYUI_WORKFLOW", path)?,
                         };
                         let url = settings.comfyui_url.clone().ok_or("COMFYUI_URL: not set")?;
-                        Arc::new(
-                            ComfyUi::new(http(&provider, &model), &url, &workflow)
-                                .map_err(|e| format!("COMFYUI_WORKFLOW: {e}"))?,
-                        )
+                        let mut comfy = ComfyUi::new(http(&provider, &model), &url, &workflow)
+                            .map_err(|e| format!("COMFYUI_WORKFLOW: {e}"))?;
+                        if let Some(path) = &settings.comfyui_reference_workflow {
+                            comfy = comfy
+                                .with_reference_workflow(&read("COMFYUI_REFERENCE_WORKFLOW", path)?)
+                                .map_err(|e| format!("COMFYUI_REFERENCE_WORKFLOW: {e}"))?;
+                        }
+                        Arc::new(comfy)
                     }
                     other => return Err(format!("{other} cannot draw")),
                 };
@@ -205,7 +251,10 @@ impl Models {
                     Arc::new(remote)
                 };
                 models.image.insert(key.clone(), drawn.clone());
-                models.image.entry(provider.clone()).or_insert(drawn);
+                if !models.image.contains_key(&provider) {
+                    models.image.insert(provider.clone(), drawn);
+                    models.model_of.insert(format!("image:{provider}"), key.clone());
+                }
                 models.probes.push(Probe { provider, model, json: None, picture: Some(picture) });
             } else {
                 let json: Arc<dyn JsonModel> = match provider.as_str() {
@@ -220,7 +269,10 @@ impl Models {
                 let text: Arc<dyn TextModel> =
                     Arc::new(RemoteText::new(json.clone(), cache.clone(), prices.clone(), shared.metrics.clone()));
                 models.text.insert(key.clone(), text.clone());
-                models.text.entry(provider.clone()).or_insert(text);
+                if !models.text.contains_key(&provider) {
+                    models.text.insert(provider.clone(), text);
+                    models.model_of.insert(format!("text:{provider}"), key.clone());
+                }
                 models.probes.push(Probe { provider, model, json: Some(json), picture: None });
             }
         }
@@ -235,6 +287,11 @@ impl Models {
                 .insert(*phase, if provider == "local" { "local".into() } else { format!("{provider}/{model}") });
         }
         Ok(models)
+    }
+
+    /// The collectors the remote models count into, to register on `/metrics`.
+    pub fn metrics(&self) -> Option<&Arc<AiMetrics>> {
+        self.metrics.as_ref()
     }
 
     /// The names a job may choose for `phase` (`local`, `gemini`, …).
@@ -267,42 +324,58 @@ impl Models {
         pick(&self.image, self.image_for.get(&phase), options.providers.get(phase.name()), phase)
     }
 
-    /// The calls a job of this size is expected to make with the configured models, and their
-    /// cost at list prices, one record per provider and model (empty when all is local).
-    /// Token counts are estimates from the story's length; images are counted exactly.
-    pub fn estimate(&self, work: &Workload) -> Vec<AiUsage> {
-        let Some(prices) = &self.prices else { return Vec::new() };
+    /// The calls a job of this size is expected to make with the models it will use (the job's
+    /// own choice first), and their cost at list prices, one record per provider and model (empty
+    /// when all is local). Token counts are estimates from the story's length; images are exact.
+    pub fn estimate(&self, work: &Workload, options: &JobOptions) -> Vec<AiUsage> {
         // About three characters a token across English and Japanese; each prompt adds its template.
         let story = (work.story_chars as u64).div_ceil(3);
-        let (lines, characters) = (work.lines as u64, work.characters as u64);
-        let text = [
-            (PhaseId::Concept, story + 900, 300 + 25 * lines),
-            (PhaseId::Characters, story + 700, 150 + 120 * characters),
-            (PhaseId::Plot, story + 700, 400 + 40 * lines),
-        ];
-        let images = [(PhaseId::Characters, work.characters), (PhaseId::Images, work.panels)];
+        let (lines, characters, panels) = (work.lines as u64, work.characters as u64, work.panels as u64);
+        let text = |phase, input_tokens, output_tokens| Demand::text(phase, 1, input_tokens, output_tokens);
+        let images = |phase, count: usize| Demand::images(phase, u32::try_from(count).unwrap_or(u32::MAX));
+        self.price(
+            &[
+                text(PhaseId::Concept, story + 900, 300 + 25 * lines),
+                text(PhaseId::Characters, story + 700, 150 + 120 * characters),
+                text(PhaseId::Plot, story + 700, 400 + 40 * lines),
+                text(PhaseId::Name, story + 1200 + 30 * lines, 200 + 60 * panels),
+                images(PhaseId::Characters, work.characters),
+                images(PhaseId::Images, work.panels),
+            ],
+            options,
+        )
+    }
+
+    /// Prices what runs will ask of the models `options` pick, at list prices: one record per
+    /// remote provider and model; local work is free and left out.
+    pub fn price(&self, demands: &[Demand], options: &JobOptions) -> Vec<AiUsage> {
+        let Some(prices) = &self.prices else { return Vec::new() };
         let mut records = Vec::new();
-        let remote = |chosen: Option<&String>| {
-            chosen.and_then(|name| name.split_once('/')).map(|(p, m)| (p.to_owned(), m.to_owned()))
-        };
-        for (phase, input, output) in text {
-            if let Some((provider, model)) = remote(self.text_for.get(&phase)) {
-                let cost_usd = prices.cost(&provider, &model, input, output, 0);
-                let (input_tokens, output_tokens) = (input, output);
+        for demand in demands {
+            let requested = options.providers.get(demand.phase.name());
+            let text = (demand.text_calls > 0)
+                .then(|| self.remote("text", requested.or(self.text_for.get(&demand.phase))))
+                .flatten();
+            if let Some((provider, model)) = text {
+                let calls = u64::from(demand.text_calls);
+                let (input_tokens, output_tokens) = (demand.input_tokens * calls, demand.output_tokens * calls);
+                let cost_usd = prices.cost(&provider, &model, input_tokens, output_tokens, 0);
+                let requests = demand.text_calls;
                 records.push(AiUsage {
                     provider,
                     model,
-                    requests: 1,
+                    requests,
                     input_tokens,
                     output_tokens,
                     cost_usd,
                     ..Default::default()
                 });
             }
-        }
-        for (phase, count) in images {
-            if let Some((provider, model)) = remote(self.image_for.get(&phase)).filter(|_| count > 0) {
-                let n = u32::try_from(count).unwrap_or(u32::MAX);
+            let image = (demand.images > 0)
+                .then(|| self.remote("image", requested.or(self.image_for.get(&demand.phase))))
+                .flatten();
+            if let Some((provider, model)) = image {
+                let n = demand.images;
                 // Gemini image models bill a picture as output tokens (1290 each, per Google's pricing page).
                 let (input_tokens, output_tokens) =
                     if provider == "gemini-image" { (300 * u64::from(n), 1290 * u64::from(n)) } else { (0, 0) };
@@ -321,6 +394,13 @@ impl Models {
             }
         }
         AiUsage::merge(&records)
+    }
+
+    /// The remote (provider, model) a configured or chosen name stands for; `None` for local work.
+    fn remote(&self, kind: &str, name: Option<&String>) -> Option<(String, String)> {
+        let name = name?;
+        let full = if name.contains('/') { name } else { self.model_of.get(&format!("{kind}:{name}"))? };
+        full.split_once('/').map(|(p, m)| (p.to_owned(), m.to_owned()))
     }
 
     /// Makes one tiny call to each configured remote provider.
@@ -438,15 +518,24 @@ mod tests {
     #[test]
     fn an_estimate_counts_three_text_calls_and_one_image_per_portrait_and_panel_at_list_prices() {
         let work = Workload { story_chars: 3000, lines: 12, characters: 2, panels: 20 };
-        assert!(Models::local().estimate(&work).is_empty(), "the local provider costs nothing");
+        let options = JobOptions::default();
+        assert!(Models::local().estimate(&work, &options).is_empty(), "the local provider costs nothing");
         let remote = models(&[("TEXT_PROVIDER", "gemini"), ("IMAGE_PROVIDER", "imagen"), ("GEMINI_API_KEY", "k")]);
-        let estimate = remote.estimate(&work);
+        let estimate = remote.estimate(&work, &options);
         assert_eq!(estimate.len(), 2, "{estimate:?}");
         let (text, images) = (&estimate[0], &estimate[1]);
-        assert_eq!((text.provider.as_str(), text.requests, text.images), ("gemini", 3, 0));
+        assert_eq!((text.provider.as_str(), text.requests, text.images), ("gemini", 4, 0));
         assert!(text.input_tokens > 3 * 1000 && text.cost_usd > 0.0, "{text:?}");
         assert_eq!((images.provider.as_str(), images.images), ("imagen", 22));
         let per_image = PriceTable::builtin().cost("imagen", &images.model, 0, 0, 1);
         assert!(per_image > 0.0 && (images.cost_usd - 22.0 * per_image).abs() < 1e-9, "{images:?}");
+
+        // A job that keeps its images local pays for text only.
+        let mut local_art = JobOptions::default();
+        local_art.providers.insert("images".into(), "local".into());
+        local_art.providers.insert("characters".into(), "local".into());
+        let estimate = remote.estimate(&work, &local_art);
+        assert_eq!(estimate.len(), 1, "{estimate:?}");
+        assert_eq!((estimate[0].provider.as_str(), estimate[0].requests), ("gemini", 3), "{estimate:?}");
     }
 }

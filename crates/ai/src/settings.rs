@@ -56,6 +56,8 @@ pub struct AiSettings {
     pub comfyui_url: Option<String>,
     /// `COMFYUI_WORKFLOW`: a workflow file in ComfyUI's API format, instead of the built-in SDXL one.
     pub comfyui_workflow: Option<PathBuf>,
+    /// `COMFYUI_REFERENCE_WORKFLOW`: a workflow with a `{{reference}}` slot for panels drawn with the cast's portraits.
+    pub comfyui_reference_workflow: Option<PathBuf>,
     /// `IMAGE_FALLBACK`: draw refused panels locally.
     pub image_fallback_local: bool,
     /// `IMAGE_STYLE`: the style block of every image prompt.
@@ -68,6 +70,10 @@ pub struct AiSettings {
     pub timeout: Duration,
     /// `AI_RETRIES`: attempts after the first for a transient failure.
     pub retries: u32,
+    /// `AI_BREAKER_FAILURES`: consecutive failures that open a provider's circuit (the seeds: 5).
+    pub breaker_failures: u32,
+    /// `AI_BREAKER_COOL_DOWN_SECONDS`: how long an open circuit waits before a trial call (the seeds: 30).
+    pub breaker_cool_down: Duration,
     /// `AI_CACHE_DIR`: the on-disk answer cache (the CLI's default is the user's cache directory).
     pub cache_dir: Option<PathBuf>,
     /// `AI_CACHE=off` turns the answer cache off.
@@ -183,6 +189,7 @@ impl AiSettings {
             openai_api_key: get("OPENAI_API_KEY"),
             comfyui_url: url(&get, "COMFYUI_URL")?,
             comfyui_workflow: get("COMFYUI_WORKFLOW").map(PathBuf::from),
+            comfyui_reference_workflow: get("COMFYUI_REFERENCE_WORKFLOW").map(PathBuf::from),
             image_fallback_local: match get("IMAGE_FALLBACK").as_deref() {
                 None | Some("local") => true,
                 Some("none") => false,
@@ -193,6 +200,8 @@ impl AiSettings {
             concurrency: number("AI_CONCURRENCY", 4, 1..=256)? as usize,
             timeout: Duration::from_secs(number("AI_TIMEOUT_SECONDS", 120, 1..=3600)?),
             retries: number("AI_RETRIES", 3, 0..=10)? as u32,
+            breaker_failures: number("AI_BREAKER_FAILURES", 5, 1..=1000)? as u32,
+            breaker_cool_down: Duration::from_secs(number("AI_BREAKER_COOL_DOWN_SECONDS", 30, 1..=3600)?),
             cache_dir: get("AI_CACHE_DIR").map(PathBuf::from),
             cache: match get("AI_CACHE").as_deref() {
                 None | Some("on") => true,

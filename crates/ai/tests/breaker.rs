@@ -101,3 +101,38 @@ async fn the_state_is_open_after_five_failures_and_closed_again_after_a_success(
     assert!(http.send(&request).await.is_err());
     assert_eq!(fake.request_count(), before, "no request while open");
 }
+
+#[tokio::test]
+async fn an_open_circuit_lets_one_trial_through_after_its_cool_down_and_a_success_closes_it() {
+    let fake = FakeProviders::start().await;
+    let policy = CallPolicy {
+        timeout: Duration::from_secs(5),
+        attempts: 1,
+        breaker_failures: 2,
+        breaker_cool_down: Duration::from_millis(300),
+        ..CallPolicy::default()
+    };
+    let http = Http::new("gemini", "gemini-2.5-flash", policy, 2, Arc::new(Unlimited), Arc::new(AiMetrics::new()));
+    let request = Request::post_json(
+        format!("{}/v1beta/models/gemini-2.5-flash:generateContent", fake.url()),
+        json!({"contents": [{"role": "user", "parts": [{"text": "Say ok."}]}]}),
+    )
+    .header("x-goog-api-key", API_KEY);
+    fake.fail_next(&vec![Fault::Status(503); 3]);
+    for _ in 0..2 {
+        assert!(http.send(&request).await.is_err());
+    }
+    assert_eq!(http.breaker().state(), BreakerState::Open, "two failures open it when the policy says two");
+    let before = fake.request_count();
+    assert!(http.send(&request).await.is_err(), "still cooling down");
+    assert_eq!(fake.request_count(), before);
+
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(http.send(&request).await.is_err(), "the trial meets the third 503");
+    assert_eq!(fake.request_count(), before + 1, "exactly one trial went through");
+    assert_eq!(http.breaker().state(), BreakerState::Open, "a failed trial opens it again");
+
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    http.send(&request).await.unwrap();
+    assert_eq!(http.breaker().state(), BreakerState::Closed, "a successful trial closes it");
+}

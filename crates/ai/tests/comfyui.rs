@@ -51,14 +51,16 @@ async fn a_panel_is_queued_with_its_prompt_seed_and_size_polled_until_done_and_f
     assert_eq!(
         route,
         [
+            (Endpoint::ComfyHistory, "GET"),
+            (Endpoint::ComfyQueue, "GET"),
             (Endpoint::ComfyPrompt, "POST"),
             (Endpoint::ComfyHistory, "GET"),
             (Endpoint::ComfyHistory, "GET"),
             (Endpoint::ComfyView, "GET")
         ],
-        "queued, one poll still running, one done, then the download"
+        "not known yet, so queued; one poll still running, one done, then the download"
     );
-    let queued = requests[0].json.as_ref().unwrap();
+    let queued = requests[2].json.as_ref().unwrap();
     assert_eq!(queued["client_id"], "manga");
     let workflow = &queued["prompt"];
     let prompt = workflow["6"]["inputs"]["text"].as_str().unwrap();
@@ -73,11 +75,13 @@ async fn a_panel_is_queued_with_its_prompt_seed_and_size_polled_until_done_and_f
     assert_eq!((width, height), (768, 1024));
     assert!(!workflow.to_string().contains("{{"), "every slot filled");
 
-    let prompt_id = fake.requests()[0].id;
-    let history = &requests[1];
-    assert!(history.path.starts_with("/history/00000000-"), "{} (prompt {prompt_id})", history.path);
-    assert_eq!(history.path, requests[2].path);
-    let view = &requests[3];
+    // The id is ours, so the looks before and the polls after ask for the same one.
+    let prompt_id = queued["prompt_id"].as_str().unwrap();
+    assert_eq!(prompt_id.len(), 36, "{prompt_id}");
+    for i in [0, 3, 4] {
+        assert_eq!(requests[i].path, format!("/history/{prompt_id}"));
+    }
+    let view = &requests[5];
     assert_eq!(view.query_param("filename").as_deref(), Some("manga_00001_.png"));
     assert_eq!(view.query_param("type").as_deref(), Some("output"));
     assert_eq!(view.query_param("subfolder").as_deref(), Some(""));
@@ -99,10 +103,7 @@ async fn a_history_that_never_completes_ends_in_a_clear_timeout() {
     let error = comfy.generate_image(&picture_prompt()).await.unwrap_err();
     match &error {
         AiError::Unavailable { message, .. } => {
-            assert!(
-                message.contains("did not finish prompt 00000000-") && message.contains("within 0.2 s"),
-                "{message}"
-            );
+            assert!(message.contains("did not finish prompt ") && message.contains("within 0.2 s"), "{message}");
         }
         other => panic!("a prompt that never finishes is a transient failure, not {other:?}"),
     }
@@ -151,19 +152,87 @@ async fn a_workflow_with_an_unfilled_number_slot_is_refused_as_comfyui_would() {
 }
 
 #[tokio::test]
-async fn an_uploaded_reference_image_can_be_viewed_back() {
-    // ComfyUI's provider does not upload yet (its workflows take no images); the fake and the shared call path do.
+async fn a_lost_answer_to_the_queue_call_is_looked_up_not_queued_again_and_a_repeat_is_found_done() {
     let fake = FakeProviders::start().await;
-    let png = Bytes::from(manga_ai_fake::png(16, 16));
-    let upload = Request {
-        multipart: Some(vec![("image".into(), "ref.png".into(), png.clone(), "image/png".into())]),
-        ..Request::post_json(format!("{}/upload/image", fake.url()), serde_json::Value::Null)
-    };
-    let upload = Request { json: None, ..upload };
-    let answer = http().send(&upload).await.unwrap().json("comfyui").unwrap();
-    assert_eq!(answer, serde_json::json!({"name": "ref.png", "subfolder": "", "type": "input"}));
-    let recorded = fake.requests().pop().unwrap();
-    assert!(recorded.header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
-    let back = http().send(&Request::get(format!("{}/view?filename=ref.png&type=input", fake.url()))).await.unwrap();
-    assert_eq!(back.body, png);
+    let policy = CallPolicy { timeout: Duration::from_millis(300), attempts: 3, ..CallPolicy::default() };
+    let http = Http::new("comfyui", "sdxl", policy, 2, Arc::new(Unlimited), Arc::new(AiMetrics::new()));
+    let comfy = ComfyUi::new(http, fake.url(), BUILTIN_WORKFLOW).unwrap().with_poll_interval(Duration::from_millis(10));
+    // ComfyUI queues the prompt, then its answer never arrives in time.
+    fake.fail_next_on(Endpoint::ComfyPrompt, &[Fault::Timeout(Duration::from_millis(600))]);
+    let ledger = Ledger::default();
+    let picture = ledger.scope(comfy.generate_image(&picture_prompt())).await.unwrap();
+    assert!(picture.bytes.starts_with(b"\x89PNG"));
+    assert_eq!(fake.comfyui_queued(), 1, "the timed-out queue call was found in the queue, not sent again");
+    assert_eq!(fake.requests_to(Endpoint::ComfyPrompt).len(), 1);
+    assert_eq!(ledger.usage()[0].retries, 1, "one retry, which looked first and found it queued");
+
+    // The same picture again (another instance, a redelivery): found done, nothing rendered.
+    let again = comfy.generate_image(&picture_prompt()).await.unwrap();
+    assert_eq!(again.bytes, picture.bytes);
+    assert_eq!(fake.comfyui_queued(), 1);
+
+    // A 503 is not queued at all, so it is sent again.
+    fake.fail_next_on(Endpoint::ComfyPrompt, &[Fault::Unavailable]);
+    let other = PicturePrompt { seed: 8, ..picture_prompt() };
+    let ledger = Ledger::default();
+    ledger.scope(comfy.generate_image(&other)).await.unwrap();
+    assert_eq!((fake.comfyui_queued(), fake.requests_to(Endpoint::ComfyPrompt).len()), (2, 3));
+    assert_eq!(ledger.usage()[0].retries, 1);
+    assert!(fake.problems().is_empty(), "{:?}", fake.problems());
+}
+
+#[tokio::test]
+async fn a_picture_whose_run_failed_is_queued_again_under_the_next_id() {
+    let fake = FakeProviders::start().await;
+    let comfy =
+        ComfyUi::new(http(), fake.url(), BUILTIN_WORKFLOW).unwrap().with_poll_interval(Duration::from_millis(10));
+    fake.fail_next_on(Endpoint::ComfyPrompt, &[Fault::Safety]);
+    assert!(comfy.generate_image(&picture_prompt()).await.is_err());
+    comfy.generate_image(&picture_prompt()).await.unwrap();
+    let ids: Vec<String> = fake
+        .requests_to(Endpoint::ComfyPrompt)
+        .iter()
+        .map(|r| r.json.as_ref().unwrap()["prompt_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "the failure stays in ComfyUI's history under the first id");
+}
+
+#[tokio::test]
+async fn a_reference_workflow_uploads_the_first_portrait_and_loads_it_by_name() {
+    let fake = FakeProviders::start().await;
+    fake.set_max_image_side(256);
+    let reference = include_str!("../workflows/sdxl-revision-reference.json");
+    let comfy = ComfyUi::new(http(), fake.url(), BUILTIN_WORKFLOW)
+        .unwrap()
+        .with_poll_interval(Duration::from_millis(10))
+        .with_reference_workflow(reference)
+        .unwrap();
+    assert!(comfy.accepts_references());
+    let portrait = Bytes::from(manga_ai_fake::png(32, 48));
+    let with_cast =
+        PicturePrompt { references: vec![portrait.clone(), Bytes::from(manga_ai_fake::png(8, 8))], ..picture_prompt() };
+    comfy.generate_image(&with_cast).await.unwrap();
+    assert!(fake.problems().is_empty(), "ComfyUI would accept it: {:?}", fake.problems());
+
+    let uploads = fake.requests_to(Endpoint::ComfyUpload);
+    assert_eq!(uploads.len(), 1, "the first portrait only");
+    assert!(uploads[0].header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
+    let body = String::from_utf8_lossy(&uploads[0].body);
+    assert!(body.contains("name=\"overwrite\"\r\n\r\ntrue"), "overwrite is a plain field");
+    let graph = fake.requests_to(Endpoint::ComfyPrompt)[0].json.as_ref().unwrap()["prompt"].clone();
+    let name = graph["10"]["inputs"]["image"].as_str().unwrap().to_owned();
+    assert!(name.starts_with("manga-ref-") && name.ends_with(".png"), "{name}");
+    assert_eq!(graph["12"]["class_type"], "unCLIPConditioning");
+    let back = http().send(&Request::get(format!("{}/view?filename={name}&type=input", fake.url()))).await.unwrap();
+    assert_eq!(back.body, portrait, "the uploaded bytes are the portrait's");
+
+    // Without portraits (phase 2 draws them) the plain workflow runs.
+    comfy.generate_image(&picture_prompt()).await.unwrap();
+    assert_eq!(fake.requests_to(Endpoint::ComfyUpload).len(), 1);
+    let plain = fake.requests_to(Endpoint::ComfyPrompt)[1].json.as_ref().unwrap()["prompt"].clone();
+    assert!(plain.get("10").is_none());
+
+    let broken = ComfyUi::new(http(), fake.url(), BUILTIN_WORKFLOW).unwrap().with_reference_workflow(BUILTIN_WORKFLOW);
+    assert!(broken.err().unwrap().contains("{{reference}}"));
 }

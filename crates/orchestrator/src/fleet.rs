@@ -71,7 +71,12 @@ impl PushHandler for FleetOrchestrator {
     }
 
     fn register_metrics(&self, registry: &prometheus::Registry) -> Result<(), prometheus::Error> {
-        self.service.metrics().register(registry)
+        self.service.metrics().register(registry)?;
+        // Chat's model calls (intent parsing) are counted like the phases' are.
+        match self.service.models().metrics() {
+            Some(ai) => ai.register(registry),
+            None => Ok(()),
+        }
     }
 }
 

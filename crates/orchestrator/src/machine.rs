@@ -241,20 +241,9 @@ impl JobMachine {
         }
         let Some((run, _)) = self.in_flight.take() else { return self.current_step() };
         let reasons: Vec<String> = report.reasons.iter().map(|r| r.message.clone()).collect();
-        let record = self.records.entry(phase).or_insert_with(|| PhaseRecord {
-            phase,
-            attempts: 0,
-            quality: Quality::PERFECT,
-            reasons: Vec::new(),
-            duration_ms: 0,
-            usage: Vec::new(),
-        });
-        record.attempts = attempt;
+        let record = self.add_attempt(phase, attempt, duration_ms, usage);
         record.quality = report.score;
         record.reasons = reasons.clone();
-        record.duration_ms += duration_ms;
-        // Every attempt was paid for, so usage adds up across them.
-        record.usage = AiUsage::merge(record.usage.iter().chain(usage));
 
         if !report.score.passes() {
             // Blame this phase or an earlier one; never a later one, which has not run yet.
@@ -290,10 +279,28 @@ impl JobMachine {
         self.next()
     }
 
-    /// Records that `phase` failed for good.
-    pub fn on_failure(&mut self, phase: PhaseId) {
+    /// Records that `phase` failed for good; what its attempt spent still counts.
+    pub fn on_failure(&mut self, phase: PhaseId, attempt: u32, duration_ms: u64, usage: &[AiUsage]) {
         self.in_flight = None;
         self.states.insert(phase, PhaseState::Failed);
+        self.add_attempt(phase, attempt, duration_ms, usage);
+    }
+
+    /// The phase's record with one more attempt added: its time and, since every attempt was
+    /// paid for, its usage add up.
+    fn add_attempt(&mut self, phase: PhaseId, attempt: u32, duration_ms: u64, usage: &[AiUsage]) -> &mut PhaseRecord {
+        let record = self.records.entry(phase).or_insert_with(|| PhaseRecord {
+            phase,
+            attempts: 0,
+            quality: Quality::PERFECT,
+            reasons: Vec::new(),
+            duration_ms: 0,
+            usage: Vec::new(),
+        });
+        record.attempts = attempt;
+        record.duration_ms += duration_ms;
+        record.usage = AiUsage::merge(record.usage.iter().chain(usage));
+        record
     }
 
     /// The person accepts `phase`: the machine goes on.
@@ -505,7 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn usage_adds_up_over_attempts_and_a_duplicate_result_adds_nothing() {
+    fn usage_adds_up_over_attempts_failed_ones_too_and_a_duplicate_result_adds_nothing() {
         let spent = |requests, cost_usd| AiUsage {
             provider: "gemini".into(),
             model: "gemini-2.5-flash".into(),
@@ -523,6 +530,15 @@ mod tests {
         assert_eq!(usage.len(), 1);
         assert_eq!(usage[0].requests, 3);
         assert!((usage[0].cost_usd - 0.03).abs() < 1e-9, "{}", usage[0].cost_usd);
+
+        // A failed attempt was paid for too.
+        let step = m.on_result(PhaseId::Characters, 1, &report(0.1, PhaseId::Characters), 1, &[spent(4, 0.04)]);
+        assert_eq!(run(&step), (PhaseId::Characters, 2));
+        m.on_failure(PhaseId::Characters, 2, 1, &[spent(5, 0.05)]);
+        assert_eq!(m.state(PhaseId::Characters), PhaseState::Failed);
+        let record = &m.records()[1];
+        assert_eq!((record.phase, record.attempts, record.usage[0].requests), (PhaseId::Characters, 2, 9));
+        assert!((record.usage[0].cost_usd - 0.09).abs() < 1e-9, "{}", record.usage[0].cost_usd);
     }
 
     #[test]

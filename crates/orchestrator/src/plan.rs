@@ -9,7 +9,10 @@
 
 use std::collections::BTreeSet;
 
-use manga_domain::{CharacterBible, CharacterId, FeedbackAction, PanelId, PhaseId, PhaseRecord, Storyboard, Target};
+use manga_ai::Demand;
+use manga_domain::{
+    AiUsage, CharacterBible, CharacterId, FeedbackAction, PanelId, PhaseId, PhaseRecord, Storyboard, Target,
+};
 use serde::Serialize;
 
 use crate::machine::PlannedRun;
@@ -45,6 +48,24 @@ pub struct Plan {
     pub ai_calls: u32,
     /// Estimated wall time, from this job's own phase timings.
     pub estimated_ms: u64,
+    /// What the calls cost at list prices, per provider and model (empty when all is local);
+    /// filled in by the service, which knows the models.
+    #[schema(value_type = Vec<Object>)]
+    pub usage: Vec<AiUsage>,
+    /// The sum of `usage`, in US dollars, before retries and cache hits.
+    pub cost_usd: f64,
+    /// The calls per phase, for pricing.
+    #[serde(skip)]
+    pub demands: Vec<Demand>,
+}
+
+impl Plan {
+    /// Prices the plan's calls with `price` (the models a job uses).
+    pub fn priced(mut self, price: impl FnOnce(&[Demand]) -> Vec<AiUsage>) -> Self {
+        self.usage = price(&self.demands);
+        self.cost_usd = self.usage.iter().map(|u| u.cost_usd).sum();
+        self
+    }
 }
 
 /// Plans `action` on `phase`. `Approve` plans nothing (it is not a change).
@@ -194,6 +215,7 @@ fn cost(runs: Vec<PlannedRun>, inputs: &PlanInputs<'_>) -> Plan {
     let mut panels = BTreeSet::new();
     let mut pages = BTreeSet::new();
     let (mut ai_calls, mut estimated_ms) = (0u32, 0u64);
+    let mut demands = Vec::new();
     for run in &runs {
         let phase = run.phase();
         let share = |n: u64, of: u64| took(phase) * n.min(of) / of.max(1);
@@ -214,6 +236,7 @@ fn cost(runs: Vec<PlannedRun>, inputs: &PlanInputs<'_>) -> Plan {
         };
         ai_calls += calls;
         estimated_ms += ms;
+        demands.extend(demand(phase, run, calls, inputs.records));
         let touched: Vec<PanelId> = match phase {
             PhaseId::Images | PhaseId::Lettering | PhaseId::Compose if run.panels.is_empty() => all_panels.clone(),
             PhaseId::Images | PhaseId::Lettering | PhaseId::Compose => run.panels.clone(),
@@ -224,7 +247,40 @@ fn cost(runs: Vec<PlannedRun>, inputs: &PlanInputs<'_>) -> Plan {
             panels.insert(panel);
         }
     }
-    Plan { runs, pages: pages.into_iter().collect(), panels: panels.into_iter().collect(), ai_calls, estimated_ms }
+    Plan {
+        runs,
+        pages: pages.into_iter().collect(),
+        panels: panels.into_iter().collect(),
+        ai_calls,
+        estimated_ms,
+        demands,
+        ..Plan::default()
+    }
+}
+
+/// What a run of `phase` making `calls` model calls asks of its models. A text call is as big
+/// as this job's last one of that phase was (its recorded tokens), else a typical call.
+fn demand(phase: PhaseId, run: &PlannedRun, calls: u32, records: &[PhaseRecord]) -> Vec<Demand> {
+    let (input, output) = records
+        .iter()
+        .find(|r| r.phase == phase)
+        .map(|r| {
+            let text: Vec<&AiUsage> = r.usage.iter().filter(|u| u.images == 0).collect();
+            let requests = text.iter().map(|u| u64::from(u.requests)).sum::<u64>().max(1);
+            let sum = |tokens: fn(&AiUsage) -> u64| text.iter().map(|u| tokens(u)).sum::<u64>() / requests;
+            (sum(|u| u.input_tokens), sum(|u| u.output_tokens))
+        })
+        .filter(|(i, o)| i + o > 0)
+        .unwrap_or((2_000, 800));
+    match phase {
+        PhaseId::Characters if !run.characters.is_empty() => vec![Demand::images(phase, calls)],
+        PhaseId::Characters => {
+            vec![Demand::text(phase, 1, input, output), Demand::images(phase, calls.saturating_sub(1))]
+        }
+        PhaseId::Images => vec![Demand::images(phase, calls)],
+        _ if calls > 0 => vec![Demand::text(phase, calls, input, output)],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -160,6 +160,11 @@ impl JobService {
         &self.events
     }
 
+    /// The providers jobs may choose.
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
     /// The HITL counters, to register on `/metrics`.
     pub fn metrics(&self) -> &crate::metrics::HitlMetrics {
         &self.metrics
@@ -427,7 +432,9 @@ impl JobService {
         let storyboard: Option<Storyboard> = self.read_typed(job.id, v, PhaseId::Name).await?;
         let records = machine.records();
         let inputs = PlanInputs { bible: bible.as_ref(), storyboard: storyboard.as_ref(), records: &records };
-        let plan = plan(phase, action, &inputs).map_err(|e| ServiceError::Unprocessable(e.0))?;
+        let plan = plan(phase, action, &inputs)
+            .map_err(|e| ServiceError::Unprocessable(e.0))?
+            .priced(|demands| self.models.price(demands, &job.options));
         let FeedbackAction::Edit { field, value } = action else { return Ok((plan, None)) };
         let name = format!("{}.json", phase.name());
         let mut doc: serde_json::Value = self
@@ -502,7 +509,7 @@ impl JobService {
             bible: bible.as_ref(),
             storyboard: storyboard.as_ref(),
         };
-        let text = self.models.text(PhaseId::Concept, &JobOptions::default()).map_err(ServiceError::Unavailable)?;
+        let text = self.models.text(PhaseId::Concept, &job.options).map_err(ServiceError::Unavailable)?;
         let suggestion =
             text.suggest_feedback(&request).await.map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
         let mut event =
@@ -821,7 +828,7 @@ impl JobService {
                 return Ok(());
             }
             if result.status() != PhaseStatus::Succeeded {
-                machine.on_failure(at.phase);
+                machine.on_failure(at.phase, at.attempt, result.duration_ms, &result.usage());
                 let reason = format!("{} failed: {}", at.phase, result.error);
                 let value = serde_json::to_value(&machine).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
                 let advance = JobAdvance { machine: Some(value), ..JobAdvance::to(JobState::Running, Some(at.phase)) };

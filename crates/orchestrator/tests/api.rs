@@ -226,6 +226,53 @@ async fn redrawing_one_panel_makes_a_version_that_redraws_one_image_and_one_page
 }
 
 #[actix_web::test]
+async fn a_dry_run_prices_a_redraw_with_the_image_model_the_job_uses() {
+    use manga_ai::{AiSettings, Models, Shared};
+    let fake = manga_ai_fake::FakeProviders::start().await;
+    let settings = AiSettings::from_vars(fake.env_for("imagen")).unwrap();
+    let product = Product::start_with_models(Models::build(&settings, &Shared::default()).unwrap()).await;
+    let app = product.app().await;
+    let mut local_art = small_job("auto");
+    local_art["providers"] = json!({"images": "local"});
+    let ids = [create(&app, "alice", small_job("auto")).await, create(&app, "alice", local_art).await];
+    for id in &ids {
+        wait_until(&app, "alice", id, state_is("succeeded")).await;
+    }
+    let calls = fake.requests().len();
+    assert!(calls > 0, "the first job drew with imagen");
+    let mut costs = Vec::new();
+    for id in &ids {
+        let (_, storyboard) = call(&app, get(&format!("/v1/jobs/{id}/phases/4"), "alice")).await;
+        let panel = storyboard["result"]["pages"][0]["panels"][0]["id"].as_str().unwrap().to_owned();
+        let panels = storyboard["result"]["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["panels"].as_array().unwrap().len())
+            .sum::<usize>();
+        let ask = |body: Value| post(&format!("/v1/jobs/{id}/feedback"), "alice", body);
+        let one = json!({"phase": 5, "action": "regenerate", "target": format!("panel:{panel}"), "dry_run": true});
+        let (status, one) = call(&app, ask(one)).await;
+        assert_eq!(status, 200, "{one}");
+        let all = json!({"phase": 5, "action": "revise", "comment": "darker", "dry_run": true});
+        let (status, all) = call(&app, ask(all)).await;
+        assert_eq!(status, 200, "{all}");
+        costs.push((one["plan"].clone(), all["plan"].clone(), panels));
+    }
+    let (one, all, panels) = &costs[0];
+    assert_eq!(one["usage"][0]["provider"], "imagen", "{one}");
+    assert_eq!((one["usage"][0]["images"].as_u64(), one["ai_calls"].as_u64()), (Some(1), Some(1)), "{one}");
+    let per_image = one["cost_usd"].as_f64().unwrap();
+    assert!(per_image > 0.0, "{one}");
+    let whole = all["cost_usd"].as_f64().unwrap();
+    assert!((whole - per_image * *panels as f64).abs() < 1e-9, "every panel at the same price: {all}");
+    let (one, all, _) = &costs[1];
+    assert_eq!((one["cost_usd"].as_f64(), all["cost_usd"].as_f64()), (Some(0.0), Some(0.0)), "local art is free");
+    assert_eq!(one["usage"], json!([]));
+    assert_eq!(fake.requests().len(), calls, "a dry run calls nothing");
+}
+
+#[actix_web::test]
 async fn editing_a_line_of_dialogue_re_letters_without_redrawing() {
     let product = Product::start().await;
     let app = product.app().await;

@@ -112,7 +112,7 @@ async fn estimate(models: &Models, story: &StoryText, options: &JobOptions) -> R
         work.characters,
         work.lines
     );
-    let usage = models.estimate(&work);
+    let usage = models.estimate(&work, options);
     if usage.is_empty() {
         println!("  every phase uses the local provider: no model calls, $0");
         return Ok(());

@@ -40,4 +40,18 @@ async fn a_job_through_remote_models_with_30_percent_faults_completes_across_the
     let received = fake.requests_to(Endpoint::GenerateContent).len() as u64;
     let accounted: u64 = usage.iter().map(|u| u["requests"].as_u64().unwrap_or(0)).sum();
     assert_eq!(accounted, received, "every call the fake saw is accounted once, across nine processes");
+
+    // Chat goes through the orchestrator's own text model, counted on its /metrics.
+    let chat = http
+        .post(fleet.url(&format!("/v1/jobs/{id}/chat")))
+        .json(&serde_json::json!({"message": "make page 1 darker", "phase": 5}))
+        .send()
+        .await
+        .expect("chat");
+    assert_eq!(chat.status(), 200, "{}", chat.text().await.unwrap_or_default());
+    let metrics = http.get(fleet.url("/metrics")).send().await.expect("metrics").text().await.expect("metrics body");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("ai_requests_total{") && l.contains("provider=\"gemini\"")),
+        "the orchestrator counts its chat call: {metrics}"
+    );
 }

@@ -7,11 +7,25 @@
 //! polling), so one image costs one queue call, a few history polls and one
 //! download — all through the shared [`Http`] path, so they are retried,
 //! rate-limited and counted like any other call.
+//!
+//! Queueing is not idempotent on ComfyUI's side, so the prompt's id is ours:
+//! a hash of the filled workflow, sent as `prompt_id` (ComfyUI keeps a
+//! supplied one). Before queueing, and before re-queueing after a lost
+//! answer, the history and the queue are asked whether that id is already
+//! there; so a timeout, a redelivery or a second instance never renders the
+//! same picture twice.
+//!
+//! A second workflow (`COMFYUI_REFERENCE_WORKFLOW`, with a `{{reference}}`
+//! slot in a `LoadImage` node) is used when a panel comes with the cast's
+//! portraits: the first is uploaded through `POST /upload/image` under a
+//! name from its hash, and the slot names it.
 
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::AiError;
 use crate::remote::http::{Http, Request};
@@ -34,13 +48,18 @@ const CLIENT_ID: &str = "manga";
 /// The longer side SDXL was trained at; other sizes drift off-model.
 const SDXL_LONG_SIDE: u32 = 1024;
 
-/// A ComfyUI server running one workflow.
+/// The slot a reference workflow must have.
+const REFERENCE_SLOT: &str = "{{reference}}";
+
+/// A ComfyUI server running one workflow (and, for panels with portraits, a second).
 pub struct ComfyUi {
     http: Http,
     /// The server's root, without a trailing slash.
     base: String,
     /// The workflow in API format, slots still unfilled.
     workflow: Value,
+    /// The workflow for prompts with a reference image, if configured.
+    reference_workflow: Option<Value>,
     /// How long to wait between history polls.
     poll_interval: Duration,
     /// How long a prompt may take, queue time included, before we give up.
@@ -60,9 +79,26 @@ impl ComfyUi {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
             workflow: parse_workflow(workflow_json)?,
+            reference_workflow: None,
             poll_interval: Duration::from_millis(250),
             max_wait: Duration::from_secs(300),
         })
+    }
+
+    /// Uses `workflow_json` for prompts that come with reference images; it must have a
+    /// `{{reference}}` slot (the `image` input of a `LoadImage` node) besides the usual ones.
+    ///
+    /// # Errors
+    /// A sentence like [`ComfyUi::new`]'s, or naming the missing `{{reference}}` slot.
+    pub fn with_reference_workflow(mut self, workflow_json: &str) -> Result<Self, String> {
+        let workflow = parse_workflow(workflow_json)?;
+        if !mentions(&workflow, REFERENCE_SLOT) {
+            return Err(format!(
+                "the reference workflow has no {REFERENCE_SLOT} slot: put \"{REFERENCE_SLOT}\" in a LoadImage node's image input"
+            ));
+        }
+        self.reference_workflow = Some(workflow);
+        Ok(self)
     }
 
     /// Polls the history every `interval` instead of every 250 ms.
@@ -105,6 +141,115 @@ impl ComfyUi {
             tokio::time::sleep(self.poll_interval.min(self.max_wait - waited)).await;
         }
     }
+
+    /// Queues `graph` as `prompt_id`. A transient failure may have queued it anyway (the
+    /// answer was lost, not the request), so before each retry the server is asked first.
+    async fn queue(&self, graph: &Value, prompt_id: &str) -> Result<(), AiError> {
+        let provider = self.http.provider();
+        let body = json!({ "prompt": graph, "client_id": CLIENT_ID, "prompt_id": prompt_id });
+        let request = Request::post_json(format!("{}/prompt", self.base), body);
+        let queued = self.http.send_unless(&request, || async { self.lookup(prompt_id).await == Seen::Here }).await?;
+        let refused = queued.map(|answer| answer.json(provider)).transpose()?.as_ref().and_then(refusal);
+        if let Some(message) = refused {
+            return Err(AiError::Rejected {
+                provider: provider.to_owned(),
+                message: format!("ComfyUI refused the workflow: {message}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Queues `graph` unless the server already has it, and returns its prompt id. The id is
+    /// the graph's hash; one whose earlier run failed gets the next id in its series, since
+    /// ComfyUI keeps a failure in its history under the id.
+    async fn queue_once(&self, graph: Value) -> Result<String, AiError> {
+        for generation in 0..MAX_GENERATIONS {
+            let prompt_id = prompt_id_of(&graph, generation);
+            match self.lookup(&prompt_id).await {
+                Seen::Here => return Ok(prompt_id),
+                Seen::Failed => continue,
+                Seen::Unknown => {
+                    self.queue(&graph, &prompt_id).await?;
+                    return Ok(prompt_id);
+                }
+            }
+        }
+        Err(AiError::Rejected {
+            provider: self.http.provider().to_owned(),
+            message: format!("ComfyUI failed this picture {MAX_GENERATIONS} times"),
+        })
+    }
+
+    /// Whether the server has `prompt_id` in its queue or history, and how it went. Unsure
+    /// (the server does not answer) is unknown: at worst a picture is queued twice, never lost.
+    async fn lookup(&self, prompt_id: &str) -> Seen {
+        let provider = self.http.provider();
+        let ask = |path: String| async move {
+            let request = Request::get(format!("{}{path}", self.base)).follow_up().once();
+            self.http.send(&request).await.and_then(|r| r.json(provider)).ok()
+        };
+        if let Some(history) = ask(format!("/history/{}", encode(prompt_id))).await
+            && history.get(prompt_id).is_some()
+        {
+            return match progress(&history, prompt_id, provider) {
+                Ok(_) => Seen::Here,
+                Err(_) => Seen::Failed,
+            };
+        }
+        let queued = ask("/queue".to_owned()).await.is_some_and(|queue| {
+            ["queue_running", "queue_pending"].iter().any(|list| {
+                queue.get(list).and_then(Value::as_array).is_some_and(|items| {
+                    items.iter().any(|item| item.get(1).and_then(Value::as_str) == Some(prompt_id))
+                })
+            })
+        });
+        if queued { Seen::Here } else { Seen::Unknown }
+    }
+
+    /// Uploads a reference image under a name from its hash (so uploading it again is
+    /// harmless) and returns the name ComfyUI stored it as.
+    async fn upload(&self, png: &Bytes) -> Result<String, AiError> {
+        let provider = self.http.provider();
+        let name = format!("manga-ref-{}.png", &hex::encode(Sha256::digest(png))[..16]);
+        let request = Request {
+            json: None,
+            multipart: Some(vec![
+                ("image".into(), name.clone(), png.clone(), "image/png".into()),
+                ("overwrite".into(), String::new(), Bytes::from_static(b"true"), "text/plain".into()),
+            ]),
+            ..Request::post_json(format!("{}/upload/image", self.base), Value::Null).follow_up()
+        };
+        let answer = self.http.send(&request).await?.json(provider)?;
+        let stored = answer.get("name").and_then(Value::as_str).ok_or_else(|| AiError::Malformed {
+            provider: provider.to_owned(),
+            message: format!("the /upload/image answer has no name: {answer}"),
+        })?;
+        Ok(match answer.get("subfolder").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            Some(folder) => format!("{folder}/{stored}"),
+            None => stored.to_owned(),
+        })
+    }
+}
+
+/// What the server knows of a prompt id.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    /// Queued, running or done with an image.
+    Here,
+    /// Run, and failed.
+    Failed,
+    /// Never seen (or the server would not say).
+    Unknown,
+}
+
+/// How many ids one picture may go through after failed runs.
+const MAX_GENERATIONS: u32 = 4;
+
+/// A prompt id from the filled workflow: the same picture asked twice has the same id, and
+/// `generation` numbers the tries after failed runs. Shaped like a UUID, as ComfyUI's own are.
+fn prompt_id_of(graph: &Value, generation: u32) -> String {
+    let digest = hex::encode(Sha256::digest(format!("{generation}:{graph}").as_bytes()));
+    format!("{}-{}-{}-{}-{}", &digest[..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32])
 }
 
 #[async_trait]
@@ -121,28 +266,29 @@ impl PictureModel for ComfyUi {
         &COMFYUI_RATIOS
     }
 
-    /// No: the built-in workflow is plain text to image. Reference images
-    /// would go up through `POST /upload/image` for workflows with a
-    /// `LoadImage` node (IP-Adapter, img2img); that is not wired yet.
+    /// Only with a reference workflow: the built-in one is plain text to image.
     fn accepts_references(&self) -> bool {
-        false
+        self.reference_workflow.is_some()
     }
 
     async fn generate_image(&self, prompt: &PicturePrompt) -> Result<Picture, AiError> {
         let provider = self.http.provider().to_owned();
         let (width, height) = sdxl_size(prompt.width, prompt.height);
-        let slots =
-            Slots { prompt: &prompt.prompt, negative: &prompt.negative, seed: u64::from(prompt.seed), width, height };
-        let body = json!({ "prompt": fill(&self.workflow, &slots), "client_id": CLIENT_ID });
-        let queued =
-            self.http.send(&Request::post_json(format!("{}/prompt", self.base), body)).await?.json(&provider)?;
-        if let Some(message) = refusal(&queued) {
-            return Err(AiError::Rejected { provider, message: format!("ComfyUI refused the workflow: {message}") });
-        }
-        let prompt_id = queued.get("prompt_id").and_then(Value::as_str).ok_or_else(|| AiError::Malformed {
-            provider: provider.clone(),
-            message: "the /prompt answer has no prompt_id".into(),
-        })?;
+        let (workflow, reference) = match (&self.reference_workflow, prompt.references.first()) {
+            (Some(workflow), Some(image)) => (workflow, Some(self.upload(image).await?)),
+            _ => (&self.workflow, None),
+        };
+        let slots = Slots {
+            prompt: &prompt.prompt,
+            negative: &prompt.negative,
+            seed: u64::from(prompt.seed),
+            width,
+            height,
+            reference: reference.as_deref(),
+        };
+        let graph = fill(workflow, &slots);
+        let prompt_id = self.queue_once(graph).await?;
+        let prompt_id = prompt_id.as_str();
 
         let image = self.wait_for(prompt_id).await?;
         let url = format!(
@@ -236,6 +382,8 @@ struct Slots<'a> {
     seed: u64,
     width: u32,
     height: u32,
+    /// The uploaded reference image's name, for a reference workflow.
+    reference: Option<&'a str>,
 }
 
 impl Slots<'_> {
@@ -248,6 +396,7 @@ impl Slots<'_> {
             "seed" => Value::from(self.seed),
             "width" => Value::from(self.width),
             "height" => Value::from(self.height),
+            "reference" => Value::from(self.reference?),
             _ => return None,
         })
     }
@@ -442,7 +591,7 @@ mod tests {
     use super::*;
 
     fn slots() -> Slots<'static> {
-        Slots { prompt: "a cat on a roof", negative: "blurry", seed: 42, width: 768, height: 1024 }
+        Slots { prompt: "a cat on a roof", negative: "blurry", seed: 42, width: 768, height: 1024, reference: None }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! breaker, timeout, and retries with exponential backoff and full jitter that
 //! honour `Retry-After` and Google's `RetryInfo`.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -27,6 +29,10 @@ pub struct CallPolicy {
     pub base_delay: Duration,
     /// The longest wait between attempts, `Retry-After` included.
     pub max_delay: Duration,
+    /// Consecutive failures that open the circuit.
+    pub breaker_failures: u32,
+    /// How long an open circuit waits before it lets one trial call through.
+    pub breaker_cool_down: Duration,
 }
 
 impl Default for CallPolicy {
@@ -36,6 +42,9 @@ impl Default for CallPolicy {
             attempts: 4,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
+            // The seeds' numbers: open after 5 failures, half-open after 30 s.
+            breaker_failures: 5,
+            breaker_cool_down: Duration::from_secs(30),
         }
     }
 }
@@ -51,23 +60,27 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The JSON body, if any.
     pub json: Option<serde_json::Value>,
-    /// A multipart body's parts (name, file name, bytes, content type), if any.
+    /// A multipart body's parts (name, file name, bytes, content type), if any; a part with
+    /// no file name is a plain text field.
     pub multipart: Option<Vec<(String, String, Bytes, String)>>,
     /// Whether the call counts as a model request (rate limit, accounting); a poll for a result does not.
     pub metered: bool,
+    /// Whether [`Http::send`] may repeat it after a transient failure; a caller that must look
+    /// before it repeats (a queue that is not idempotent) sends it once and retries itself.
+    pub retry: bool,
 }
 
 impl Request {
     /// A POST with a JSON body.
     pub fn post_json(url: impl Into<String>, body: serde_json::Value) -> Self {
         let (headers, json, multipart) = (Vec::new(), Some(body), None);
-        Self { method: reqwest::Method::POST, url: url.into(), headers, json, multipart, metered: true }
+        Self { method: reqwest::Method::POST, url: url.into(), headers, json, multipart, metered: true, retry: true }
     }
 
     /// A GET.
     pub fn get(url: impl Into<String>) -> Self {
         let (headers, json, multipart) = (Vec::new(), None, None);
-        Self { method: reqwest::Method::GET, url: url.into(), headers, json, multipart, metered: true }
+        Self { method: reqwest::Method::GET, url: url.into(), headers, json, multipart, metered: true, retry: true }
     }
 
     /// Marks a follow-up of a request already counted (polling for its result, fetching it):
@@ -75,6 +88,13 @@ impl Request {
     #[must_use]
     pub fn follow_up(mut self) -> Self {
         self.metered = false;
+        self
+    }
+
+    /// Sends it once, however transient a failure: see [`Request::retry`].
+    #[must_use]
+    pub fn once(mut self) -> Self {
+        self.retry = false;
         self
     }
 
@@ -145,8 +165,8 @@ impl Http {
             client: reqwest::Client::builder().timeout(policy.timeout).build().unwrap_or_default(),
             provider: provider.to_owned(),
             model: model.to_owned(),
+            breaker: Arc::new(Breaker::new(policy.breaker_failures, policy.breaker_cool_down)),
             policy,
-            breaker: Arc::new(Breaker::default()),
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             limiter,
             metrics,
@@ -174,12 +194,33 @@ impl Http {
     /// [`AiError::Unavailable`] when every attempt failed transiently or the breaker is open;
     /// [`AiError::Rejected`] for an answer that retrying cannot change (4xx other than 408/429).
     pub async fn send(&self, request: &Request) -> Result<Response, AiError> {
+        let answer = self.send_unless(request, || std::future::ready(false)).await?;
+        answer.ok_or_else(|| self.rejected("a retry was skipped without a reason".into()))
+    }
+
+    /// Sends `request` like [`Http::send`], but before each retry asks `already_done`; when it
+    /// says yes (the lost answer's request did reach the server), stops with `None`. For calls
+    /// that are not idempotent on the server, such as queueing a picture.
+    ///
+    /// # Errors
+    /// As [`Http::send`].
+    pub async fn send_unless<F, Fut>(&self, request: &Request, already_done: F) -> Result<Option<Response>, AiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = bool>,
+    {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.policy.base_delay)
             .with_max_delay(self.policy.max_delay)
-            .with_max_times(self.policy.attempts.saturating_sub(1) as usize);
+            .with_max_times(if request.retry { self.policy.attempts.saturating_sub(1) as usize } else { 0 });
         let max = self.policy.max_delay;
-        let attempt = || self.attempt(request);
+        let tried = AtomicBool::new(false);
+        let attempt = || async {
+            if tried.swap(true, Ordering::Relaxed) && already_done().await {
+                return Ok(None);
+            }
+            self.attempt(request).await.map(Some)
+        };
         attempt
             .retry(backoff)
             .when(|a: &Attempt| a.error.is_transient() && !self.breaker.is_open())
@@ -245,6 +286,11 @@ impl Http {
         if let Some(parts) = &request.multipart {
             let mut form = reqwest::multipart::Form::new();
             for (name, file, bytes, mime) in parts {
+                if file.is_empty() {
+                    // A plain form field (`overwrite=true`), not a file.
+                    form = form.text(name.clone(), String::from_utf8_lossy(bytes).into_owned());
+                    continue;
+                }
                 let part = reqwest::multipart::Part::bytes(bytes.to_vec())
                     .file_name(file.clone())
                     .mime_str(mime)
