@@ -54,6 +54,8 @@ pub struct Models {
     model_of: HashMap<String, String>,
     /// The remote models' collectors; `None` when nothing remote was built.
     metrics: Option<Arc<AiMetrics>>,
+    /// Phases with their own request timeout.
+    timeouts: HashMap<PhaseId, Duration>,
 }
 
 /// What a run will ask of one phase's models, for pricing it before anything is spent.
@@ -144,6 +146,7 @@ impl Models {
             prices: None,
             model_of: HashMap::new(),
             metrics: None,
+            timeouts: HashMap::new(),
         };
         models.text.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
         models.image.entry("local".into()).or_insert_with(|| Arc::new(LocalProvider));
@@ -204,6 +207,7 @@ impl Models {
         models.image_for.clear();
         models.prices = Some(prices.clone());
         models.metrics = Some(shared.metrics.clone());
+        models.timeouts = settings.phase_timeouts.clone();
         for (provider, model, image) in settings.in_use() {
             let key = format!("{provider}/{model}");
             if provider == "local" {
@@ -287,6 +291,14 @@ impl Models {
                 .insert(*phase, if provider == "local" { "local".into() } else { format!("{provider}/{model}") });
         }
         Ok(models)
+    }
+
+    /// Runs a phase's work with that phase's own request timeout, when it has one.
+    pub async fn with_timeout_of<F: std::future::Future>(&self, phase: PhaseId, work: F) -> F::Output {
+        match self.timeouts.get(&phase) {
+            Some(timeout) => crate::remote::http::with_call_timeout(*timeout, work).await,
+            None => work.await,
+        }
     }
 
     /// The collectors the remote models count into, to register on `/metrics`.

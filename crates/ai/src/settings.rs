@@ -68,6 +68,9 @@ pub struct AiSettings {
     pub concurrency: usize,
     /// `AI_TIMEOUT_SECONDS` for one request.
     pub timeout: Duration,
+    /// `PHASE{N}_AI_TIMEOUT_SECONDS`: a phase's own request timeout (the seeds: 20 s for
+    /// phase 2, 60 s for phase 5; others use `AI_TIMEOUT_SECONDS`).
+    pub phase_timeouts: HashMap<PhaseId, Duration>,
     /// `AI_RETRIES`: attempts after the first for a transient failure.
     pub retries: u32,
     /// `AI_BREAKER_FAILURES`: consecutive failures that open a provider's circuit (the seeds: 5).
@@ -199,6 +202,23 @@ impl AiSettings {
             rate_limit_per_minute: number("AI_RATE_LIMIT_PER_MINUTE", 60, 1..=100_000)? as u32,
             concurrency: number("AI_CONCURRENCY", 4, 1..=256)? as usize,
             timeout: Duration::from_secs(number("AI_TIMEOUT_SECONDS", 120, 1..=3600)?),
+            phase_timeouts: {
+                let mut timeouts = HashMap::new();
+                for phase in PhaseId::ALL {
+                    let seed = match phase {
+                        PhaseId::Characters => Some(20),
+                        PhaseId::Images => Some(60),
+                        _ => None,
+                    };
+                    let name = format!("PHASE{}_AI_TIMEOUT_SECONDS", phase.number());
+                    let seconds = match (get(&name), seed) {
+                        (None, None) => continue,
+                        (_, default) => number(&name, default.unwrap_or(120), 1..=3600)?,
+                    };
+                    timeouts.insert(phase, Duration::from_secs(seconds));
+                }
+                timeouts
+            },
             retries: number("AI_RETRIES", 3, 0..=10)? as u32,
             breaker_failures: number("AI_BREAKER_FAILURES", 5, 1..=1000)? as u32,
             breaker_cool_down: Duration::from_secs(number("AI_BREAKER_COOL_DOWN_SECONDS", 30, 1..=3600)?),
@@ -296,6 +316,20 @@ mod tests {
         assert_eq!(e.name, "GOOGLE_CLOUD_PROJECT");
         let e = AiSettings::from_vars([("OPENAI_BASE_URL", "localhost:11434")]).unwrap_err();
         assert_eq!(e.name, "OPENAI_BASE_URL");
+    }
+
+    #[test]
+    fn portraits_and_panels_have_the_seeds_timeouts_unless_told_otherwise() {
+        let s = AiSettings::local();
+        assert_eq!(s.phase_timeouts.get(&PhaseId::Characters), Some(&Duration::from_secs(20)));
+        assert_eq!(s.phase_timeouts.get(&PhaseId::Images), Some(&Duration::from_secs(60)));
+        assert_eq!(s.phase_timeouts.get(&PhaseId::Plot), None, "the global AI_TIMEOUT_SECONDS");
+        let s =
+            AiSettings::from_vars([("PHASE5_AI_TIMEOUT_SECONDS", "90"), ("PHASE3_AI_TIMEOUT_SECONDS", "45")]).unwrap();
+        assert_eq!(s.phase_timeouts.get(&PhaseId::Images), Some(&Duration::from_secs(90)));
+        assert_eq!(s.phase_timeouts.get(&PhaseId::Plot), Some(&Duration::from_secs(45)));
+        let e = AiSettings::from_vars([("PHASE2_AI_TIMEOUT_SECONDS", "soon")]).unwrap_err();
+        assert_eq!(e.name, "PHASE2_AI_TIMEOUT_SECONDS");
     }
 
     #[test]

@@ -97,6 +97,30 @@ async fn a_stall_past_the_timeout_is_retried() {
 }
 
 #[tokio::test]
+async fn a_phase_with_its_own_timeout_gives_up_sooner_than_the_global_one() {
+    let fake = FakeProviders::start().await;
+    let models = models(
+        &fake,
+        &["openai"],
+        &[("AI_TIMEOUT_SECONDS", "30"), ("PHASE1_AI_TIMEOUT_SECONDS", "1"), ("AI_RETRIES", "0"), ("AI_CACHE", "off")],
+    );
+    let text = models.text(PhaseId::Concept, &JobOptions::default()).unwrap();
+    fake.fail_next(&[Fault::Timeout(Duration::from_millis(1500))]);
+    let started = Instant::now();
+    let error = models
+        .with_timeout_of(PhaseId::Concept, text.analyse_story(&story(), &ConceptRequest::default()))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("no answer within 1 s"), "{error}");
+    assert!(started.elapsed() < Duration::from_millis(1400), "phase 1's timeout, not the global 30 s");
+    // Another phase's calls keep the global timeout: the same stall is waited out.
+    fake.fail_next(&[Fault::Timeout(Duration::from_millis(1500))]);
+    let (story, request) = (story(), ConceptRequest::default());
+    let plot = models.with_timeout_of(PhaseId::Plot, text.analyse_story(&story, &request)).await.unwrap();
+    assert_eq!(plot.title, "The Keeper");
+}
+
+#[tokio::test]
 async fn unusable_answers_are_asked_again_with_the_problem_fed_back() {
     for provider in ["gemini", "openai"] {
         let fake = FakeProviders::start().await;

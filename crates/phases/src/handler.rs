@@ -34,7 +34,7 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
     progress.send(ProgressKind::PhaseStarted, 0, 0, format!("{} started", at.phase)).await;
     // Every model call the phase makes records into this attempt's ledger.
     let ledger = manga_ai::Ledger::default();
-    let outcome = ledger.scope(run_phase(ctx, request, at, &progress)).await;
+    let outcome = ctx.models.with_timeout_of(at.phase, ledger.scope(run_phase(ctx, request, at, &progress))).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     let mut result = PhaseResult {
         job_id: at.job.to_string(),

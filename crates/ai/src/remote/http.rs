@@ -18,6 +18,17 @@ use super::metrics::AiMetrics;
 use super::usage;
 use crate::AiError;
 
+tokio::task_local! {
+    /// The per-request timeout of the phase whose calls run in this task, when it has its own.
+    static CALL_TIMEOUT: Duration;
+}
+
+/// Runs `future` with every model request in it timed out after `timeout` instead of the
+/// policy's (a phase's own timeout: the seeds give portraits 20 s and panels 60 s).
+pub async fn with_call_timeout<F: Future>(timeout: Duration, future: F) -> F::Output {
+    CALL_TIMEOUT.scope(timeout, future).await
+}
+
 /// How hard to try one call.
 #[derive(Debug, Clone)]
 pub struct CallPolicy {
@@ -276,7 +287,8 @@ impl Http {
     }
 
     async fn exchange(&self, request: &Request) -> Result<Response, Attempt> {
-        let mut builder = self.client.request(request.method.clone(), &request.url);
+        let timeout = CALL_TIMEOUT.try_with(|t| *t).unwrap_or(self.policy.timeout);
+        let mut builder = self.client.request(request.method.clone(), &request.url).timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
@@ -305,7 +317,7 @@ impl Http {
         };
         let response = builder.send().await.map_err(|e| {
             if e.is_timeout() {
-                unavailable(format!("no answer within {} s", self.policy.timeout.as_secs()))
+                unavailable(format!("no answer within {} s", timeout.as_secs_f64()))
             } else {
                 unavailable(format!("cannot reach {}: {}", host_of(&request.url), root_cause(&e)))
             }
