@@ -38,6 +38,12 @@ impl ArtifactKey {
         Self::job(job, version, &format!("{}.json", phase.name()))
     }
 
+    /// The result message one phase attempt sent (protobuf), kept so a redelivery can send it
+    /// again: `jobs/{job}/v{n}/results/{phase}-{attempt}.pb`. Versions do not inherit it.
+    pub fn phase_result(job: JobId, version: Version, phase: PhaseId, attempt: u32) -> Self {
+        Self::job(job, version, &format!("results/{}-{attempt}.pb", phase.name()))
+    }
+
     /// The story text a job was made from.
     pub fn story(job: JobId, version: Version) -> Self {
         Self::job(job, version, "story.txt")

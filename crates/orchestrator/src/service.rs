@@ -757,7 +757,19 @@ impl JobService {
     }
 
     /// Does what a saved step asks: send the request, or tell the watchers.
+    /// Acts on a step the job has saved, logging a request that could not be sent.
     async fn act(&self, job: &JobRecord, machine: &JobMachine, step: Step) {
+        if let Err(e) = self.try_act(job, machine, step).await {
+            // The job stays running with its step saved; sending it again is safe (idempotent runs).
+            tracing::error!(job_id = %job.id, error = %e, "phase request not sent");
+        }
+    }
+
+    /// Acts on a step the job has saved: sends the planned run, or tells who waits.
+    ///
+    /// # Errors
+    /// [`ServiceError::Unavailable`] when the run's request could not be published.
+    async fn try_act(&self, job: &JobRecord, machine: &JobMachine, step: Step) -> Result<(), ServiceError> {
         let v = job.current_version.get();
         match step {
             Step::Run { run, attempt, retry } => {
@@ -768,10 +780,7 @@ impl JobService {
                     let event = JobEvent::new(job.id, v, Some(retry.checked_by.number()), "phase_retrying", message);
                     self.events.publish(event).await;
                 }
-                if let Err(e) = self.send(job, &run, attempt).await {
-                    // The job stays running; the review sweep or a redelivery sends it again.
-                    tracing::error!(job_id = %job.id, error = %e, "phase request not sent");
-                }
+                self.send(job, &run, attempt).await.map_err(|e| ServiceError::Unavailable(e.to_string()))?;
             }
             Step::AwaitReview { phase, reasons } => {
                 let mut message = format!("{phase} is ready for review");
@@ -790,6 +799,7 @@ impl JobService {
                 self.events.publish(event).await;
             }
         }
+        Ok(())
     }
 
     /// Publishes a phase request (safe to repeat: phases are idempotent per attempt).
@@ -849,8 +859,9 @@ impl JobService {
                 Err(ServiceError::Conflict(_)) => continue,
                 other => other?,
             };
-            self.act(&job, &machine, step).await;
-            return Ok(());
+            // A request not sent fails this result, so it is redelivered; the redelivery is a
+            // duplicate, and a duplicate sends the saved step again (above).
+            return self.try_act(&job, &machine, step).await;
         }
         Err(ServiceError::Unavailable("the job kept changing under this result".into()))
     }

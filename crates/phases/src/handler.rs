@@ -4,7 +4,7 @@
 //! the in-process loop that subscribes to a phase's request topic, as the
 //! push endpoint does in the fleet.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use manga_bus::{BusMessage, topics};
 use manga_domain::{CharacterId, PanelId, PhaseId};
@@ -160,6 +160,31 @@ fn addressed(data: Vec<u8>, at: PhaseAddress) -> BusMessage {
         .with_attribute("attempt", at.attempt.to_string())
 }
 
+/// Deliveries of one request in all, as the fleet's dead-letter policy allows.
+const DELIVERIES: usize = 5;
+
+/// The waits between deliveries: Pub/Sub's exponential backoff, shortened for one process.
+fn redelivery_waits() -> impl Iterator<Item = Duration> {
+    (0..DELIVERIES as u32 - 1).map(|n| Duration::from_millis(500 << n))
+}
+
+/// Runs a request as Pub/Sub would deliver it: a transient failure (a model or store outage)
+/// is delivered again, up to [`DELIVERIES`] times, before its failure is the result.
+async fn deliver(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> PhaseResult {
+    let mut waits = redelivery_waits();
+    loop {
+        let handled = handle(ctx, request, at).await;
+        match waits.next().filter(|_| handled.transient) {
+            Some(wait) => {
+                tracing::warn!(job_id = %at.job, phase = at.phase.name(), error = %handled.result.error,
+                    wait_ms = wait.as_millis() as u64, "transient failure; delivering the request again");
+                tokio::time::sleep(wait).await;
+            }
+            None => return handled.result,
+        }
+    }
+}
+
 /// Subscribes to `phase`'s request topic and answers each request on
 /// `phase-completed`, until the bus goes away. A message that cannot be
 /// decoded is dropped with a log line: redelivering it could never help.
@@ -180,11 +205,17 @@ pub async fn serve(ctx: PhaseContext, phase: PhaseId) -> Result<JoinHandle<()>, 
             let ctx = ctx.clone();
             // Each request runs on its own task, so one slow job does not hold up another.
             tokio::spawn(async move {
-                let result = handle(&ctx, &request, at).await.result;
-                let reply = result_message(&result, at);
-                if let Err(e) = ctx.bus.publish(topics::PHASE_COMPLETED, reply).await {
-                    tracing::error!(job_id = %at.job, error = %e, "phase result not published");
+                let result = deliver(&ctx, &request, at).await;
+                for wait in redelivery_waits() {
+                    match ctx.bus.publish(topics::PHASE_COMPLETED, result_message(&result, at)).await {
+                        Ok(_) => return,
+                        Err(e) => {
+                            tracing::warn!(job_id = %at.job, error = %e, "phase result not published; trying again")
+                        }
+                    }
+                    tokio::time::sleep(wait).await;
                 }
+                tracing::error!(job_id = %at.job, phase = at.phase.name(), "phase result not published; giving up");
             });
         }
     }))

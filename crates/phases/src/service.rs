@@ -11,12 +11,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use manga_blob::{BlobStore, GcsBlobStore, LocalBlobStore};
 use manga_bus::{Bus, PubSubBus, topics};
-use manga_domain::PhaseId;
-use manga_proto::{PhaseRequest, PhaseStatus};
+use manga_domain::{ArtifactKey, PhaseId};
+use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus};
 use manga_runtime::{BlobBackend, Config, HandlerError, PushHandler, PushMessage};
 use manga_store::{MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PhaseRunStatus, PoolSettings, Store};
+use prost::Message;
 
 use crate::PhaseContext;
 use crate::handler::handle;
@@ -169,6 +171,41 @@ impl PhaseService {
     }
 }
 
+impl PhaseService {
+    async fn publish(&self, result: &PhaseResult, at: PhaseAddress) -> Result<(), HandlerError> {
+        let mut reply = crate::handler::result_message(result, at);
+        manga_runtime::telemetry::inject_current(&mut reply.attributes);
+        self.ctx
+            .bus
+            .publish(topics::PHASE_COMPLETED, reply)
+            .await
+            .map(drop)
+            .map_err(|e| HandlerError::Transient(e.to_string()))
+    }
+
+    /// A delivery of a run already finished: its result may never have gone out (the publish
+    /// failed after the run was marked finished), so it is sent again. The orchestrator takes
+    /// a result once; a second copy changes nothing.
+    async fn send_again(&self, at: PhaseAddress) -> Result<(), HandlerError> {
+        let kept = ArtifactKey::phase_result(at.job, at.version, at.phase, at.attempt);
+        match self.ctx.blob.get(&kept).await {
+            Ok(bytes) => {
+                let result = PhaseResult::decode(bytes.as_ref())
+                    .map_err(|e| HandlerError::Permanent(format!("the kept result {kept} does not decode: {e}")))?;
+                tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt,
+                    "duplicate delivery of a finished run: its result is sent again");
+                self.publish(&result, at).await
+            }
+            Err(manga_blob::BlobError::NotFound(_)) => {
+                tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt,
+                    "duplicate delivery acknowledged; the run kept no result to send again");
+                Ok(())
+            }
+            Err(e) => Err(HandlerError::Transient(e.to_string())),
+        }
+    }
+}
+
 fn transient(e: manga_store::StoreError) -> HandlerError {
     if e.is_transient() { HandlerError::Transient(e.to_string()) } else { HandlerError::Permanent(e.to_string()) }
 }
@@ -188,8 +225,7 @@ impl PushHandler for PhaseService {
         let run = PhaseRunKey { job: at.job, version: at.version, phase: at.phase, attempt: at.attempt };
         let key = MessageKey::phase_request(&run);
         if !self.should_run(&key, run, &message.message_id).await? {
-            tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, "duplicate delivery acknowledged");
-            return Ok(());
+            return self.send_again(at).await;
         }
         self.store.start_phase_run(run).await.map_err(transient)?;
         let started = std::time::Instant::now();
@@ -214,15 +250,16 @@ impl PushHandler for PhaseService {
         } else {
             PhaseRunOutcome::Failed { error: result.error.clone() }
         };
-        self.store.finish_phase_run(run, outcome).await.map_err(transient)?;
-        let mut reply = crate::handler::result_message(&result, at);
-        manga_runtime::telemetry::inject_current(&mut reply.attributes);
+        // Kept before the run is marked finished: from then on a redelivery sends this copy.
+        let kept = ArtifactKey::phase_result(at.job, at.version, at.phase, at.attempt);
+        let encoded = Bytes::from(result.encode_to_vec());
         self.ctx
-            .bus
-            .publish(topics::PHASE_COMPLETED, reply)
+            .blob
+            .put(&kept, encoded, "application/x-protobuf")
             .await
             .map_err(|e| HandlerError::Transient(e.to_string()))?;
-        Ok(())
+        self.store.finish_phase_run(run, outcome).await.map_err(transient)?;
+        self.publish(&result, at).await
     }
 
     async fn ready(&self) -> Result<(), String> {

@@ -1,0 +1,166 @@
+//! A phase service's answer survives a failed publish: the push is
+//! redelivered, and the redelivery publishes the result the first delivery
+//! computed instead of acking it as a duplicate (issue 12, stall 2).
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a failure is the test failing")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use manga_blob::{BlobStore, LocalBlobStore};
+use manga_bus::{Bus, BusError, BusMessage, InMemoryBus, Subscription, topics};
+use manga_domain::{ArtifactKey, JobOptions, PhaseId, Version};
+use manga_phases::PhaseContext;
+use manga_phases::service::PhaseService;
+use manga_proto::{PhaseAddress, PhaseResult, PhaseStatus};
+use manga_runtime::{PushHandler, PushMessage};
+use manga_store::{JobMode, NewJob, PhaseRunStatus, SqliteStore, Store, UserId};
+use prost::Message;
+
+/// A bus whose first `failures` publishes to `phase-completed` fail.
+struct FlakyBus {
+    inner: InMemoryBus,
+    failures: AtomicU32,
+}
+
+#[async_trait]
+impl Bus for FlakyBus {
+    async fn publish(&self, topic: &str, message: BusMessage) -> Result<String, BusError> {
+        if topic == topics::PHASE_COMPLETED
+            && self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        {
+            return Err(BusError::Unavailable("Pub/Sub is briefly away".into()));
+        }
+        self.inner.publish(topic, message).await
+    }
+
+    async fn subscribe(&self, topic: &str) -> Result<Subscription, BusError> {
+        self.inner.subscribe(topic).await
+    }
+}
+
+#[tokio::test]
+async fn a_result_whose_publish_failed_is_published_by_the_redelivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(dir.path()));
+    let bus = Arc::new(FlakyBus { inner: InMemoryBus::new(), failures: AtomicU32::new(1) });
+    let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
+
+    let job = store
+        .create_job(NewJob {
+            id: manga_domain::JobId::new(),
+            user: UserId::parse("alice").unwrap(),
+            mode: JobMode::Auto,
+            options: JobOptions::default(),
+            title: None,
+        })
+        .await
+        .unwrap();
+    let story = "灯台守の娘は嵐の夜に灯りを守った。「消さないで」と父は言った。";
+    blob.put(&ArtifactKey::story(job.id, Version::FIRST), Bytes::from(story), "text/plain").await.unwrap();
+    let options = serde_json::to_vec(&JobOptions::default()).unwrap();
+    blob.put(&ArtifactKey::options(job.id, Version::FIRST), options.into(), "application/json").await.unwrap();
+
+    let ctx =
+        PhaseContext::new(blob, Arc::new(manga_ai::LocalProvider), Arc::new(manga_ai::LocalProvider), bus.clone());
+    let service = PhaseService::new(PhaseId::Concept, ctx, store.clone(), Duration::from_secs(300));
+    let at = PhaseAddress { job: job.id, version: Version::FIRST, phase: PhaseId::Concept, attempt: 1 };
+    let request = manga_phases::handler::request_message(at, 1);
+    let push = PushMessage {
+        subscription: "projects/p/subscriptions/phase1-concept-push".into(),
+        message_id: "m-1".into(),
+        data: request.data.to_vec(),
+        attributes: BTreeMap::new(),
+        publish_time: None,
+        delivery_attempt: None,
+    };
+
+    let first = service.handle(push.clone()).await;
+    assert!(first.is_err(), "the publish failed, so Pub/Sub must redeliver: {first:?}");
+    let runs = store.list_phase_runs(job.id, Version::FIRST).await.unwrap();
+    assert_eq!(runs[0].status, PhaseRunStatus::Succeeded, "the work itself was done and recorded");
+
+    // The redelivery finds the run finished: it must publish that run's result, not drop it.
+    service.handle(push.clone()).await.unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(5), results.next()).await.unwrap().unwrap();
+    let (result, got) = PhaseResult::decode_checked(&message.data).unwrap();
+    assert_eq!(got, at);
+    assert_eq!(result.status(), PhaseStatus::Succeeded);
+    assert!(result.quality > 0.0 && !result.outputs.is_empty(), "{result:?}");
+
+    // A third delivery sends the same copy again, and the work is not redone.
+    service.handle(push).await.unwrap();
+    let again = tokio::time::timeout(Duration::from_secs(5), results.next()).await.unwrap().unwrap();
+    assert_eq!(
+        PhaseResult::decode(again.data.as_ref()).unwrap(),
+        result,
+        "a duplicate is harmless to the orchestrator"
+    );
+}
+
+/// The local text model, whose first `failures` concept calls fail transiently.
+struct FlakyText {
+    failures: AtomicU32,
+}
+
+#[async_trait]
+impl manga_ai::TextModel for FlakyText {
+    fn name(&self) -> &str {
+        "flaky"
+    }
+
+    async fn analyse_story(
+        &self,
+        story: &manga_domain::StoryText,
+        request: &manga_ai::ConceptRequest,
+    ) -> Result<manga_domain::Concept, manga_ai::AiError> {
+        if self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(manga_ai::AiError::Unavailable { provider: "flaky".into(), message: "overloaded".into() });
+        }
+        manga_ai::LocalProvider.analyse_story(story, request).await
+    }
+
+    async fn design_characters(
+        &self,
+        story: &manga_domain::StoryText,
+        concept: &manga_domain::Concept,
+    ) -> Result<manga_domain::CharacterBible, manga_ai::AiError> {
+        manga_ai::LocalProvider.design_characters(story, concept).await
+    }
+
+    async fn outline_plot(
+        &self,
+        story: &manga_domain::StoryText,
+        concept: &manga_domain::Concept,
+        bible: &manga_domain::CharacterBible,
+    ) -> Result<manga_domain::Plot, manga_ai::AiError> {
+        manga_ai::LocalProvider.outline_plot(story, concept, bible).await
+    }
+}
+
+#[tokio::test]
+async fn in_one_process_a_transient_failure_is_delivered_again_not_reported_as_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(dir.path()));
+    let bus: Arc<dyn Bus> = Arc::new(InMemoryBus::new());
+    let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
+    let job = manga_domain::JobId::new();
+    let story = "灯台守の娘は嵐の夜に灯りを守った。「消さないで」と父は言った。";
+    blob.put(&ArtifactKey::story(job, Version::FIRST), Bytes::from(story), "text/plain").await.unwrap();
+    let options = serde_json::to_vec(&JobOptions::default()).unwrap();
+    blob.put(&ArtifactKey::options(job, Version::FIRST), options.into(), "application/json").await.unwrap();
+    let text = Arc::new(FlakyText { failures: AtomicU32::new(2) });
+    let ctx = PhaseContext::new(blob, text, Arc::new(manga_ai::LocalProvider), bus.clone());
+    let _worker = manga_phases::handler::serve(ctx, PhaseId::Concept).await.unwrap();
+
+    let at = PhaseAddress { job, version: Version::FIRST, phase: PhaseId::Concept, attempt: 1 };
+    bus.publish(&PhaseId::Concept.request_topic(), manga_phases::handler::request_message(at, 1)).await.unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(10), results.next()).await.unwrap().unwrap();
+    let (result, _) = PhaseResult::decode_checked(&message.data).unwrap();
+    assert_eq!(result.status(), PhaseStatus::Succeeded, "two outages, then the third delivery ran: {}", result.error);
+}
