@@ -70,13 +70,13 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
         assert!(fleet_page == local_page, "page {page} differs between fleet and embedded");
     }
 
-    // A duplicated delivery is acknowledged and changes nothing.
+    // A duplicated delivery sends the finished run's kept result again, which changes nothing.
     let bus = PubSubBus::new(fleet.project.clone(), Some(fleet.emulator.clone())).await.expect("Pub/Sub");
     let request =
         PhaseRequest { job_id: id.to_string(), version: 1, phase: 4, attempt: 1, seed: 3, ..Default::default() };
     bus.publish(&PhaseId::Name.request_topic(), BusMessage::new(request.encode_to_vec())).await.expect("publish");
     wait_for(Duration::from_secs(30), "the duplicate to be acknowledged", async || {
-        fleet.log("phase4-name").contains("duplicate delivery acknowledged").then_some(())
+        fleet.log("phase4-name").contains("duplicate delivery of a finished run").then_some(())
     })
     .await;
     let after: Value =
