@@ -219,24 +219,29 @@ fn cost(runs: Vec<PlannedRun>, inputs: &PlanInputs<'_>) -> Plan {
     for run in &runs {
         let phase = run.phase();
         let share = |n: u64, of: u64| took(phase) * n.min(of) / of.max(1);
-        let (calls, ms) = match phase {
+        let (input, output) = text_call_size(phase, inputs.records);
+        let text = Demand::text(phase, 1, input, output);
+        let images = |n: u64| Demand::images(phase, u32::try_from(n).unwrap_or(u32::MAX));
+        let (asks, ms) = match phase {
             PhaseId::Characters if !run.characters.is_empty() => {
-                (run.characters.len() as u32, share(run.characters.len() as u64, characters))
+                let n = run.characters.len() as u64;
+                (vec![images(n)], share(n, characters))
             }
-            PhaseId::Characters => (1 + characters as u32, took(phase)),
+            PhaseId::Characters => (vec![text, images(characters)], took(phase)),
             PhaseId::Images if !run.panels.is_empty() => {
-                (run.panels.len() as u32, share(run.panels.len() as u64, total_panels))
+                let n = run.panels.len() as u64;
+                (vec![images(n)], share(n, total_panels))
             }
-            PhaseId::Images => (total_panels as u32, took(phase)),
+            PhaseId::Images => (vec![images(total_panels)], took(phase)),
             PhaseId::Lettering | PhaseId::Compose if !run.panels.is_empty() => {
-                (0, share(run.panels.len() as u64, total_panels))
+                (Vec::new(), share(run.panels.len() as u64, total_panels))
             }
-            PhaseId::Lettering | PhaseId::Compose | PhaseId::Publish => (0, took(phase)),
-            PhaseId::Concept | PhaseId::Plot | PhaseId::Name => (1, took(phase)),
+            PhaseId::Lettering | PhaseId::Compose | PhaseId::Publish => (Vec::new(), took(phase)),
+            PhaseId::Concept | PhaseId::Plot | PhaseId::Name => (vec![text], took(phase)),
         };
-        ai_calls += calls;
+        ai_calls += asks.iter().map(|d| d.text_calls + d.images).sum::<u32>();
         estimated_ms += ms;
-        demands.extend(demand(phase, run, calls, inputs.records));
+        demands.extend(asks);
         let touched: Vec<PanelId> = match phase {
             PhaseId::Images | PhaseId::Lettering | PhaseId::Compose if run.panels.is_empty() => all_panels.clone(),
             PhaseId::Images | PhaseId::Lettering | PhaseId::Compose => run.panels.clone(),
@@ -258,10 +263,10 @@ fn cost(runs: Vec<PlannedRun>, inputs: &PlanInputs<'_>) -> Plan {
     }
 }
 
-/// What a run of `phase` making `calls` model calls asks of its models. A text call is as big
-/// as this job's last one of that phase was (its recorded tokens), else a typical call.
-fn demand(phase: PhaseId, run: &PlannedRun, calls: u32, records: &[PhaseRecord]) -> Vec<Demand> {
-    let (input, output) = records
+/// The tokens in and out of one text call of `phase`: as big as this job's last ones of that
+/// phase were (their recorded tokens per request), else a typical call.
+fn text_call_size(phase: PhaseId, records: &[PhaseRecord]) -> (u64, u64) {
+    records
         .iter()
         .find(|r| r.phase == phase)
         .map(|r| {
@@ -271,16 +276,7 @@ fn demand(phase: PhaseId, run: &PlannedRun, calls: u32, records: &[PhaseRecord])
             (sum(|u| u.input_tokens), sum(|u| u.output_tokens))
         })
         .filter(|(i, o)| i + o > 0)
-        .unwrap_or((2_000, 800));
-    match phase {
-        PhaseId::Characters if !run.characters.is_empty() => vec![Demand::images(phase, calls)],
-        PhaseId::Characters => {
-            vec![Demand::text(phase, 1, input, output), Demand::images(phase, calls.saturating_sub(1))]
-        }
-        PhaseId::Images => vec![Demand::images(phase, calls)],
-        _ if calls > 0 => vec![Demand::text(phase, calls, input, output)],
-        _ => Vec::new(),
-    }
+        .unwrap_or((2_000, 800))
 }
 
 #[cfg(test)]

@@ -76,8 +76,9 @@ pub struct Request {
     pub multipart: Option<Vec<(String, String, Bytes, String)>>,
     /// Whether the call counts as a model request (rate limit, accounting); a poll for a result does not.
     pub metered: bool,
-    /// Whether [`Http::send`] may repeat it after a transient failure; a caller that must look
-    /// before it repeats (a queue that is not idempotent) sends it once and retries itself.
+    /// Whether [`Http::send`] may repeat it after a transient failure; off for a lookup whose
+    /// "not there" is as good an answer as an error (see [`Http::send_unless`] for a call that
+    /// must look before it repeats).
     pub retry: bool,
 }
 
