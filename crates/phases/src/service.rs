@@ -1,12 +1,16 @@
 //! A phase as a fleet service: the push handler behind `POST /pubsub/push`.
 //!
 //! Pub/Sub delivers at least once, so work is keyed by (job, version, phase,
-//! attempt): the first delivery claims the key in Postgres and runs the
-//! phase; a duplicate of finished work is acknowledged and changes nothing;
-//! a duplicate of work still running elsewhere is asked to come back later,
-//! unless the claim is older than the work lease (its instance presumably
-//! died, as with SIGKILL), in which case it is run again — outputs are
-//! deterministic, so a second run writes the same artifacts.
+//! attempt). A delivery claims the run in one statement
+//! ([`Store::claim_phase_run`]) under a lease of `WORK_LEASE_SECONDS`, which a
+//! heartbeat renews every quarter lease while the phase runs. A duplicate of
+//! finished work sends the kept result again; a duplicate of work held under a
+//! live lease is asked to come back later (503); a run whose lease ran out
+//! (its instance died, as with SIGKILL, or stalled) is taken over, and the
+//! old holder, should it wake, finds its lease gone and drops its outcome.
+//! A transient failure, or a request cut short, releases the lease at once so
+//! the redelivery runs without waiting. Outputs are deterministic, so a
+//! second run writes the same artifacts.
 
 use std::sync::Arc;
 
@@ -17,7 +21,7 @@ use manga_bus::{Bus, PubSubBus, topics};
 use manga_domain::{ArtifactKey, PhaseId};
 use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus};
 use manga_runtime::{BlobBackend, Config, HandlerError, PushHandler, PushMessage};
-use manga_store::{MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PhaseRunStatus, PoolSettings, Store};
+use manga_store::{LeaseHolder, MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PoolSettings, RunClaim, Store};
 use prost::Message;
 
 use crate::PhaseContext;
@@ -147,27 +151,80 @@ impl PhaseService {
         HandlerError::Permanent(reason)
     }
 
-    /// Whether this delivery should do the work: first claim, or a takeover of a stale claim.
-    async fn should_run(&self, key: &MessageKey, run: PhaseRunKey, message_id: &str) -> Result<bool, HandlerError> {
-        if self.store.claim_message(key, message_id).await.map_err(transient)? {
-            return Ok(true);
-        }
-        let runs = self.store.list_phase_runs(run.job, run.version).await.map_err(transient)?;
-        match runs.iter().find(|r| r.key == run) {
-            Some(r) if r.status != PhaseRunStatus::Running => Ok(false),
-            Some(r) => {
-                let age = chrono::Utc::now().signed_duration_since(r.started_at).to_std().unwrap_or_default();
-                if age > self.lease {
+    /// Claims the run for this delivery: `Ok(Some(holder))` to do the work, `Ok(None)` for a
+    /// duplicate of finished work, an error (redeliver later) while another delivery holds it.
+    async fn claim(&self, run: PhaseRunKey) -> Result<Option<LeaseHolder>, HandlerError> {
+        let holder = LeaseHolder::new();
+        match self.store.claim_phase_run(run, &holder, self.lease).await.map_err(transient)? {
+            RunClaim::Held { took_over, .. } => {
+                if took_over {
                     tracing::warn!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
-                        "taking over work whose claim outlived its lease");
-                    Ok(true)
-                } else {
-                    Err(HandlerError::Transient(format!("{} attempt {} is running elsewhere", run.phase, run.attempt)))
+                        "taking over a run whose lease ran out");
+                }
+                Ok(Some(holder))
+            }
+            RunClaim::Finished(_) => Ok(None),
+            RunClaim::HeldElsewhere(_) => {
+                Err(HandlerError::Transient(format!("{} attempt {} is running elsewhere", run.phase, run.attempt)))
+            }
+        }
+    }
+
+    /// Runs `work` while renewing the lease every quarter lease. `None` when the lease
+    /// was lost to a takeover: the new holder's outcome counts, not this one's.
+    async fn holding<T>(&self, run: PhaseRunKey, holder: &LeaseHolder, work: impl Future<Output = T>) -> Option<T> {
+        let heartbeat = async {
+            let mut beat = tokio::time::interval(self.lease / 4);
+            beat.tick().await;
+            loop {
+                beat.tick().await;
+                match self.store.renew_phase_run(run, holder, self.lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    // An outage shorter than the lease costs nothing; a longer one ends in a takeover.
+                    Err(e) => tracing::warn!(job_id = %run.job, error = %e, "lease not renewed; trying again"),
                 }
             }
-            // Claimed but never started: the claimer died between the two writes.
-            None => Ok(true),
+        };
+        tokio::select! {
+            out = work => Some(out),
+            () = heartbeat => None,
         }
+    }
+}
+
+/// Releases a lease when the handler is dropped before it finished the run (a request cut
+/// at its timeout, a shutdown), so the redelivery need not wait for the lease to run out.
+struct LeaseGuard {
+    store: Arc<dyn Store>,
+    run: PhaseRunKey,
+    holder: Option<LeaseHolder>,
+}
+
+impl LeaseGuard {
+    /// Releases the lease now (a transient failure: the redelivery should run at once).
+    async fn release(mut self) -> Result<(), HandlerError> {
+        if let Some(holder) = self.holder.take() {
+            self.store.release_phase_run(self.run, &holder).await.map_err(transient)?;
+        }
+        Ok(())
+    }
+
+    /// The run is finished: nothing to release.
+    fn disarm(mut self) {
+        self.holder = None;
+    }
+}
+
+impl Drop for LeaseGuard {
+    fn drop(&mut self) {
+        let (Some(holder), Ok(runtime)) = (self.holder.take(), tokio::runtime::Handle::try_current()) else { return };
+        let (store, run) = (self.store.clone(), self.run);
+        runtime.spawn(async move {
+            if let Err(e) = store.release_phase_run(run, &holder).await {
+                tracing::warn!(job_id = %run.job, error = %e, "lease of a cut request not released; it runs out");
+            }
+        });
     }
 }
 
@@ -223,16 +280,23 @@ impl PushHandler for PhaseService {
                 .await);
         }
         let run = PhaseRunKey { job: at.job, version: at.version, phase: at.phase, attempt: at.attempt };
-        let key = MessageKey::phase_request(&run);
-        if !self.should_run(&key, run, &message.message_id).await? {
+        let Some(holder) = self.claim(run).await? else {
             return self.send_again(at).await;
-        }
-        self.store.start_phase_run(run).await.map_err(transient)?;
+        };
+        let lease = LeaseGuard { store: self.store.clone(), run, holder: Some(holder.clone()) };
         let started = std::time::Instant::now();
-        if let Some(wait) = self.simulated_ai {
-            tokio::time::sleep(wait).await;
-        }
-        let handled = handle(&self.ctx, &request, at).await;
+        let work = async {
+            if let Some(wait) = self.simulated_ai {
+                tokio::time::sleep(wait).await;
+            }
+            handle(&self.ctx, &request, at).await
+        };
+        let Some(handled) = self.holding(run, &holder, work).await else {
+            lease.disarm();
+            tracing::warn!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt,
+                "lease lost to a takeover; this delivery's outcome is dropped");
+            return Ok(());
+        };
         let outcome = match (handled.transient, handled.result.status()) {
             (true, _) => "transient_failure",
             (false, PhaseStatus::Succeeded) => "succeeded",
@@ -240,8 +304,8 @@ impl PushHandler for PhaseService {
         };
         self.metrics.observe(self.phase, outcome, started.elapsed().as_secs_f64());
         if handled.transient {
-            // Let Pub/Sub redeliver: release the claim so the next delivery runs the phase.
-            self.store.release_message(&key).await.map_err(transient)?;
+            // Let Pub/Sub redeliver, and the redelivery run at once.
+            lease.release().await?;
             return Err(HandlerError::Transient(handled.result.error));
         }
         let result = handled.result;
@@ -259,6 +323,7 @@ impl PushHandler for PhaseService {
             .await
             .map_err(|e| HandlerError::Transient(e.to_string()))?;
         self.store.finish_phase_run(run, outcome).await.map_err(transient)?;
+        lease.disarm();
         self.publish(&result, at).await
     }
 

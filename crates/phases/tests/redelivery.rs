@@ -51,20 +51,7 @@ async fn a_result_whose_publish_failed_is_published_by_the_redelivery() {
     let bus = Arc::new(FlakyBus { inner: InMemoryBus::new(), failures: AtomicU32::new(1) });
     let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
 
-    let job = store
-        .create_job(NewJob {
-            id: manga_domain::JobId::new(),
-            user: UserId::parse("alice").unwrap(),
-            mode: JobMode::Auto,
-            options: JobOptions::default(),
-            title: None,
-        })
-        .await
-        .unwrap();
-    let story = "灯台守の娘は嵐の夜に灯りを守った。「消さないで」と父は言った。";
-    blob.put(&ArtifactKey::story(job.id, Version::FIRST), Bytes::from(story), "text/plain").await.unwrap();
-    let options = serde_json::to_vec(&JobOptions::default()).unwrap();
-    blob.put(&ArtifactKey::options(job.id, Version::FIRST), options.into(), "application/json").await.unwrap();
+    let job = job_with_story(&store, &blob).await;
 
     let ctx =
         PhaseContext::new(blob, Arc::new(manga_ai::LocalProvider), Arc::new(manga_ai::LocalProvider), bus.clone());
@@ -103,9 +90,13 @@ async fn a_result_whose_publish_failed_is_published_by_the_redelivery() {
     );
 }
 
-/// The local text model, whose first `failures` concept calls fail transiently.
+/// The local text model, whose first `failures` concept calls fail transiently
+/// and whose every concept call takes `delay`, counted in `calls`.
+#[derive(Default)]
 struct FlakyText {
     failures: AtomicU32,
+    delay: Duration,
+    calls: AtomicU32,
 }
 
 #[async_trait]
@@ -119,6 +110,8 @@ impl manga_ai::TextModel for FlakyText {
         story: &manga_domain::StoryText,
         request: &manga_ai::ConceptRequest,
     ) -> Result<manga_domain::Concept, manga_ai::AiError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
         if self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             return Err(manga_ai::AiError::Unavailable { provider: "flaky".into(), message: "overloaded".into() });
         }
@@ -154,7 +147,7 @@ async fn in_one_process_a_transient_failure_is_delivered_again_not_reported_as_f
     blob.put(&ArtifactKey::story(job, Version::FIRST), Bytes::from(story), "text/plain").await.unwrap();
     let options = serde_json::to_vec(&JobOptions::default()).unwrap();
     blob.put(&ArtifactKey::options(job, Version::FIRST), options.into(), "application/json").await.unwrap();
-    let text = Arc::new(FlakyText { failures: AtomicU32::new(2) });
+    let text = Arc::new(FlakyText { failures: AtomicU32::new(2), ..FlakyText::default() });
     let ctx = PhaseContext::new(blob, text, Arc::new(manga_ai::LocalProvider), bus.clone());
     let _worker = manga_phases::handler::serve(ctx, PhaseId::Concept).await.unwrap();
 
@@ -163,4 +156,98 @@ async fn in_one_process_a_transient_failure_is_delivered_again_not_reported_as_f
     let message = tokio::time::timeout(Duration::from_secs(10), results.next()).await.unwrap().unwrap();
     let (result, _) = PhaseResult::decode_checked(&message.data).unwrap();
     assert_eq!(result.status(), PhaseStatus::Succeeded, "two outages, then the third delivery ran: {}", result.error);
+}
+
+/// A job in the store with its story and options in the blob store.
+async fn job_with_story(store: &Arc<dyn Store>, blob: &Arc<dyn BlobStore>) -> manga_store::JobRecord {
+    let job = store
+        .create_job(NewJob {
+            id: manga_domain::JobId::new(),
+            user: UserId::parse("alice").unwrap(),
+            mode: JobMode::Auto,
+            options: JobOptions::default(),
+            title: None,
+        })
+        .await
+        .unwrap();
+    let story = "灯台守の娘は嵐の夜に灯りを守った。「消さないで」と父は言った。";
+    blob.put(&ArtifactKey::story(job.id, Version::FIRST), Bytes::from(story), "text/plain").await.unwrap();
+    let options = serde_json::to_vec(&JobOptions::default()).unwrap();
+    blob.put(&ArtifactKey::options(job.id, Version::FIRST), options.into(), "application/json").await.unwrap();
+    job
+}
+
+/// A concept service over SQLite whose text model takes `delay` a call, with a job to run.
+async fn slow_concept_service(
+    dir: &std::path::Path,
+    delay: Duration,
+    lease: Duration,
+) -> (PhaseService, Arc<FlakyText>, Arc<dyn Store>, PushMessage) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(dir));
+    let bus: Arc<dyn Bus> = Arc::new(InMemoryBus::new());
+    let job = job_with_story(&store, &blob).await;
+    let text = Arc::new(FlakyText { delay, ..FlakyText::default() });
+    let ctx = PhaseContext::new(blob, text.clone(), Arc::new(manga_ai::LocalProvider), bus);
+    let service = PhaseService::new(PhaseId::Concept, ctx, store.clone(), lease);
+    let at = PhaseAddress { job: job.id, version: Version::FIRST, phase: PhaseId::Concept, attempt: 1 };
+    let push = PushMessage {
+        subscription: "projects/p/subscriptions/phase-1-requests-push".into(),
+        message_id: "m-1".into(),
+        data: manga_phases::handler::request_message(at, 1).data.to_vec(),
+        attributes: BTreeMap::new(),
+        publish_time: None,
+        delivery_attempt: None,
+    };
+    (service, text, store, push)
+}
+
+#[tokio::test]
+async fn a_run_longer_than_its_lease_keeps_it_by_heartbeat_and_a_duplicate_does_not_run_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // The model takes six leases; the heartbeat renews every quarter lease.
+    let (service, text, store, push) =
+        slow_concept_service(dir.path(), Duration::from_millis(1500), Duration::from_millis(250)).await;
+    let service = Arc::new(service);
+    let first = tokio::spawn({
+        let (service, push) = (service.clone(), push.clone());
+        async move { service.handle(push).await }
+    });
+    // Redeliveries well past the first lease's end find the run held, and leave it.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let duplicate = service.handle(push.clone()).await;
+        assert!(
+            matches!(&duplicate, Err(manga_runtime::HandlerError::Transient(m)) if m.contains("running elsewhere")),
+            "{duplicate:?}"
+        );
+    }
+    first.await.unwrap().unwrap();
+    assert_eq!(text.calls.load(Ordering::SeqCst), 1, "the model was paid once");
+    let runs = store.list_phase_runs(push_job(&push), Version::FIRST).await.unwrap();
+    assert_eq!(runs[0].status, PhaseRunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_request_cut_at_its_timeout_releases_its_lease_so_the_redelivery_runs_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, text, store, push) =
+        slow_concept_service(dir.path(), Duration::from_millis(600), Duration::from_secs(600)).await;
+    // Cloud Run cuts the request: the handler's future is dropped mid-run.
+    let cut = tokio::time::timeout(Duration::from_millis(200), service.handle(push.clone())).await;
+    assert!(cut.is_err(), "the first delivery was still running when cut");
+    // The release runs on its own task; a redelivery comes after Pub/Sub's backoff.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    service.handle(push.clone()).await.unwrap();
+    assert_eq!(
+        text.calls.load(Ordering::SeqCst),
+        2,
+        "the redelivery ran, 10 minutes before the lease would have ended"
+    );
+    let runs = store.list_phase_runs(push_job(&push), Version::FIRST).await.unwrap();
+    assert_eq!(runs[0].status, PhaseRunStatus::Succeeded);
+}
+
+fn push_job(push: &PushMessage) -> manga_domain::JobId {
+    manga_proto::PhaseRequest::decode_checked(&push.data).unwrap().1.job
 }

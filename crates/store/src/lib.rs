@@ -33,7 +33,7 @@ pub use error::StoreError;
 pub use history::{ArtifactRecord, FeedbackRecord, NewFeedback, VersionRecord};
 pub use job::{JobAdvance, JobMode, JobRecord, JobState, NewJob, Revision, UserId};
 pub use message::{MessageKey, MessageOutcome, ProcessedMessage};
-pub use phase_run::{PhaseRunKey, PhaseRunOutcome, PhaseRunRecord, PhaseRunStatus};
+pub use phase_run::{LeaseHolder, PhaseRunKey, PhaseRunOutcome, PhaseRunRecord, PhaseRunStatus, RunClaim};
 pub use postgres::{PgStore, PoolSettings};
 pub use sqlite::SqliteStore;
 pub use store::{Recorded, Store};

@@ -121,3 +121,48 @@ pub struct PhaseRunRecord {
     /// Why it failed.
     pub error: Option<String>,
 }
+
+/// Who holds a running phase run: one delivery's token, made fresh for each claim.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LeaseHolder(String);
+
+impl LeaseHolder {
+    /// A new holder (a random v4 UUID).
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// The stored form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for LeaseHolder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for LeaseHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What one delivery's claim on a phase run found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunClaim {
+    /// The delivery holds the run now, under a fresh lease: the run is new, or
+    /// (`took_over`) it was running under a lease that had run out.
+    Held {
+        /// The run as stored.
+        run: PhaseRunRecord,
+        /// An earlier holder's lease ran out (its instance died or stalled).
+        took_over: bool,
+    },
+    /// Another delivery holds it under a live lease.
+    HeldElsewhere(PhaseRunRecord),
+    /// It has finished: the delivery is a duplicate.
+    Finished(PhaseRunRecord),
+}

@@ -19,9 +19,9 @@ macro_rules! impl_store {
                 phase_name, version_number,
             };
             use crate::{
-                ArtifactRecord, FeedbackRecord, JobAdvance, JobRecord, MessageKey, NewFeedback, NewJob,
+                ArtifactRecord, FeedbackRecord, JobAdvance, JobRecord, LeaseHolder, MessageKey, NewFeedback, NewJob,
                 PhaseRunKey, PhaseRunOutcome, PhaseRunRecord, PhaseRunStatus, ProcessedMessage, Recorded, Revision,
-                Store, StoreError, UserId, VersionRecord,
+                RunClaim, Store, StoreError, UserId, VersionRecord,
             };
 
             fn missing_version(job: JobId, version: Version) -> StoreError {
@@ -282,6 +282,94 @@ macro_rules! impl_store {
                         // Deleted between the two statements (its job was removed).
                         StoreError::NotFound { what: "phase run", id: key.to_string() }
                     })
+                }
+
+                #[tracing::instrument(level = "debug", skip_all, fields(run = %key, holder = %holder))]
+                async fn claim_phase_run(
+                    &self,
+                    key: PhaseRunKey,
+                    holder: &LeaseHolder,
+                    lease: std::time::Duration,
+                ) -> Result<RunClaim, StoreError> {
+                    let started_at = now();
+                    let lease_until = started_at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+                    // One statement decides: insert a new run, or take over a running one whose
+                    // lease ran out (`excluded.started_at` is this claim's now). Of two racing
+                    // claims the row lock lets one update; the other sees a live lease.
+                    let row: Option<PhaseRunRow> = sqlx::query_as(concat!(
+                        "INSERT INTO phase_runs (job_id, version, phase, attempt, status, reasons, outputs, started_at, \
+                         holder, lease_until) VALUES ($1, $2, $3, $4, 'running', '[]', '[]', $5, $6, $7) \
+                         ON CONFLICT (job_id, version, phase, attempt) DO UPDATE SET \
+                         holder = excluded.holder, lease_until = excluded.lease_until \
+                         WHERE phase_runs.status = 'running' \
+                         AND (phase_runs.lease_until IS NULL OR phase_runs.lease_until < excluded.started_at) \
+                         RETURNING ",
+                        phase_run_columns!()
+                    ))
+                    .bind(job_uuid(key.job)?)
+                    .bind(version_number(key.version))
+                    .bind(phase_name(key.phase))
+                    .bind(i64::from(key.attempt))
+                    .bind(started_at)
+                    .bind(holder.as_str())
+                    .bind(lease_until)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(StoreError::db("claiming a phase run"))
+                    .map_err(or_missing_version(key.job, key.version))?;
+                    if let Some(row) = row {
+                        let run = PhaseRunRecord::try_from(row)?;
+                        let took_over = run.started_at != started_at;
+                        return Ok(RunClaim::Held { run, took_over });
+                    }
+                    let run = self.find_run(key).await?.ok_or_else(|| {
+                        // Deleted between the two statements (its job was removed).
+                        StoreError::NotFound { what: "phase run", id: key.to_string() }
+                    })?;
+                    Ok(if run.status == PhaseRunStatus::Running {
+                        RunClaim::HeldElsewhere(run)
+                    } else {
+                        RunClaim::Finished(run)
+                    })
+                }
+
+                async fn renew_phase_run(
+                    &self,
+                    key: PhaseRunKey,
+                    holder: &LeaseHolder,
+                    lease: std::time::Duration,
+                ) -> Result<bool, StoreError> {
+                    let lease_until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+                    let done = sqlx::query(
+                        "UPDATE phase_runs SET lease_until = $1 WHERE job_id = $2 AND version = $3 AND phase = $4 \
+                         AND attempt = $5 AND status = 'running' AND holder = $6",
+                    )
+                    .bind(lease_until)
+                    .bind(job_uuid(key.job)?)
+                    .bind(version_number(key.version))
+                    .bind(phase_name(key.phase))
+                    .bind(i64::from(key.attempt))
+                    .bind(holder.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::db("renewing a phase run's lease"))?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn release_phase_run(&self, key: PhaseRunKey, holder: &LeaseHolder) -> Result<bool, StoreError> {
+                    let done = sqlx::query(
+                        "UPDATE phase_runs SET lease_until = NULL WHERE job_id = $1 AND version = $2 AND phase = $3 \
+                         AND attempt = $4 AND status = 'running' AND holder = $5",
+                    )
+                    .bind(job_uuid(key.job)?)
+                    .bind(version_number(key.version))
+                    .bind(phase_name(key.phase))
+                    .bind(i64::from(key.attempt))
+                    .bind(holder.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::db("releasing a phase run's lease"))?;
+                    Ok(done.rows_affected() == 1)
                 }
 
                 #[tracing::instrument(level = "debug", skip_all, fields(run = %key, status = outcome.status().as_str()))]

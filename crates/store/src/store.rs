@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use manga_domain::{JobId, Version};
 
 use crate::{
-    ArtifactRecord, FeedbackRecord, JobAdvance, JobRecord, MessageKey, NewFeedback, NewJob, PhaseRunKey,
-    PhaseRunOutcome, PhaseRunRecord, ProcessedMessage, Revision, StoreError, UserId, VersionRecord,
+    ArtifactRecord, FeedbackRecord, JobAdvance, JobRecord, LeaseHolder, MessageKey, NewFeedback, NewJob, PhaseRunKey,
+    PhaseRunOutcome, PhaseRunRecord, ProcessedMessage, Revision, RunClaim, StoreError, UserId, VersionRecord,
 };
 
 /// The result of an idempotent write: whether it changed anything, with the row as it now is.
@@ -124,6 +124,40 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`StoreError::NotFound`] when the job's version does not exist.
     async fn start_phase_run(&self, key: PhaseRunKey) -> Result<Recorded<PhaseRunRecord>, StoreError>;
+
+    /// Claims a phase run for one delivery, in one statement: a new run starts
+    /// held by `holder` until `lease` from now; a `running` run whose lease ran
+    /// out is taken over (its lease renewed for `holder`); a run held under a
+    /// live lease, or finished, is returned as it is.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the job's version does not exist.
+    async fn claim_phase_run(
+        &self,
+        key: PhaseRunKey,
+        holder: &LeaseHolder,
+        lease: std::time::Duration,
+    ) -> Result<RunClaim, StoreError>;
+
+    /// Extends `holder`'s lease on a running run to `lease` from now (a
+    /// heartbeat). False when the run has finished or another holder took it.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn renew_phase_run(
+        &self,
+        key: PhaseRunKey,
+        holder: &LeaseHolder,
+        lease: std::time::Duration,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends `holder`'s lease at once (its attempt failed transiently, or its
+    /// request was cut), so the next delivery takes the run over without
+    /// waiting. False when `holder` no longer held it.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn release_phase_run(&self, key: PhaseRunKey, holder: &LeaseHolder) -> Result<bool, StoreError>;
 
     /// Records how a started run ended. The first outcome wins: a later call
     /// returns [`Recorded::Unchanged`] with the stored run.

@@ -1,11 +1,12 @@
 //! The contract for what jobs accumulate: phase runs, processed messages, artifacts, feedback.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use manga_domain::{ArtifactKey, JobId, PhaseId, Quality, QualityReport, Version};
 use manga_store::{
-    ArtifactRecord, MessageKey, MessageOutcome, NewFeedback, PhaseRunKey, PhaseRunOutcome, PhaseRunStatus, Recorded,
-    Store,
+    ArtifactRecord, LeaseHolder, MessageKey, MessageOutcome, NewFeedback, PhaseRunKey, PhaseRunOutcome, PhaseRunStatus,
+    Recorded, RunClaim, Store,
 };
 use serde_json::json;
 
@@ -59,6 +60,81 @@ pub async fn a_finished_phase_run_keeps_its_first_outcome(store: Arc<dyn Store>)
     );
     let stored = store.list_phase_runs(job.id, Version::FIRST).await.unwrap();
     assert_eq!(stored, vec![run.clone(), failed]);
+}
+
+pub async fn a_phase_run_is_held_by_one_delivery_until_its_lease_runs_out(store: Arc<dyn Store>) {
+    let job = store.create_job(new_job("alice")).await.unwrap();
+    let key = run_key(job.id, PhaseId::Images, 1);
+    let (first, second) = (LeaseHolder::new(), LeaseHolder::new());
+    let short = Duration::from_millis(300);
+
+    let claim = store.claim_phase_run(key, &first, short).await.unwrap();
+    let RunClaim::Held { run, took_over: false } = claim else { panic!("the first claim holds the run: {claim:?}") };
+    assert_eq!(run.status, PhaseRunStatus::Running);
+    let claim = store.claim_phase_run(key, &second, short).await.unwrap();
+    assert!(matches!(claim, RunClaim::HeldElsewhere(_)), "a live lease keeps a second delivery out: {claim:?}");
+
+    tokio::time::sleep(short + Duration::from_millis(50)).await;
+    let claim = store.claim_phase_run(key, &second, short).await.unwrap();
+    let RunClaim::Held { run: taken, took_over: true } = claim else {
+        panic!("an expired lease is taken over: {claim:?}")
+    };
+    assert_eq!(taken.started_at, run.started_at, "a takeover keeps when the run began");
+    assert!(!store.renew_phase_run(key, &first, short).await.unwrap(), "the first holder lost it");
+    assert!(store.renew_phase_run(key, &second, short).await.unwrap());
+
+    let outcome = PhaseRunOutcome::Succeeded { report: QualityReport::perfect(), outputs: vec![] };
+    store.finish_phase_run(key, outcome).await.unwrap();
+    tokio::time::sleep(short + Duration::from_millis(50)).await;
+    let claim = store.claim_phase_run(key, &LeaseHolder::new(), short).await.unwrap();
+    assert!(
+        matches!(&claim, RunClaim::Finished(r) if r.status == PhaseRunStatus::Succeeded),
+        "a finished run is never claimed again, lease or not: {claim:?}"
+    );
+    assert!(!store.renew_phase_run(key, &second, short).await.unwrap(), "nothing to renew once finished");
+
+    let ghost = run_key(JobId::new(), PhaseId::Concept, 1);
+    let missing = store.claim_phase_run(ghost, &first, short).await;
+    assert!(matches!(missing, Err(manga_store::StoreError::NotFound { what: "version", .. })), "{missing:?}");
+}
+
+pub async fn a_renewed_lease_keeps_the_run_and_a_released_one_frees_it_at_once(store: Arc<dyn Store>) {
+    let job = store.create_job(new_job("alice")).await.unwrap();
+    let key = run_key(job.id, PhaseId::Characters, 1);
+    let (holder, other) = (LeaseHolder::new(), LeaseHolder::new());
+    let lease = Duration::from_millis(400);
+    store.claim_phase_run(key, &holder, lease).await.unwrap();
+    // Heartbeats past the first lease's end keep the run.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(store.renew_phase_run(key, &holder, lease).await.unwrap());
+    }
+    let claim = store.claim_phase_run(key, &other, lease).await.unwrap();
+    assert!(matches!(claim, RunClaim::HeldElsewhere(_)), "renewed 600 ms after a 400 ms lease began: {claim:?}");
+
+    assert!(!store.release_phase_run(key, &other).await.unwrap(), "only the holder releases");
+    assert!(store.release_phase_run(key, &holder).await.unwrap());
+    let claim = store.claim_phase_run(key, &other, Duration::from_secs(60)).await.unwrap();
+    assert!(matches!(claim, RunClaim::Held { took_over: true, .. }), "released: taken at once: {claim:?}");
+}
+
+pub async fn of_concurrent_claims_on_an_expired_run_exactly_one_takes_it_over(store: Arc<dyn Store>) {
+    let job = store.create_job(new_job("alice")).await.unwrap();
+    let key = run_key(job.id, PhaseId::Lettering, 1);
+    store.claim_phase_run(key, &LeaseHolder::new(), Duration::from_millis(1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_phase_run(key, &LeaseHolder::new(), Duration::from_secs(60)).await })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for racer in racers {
+        claims.push(racer.await.unwrap().unwrap());
+    }
+    let held = claims.iter().filter(|c| matches!(c, RunClaim::Held { .. })).count();
+    assert_eq!(held, 1, "{claims:?}");
 }
 
 pub async fn phase_runs_for_a_missing_version_or_never_started_are_not_found(store: Arc<dyn Store>) {
