@@ -129,6 +129,10 @@ def check_cloud_run(service, doc):
     # Artifacts in the buckets terraform makes ({project}-manga-{role}).
     want("BLOB_BACKEND", env.get("BLOB_BACKEND", {}).get("value"), "gcs")
     want("GCS_BUCKET_PREFIX", env.get("GCS_BUCKET_PREFIX", {}).get("value"), "PROJECT_ID-manga-")
+    if service in PHASES:
+        # The service cuts a push where Cloud Run does, and its work lease follows that timeout.
+        want("REQUEST_TIMEOUT_SECONDS", env.get("REQUEST_TIMEOUT_SECONDS", {}).get("value"),
+             str(spec["timeoutSeconds"]))
     unknown = set(env) - runtime_variables()
     if unknown:
         problems.append(f"{service}: sets variables the services never read: {sorted(unknown)}")
@@ -296,6 +300,13 @@ def test_an_unknown_environment_variable_is_caught():
     doc["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "REDIS_HOST", "value": "x"})
     assert "phase1-concept: sets variables the services never read: ['REDIS_HOST']" in check_cloud_run(
         "phase1-concept", doc)
+
+
+def test_a_request_timeout_apart_from_cloud_runs_is_caught():
+    doc = copy.deepcopy(cloud_run("phase5-images"))
+    doc["spec"]["template"]["spec"]["timeoutSeconds"] = 300
+    problems = check_cloud_run("phase5-images", doc)
+    assert "phase5-images: REQUEST_TIMEOUT_SECONDS is '60', the seeds say '300'" in problems
 
 
 def test_the_dockerfile_builds_any_service_in_stages_and_runs_it_as_non_root():

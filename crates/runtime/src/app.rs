@@ -91,6 +91,7 @@ impl App {
             metrics,
             draining: AtomicBool::new(false),
             body_limit: PUSH_BODY_LIMIT,
+            request_timeout: config.request_timeout,
         });
 
         let app_state = state.clone();

@@ -32,10 +32,12 @@ const VARIABLES: &[&str] = &[
     "SHUTDOWN_GRACE_SECONDS",
     "BLOB_ROOT",
     "WORK_LEASE_SECONDS",
+    "REQUEST_TIMEOUT_SECONDS",
     "SECRET_KEY",
     "JWT_ALGORITHM",
     "CORS_ORIGINS",
     "MAX_FEEDBACK_WAIT_TIME",
+    "PHASE_DEADLINE_SECONDS",
     "HITL_TIMEOUT_ACTION",
     "TRUST_FORWARDED_FOR",
     "SIMULATED_AI_SCALE",
@@ -76,9 +78,15 @@ pub struct Config {
     pub blob_root: Option<std::path::PathBuf>,
     /// `BLOB_BACKEND` (`local`, the default, or `gcs`) with `GCS_BUCKET_PREFIX`.
     pub blob_backend: BlobBackend,
-    /// `WORK_LEASE_SECONDS` (default 600): how long a claimed piece of work
-    /// belongs to the instance that claimed it; after that a redelivery may
-    /// take it over (its instance is presumed dead).
+    /// `REQUEST_TIMEOUT_SECONDS` (unset: none): a push still running past it
+    /// is answered 504 and its work dropped, as Cloud Run does at the service's
+    /// `timeoutSeconds`; deploy/local/up sets it so the local fleet fails where
+    /// Cloud Run would.
+    pub request_timeout: Option<Duration>,
+    /// `WORK_LEASE_SECONDS` (default: the request timeout, else 60): how long a
+    /// claim on a phase run stands without a heartbeat (one every quarter
+    /// lease); after that a redelivery takes the run over (its instance is
+    /// presumed dead).
     pub work_lease: Duration,
     /// What only the orchestrator reads (people's tokens, CORS, reviews).
     pub api: ApiConfig,
@@ -109,6 +117,9 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// `MAX_FEEDBACK_WAIT_TIME` in seconds (default 1800): how long a review may wait.
     pub max_feedback_wait: Duration,
+    /// `PHASE_DEADLINE_SECONDS` (default 900): how long a job may run one step with
+    /// no change before the stall sweep sends its request again.
+    pub phase_deadline: Duration,
     /// `HITL_TIMEOUT_ACTION` `approve` (default) or `pause`: what a review that waited too long does.
     pub pause_on_timeout: bool,
     /// `TRUST_FORWARDED_FOR` `true`/`false` (default false): the client IP is the first
@@ -194,6 +205,7 @@ impl fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("blob_root", &self.blob_root)
             .field("blob_backend", &self.blob_backend)
+            .field("request_timeout", &self.request_timeout)
             .field("work_lease", &self.work_lease)
             .field("simulated_ai_scale", &self.simulated_ai_scale)
             .finish()
@@ -253,16 +265,16 @@ impl Config {
                 },
             )?),
         };
-        let work_lease = match vars.get("WORK_LEASE_SECONDS") {
-            None => Duration::from_secs(600),
-            Some(raw) => Duration::from_secs(
-                raw.trim().parse::<u64>().ok().filter(|s| (1..=86_400).contains(s)).ok_or(ConfigError::Invalid {
-                    name: "WORK_LEASE_SECONDS",
-                    expected: "a whole number of seconds from 1 to 86400",
-                    got: raw.to_owned(),
-                })?,
-            ),
-        };
+        let request_timeout = seconds(
+            &vars,
+            "REQUEST_TIMEOUT_SECONDS",
+            1..=3600,
+            "a whole number of seconds from 1 to 3600 (Cloud Run's limit)",
+        )?;
+        // A claim lives as long as its request could; the heartbeat keeps a longer run's.
+        let work_lease = seconds(&vars, "WORK_LEASE_SECONDS", 1..=86_400, "a whole number of seconds from 1 to 86400")?
+            .or(request_timeout)
+            .unwrap_or(Duration::from_secs(60));
         let log_filter = vars.get("RUST_LOG").unwrap_or("info").to_owned();
         if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
             return Err(ConfigError::Invalid {
@@ -310,6 +322,7 @@ impl Config {
             shutdown_grace,
             blob_root: vars.get("BLOB_ROOT").map(std::path::PathBuf::from),
             blob_backend,
+            request_timeout,
             work_lease,
             api,
             simulated_ai_scale,
@@ -337,16 +350,12 @@ fn parse_api(vars: &Vars) -> Result<ApiConfig, ConfigError> {
         .get("CORS_ORIGINS")
         .map(|v| v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    let max_feedback_wait = match vars.get("MAX_FEEDBACK_WAIT_TIME") {
-        None => Duration::from_secs(1800),
-        Some(raw) => Duration::from_secs(raw.trim().parse::<u64>().ok().filter(|s| (1..=86_400).contains(s)).ok_or(
-            ConfigError::Invalid {
-                name: "MAX_FEEDBACK_WAIT_TIME",
-                expected: "a whole number of seconds from 1 to 86400",
-                got: raw.to_owned(),
-            },
-        )?),
-    };
+    let max_feedback_wait =
+        seconds(vars, "MAX_FEEDBACK_WAIT_TIME", 1..=86_400, "a whole number of seconds from 1 to 86400")?
+            .unwrap_or(Duration::from_secs(1800));
+    let phase_deadline =
+        seconds(vars, "PHASE_DEADLINE_SECONDS", 1..=86_400, "a whole number of seconds from 1 to 86400")?
+            .unwrap_or(Duration::from_secs(900));
     let pause_on_timeout = match vars.get("HITL_TIMEOUT_ACTION").map(str::trim) {
         None | Some("approve") => false,
         Some("pause") => true,
@@ -369,7 +378,21 @@ fn parse_api(vars: &Vars) -> Result<ApiConfig, ConfigError> {
             });
         }
     };
-    Ok(ApiConfig { secret_key, cors_origins, max_feedback_wait, pause_on_timeout, trust_forwarded_for })
+    Ok(ApiConfig { secret_key, cors_origins, max_feedback_wait, phase_deadline, pause_on_timeout, trust_forwarded_for })
+}
+
+/// A variable in whole seconds within `range`; `None` when unset.
+fn seconds(
+    vars: &Vars,
+    name: &'static str,
+    range: std::ops::RangeInclusive<u64>,
+    expected: &'static str,
+) -> Result<Option<Duration>, ConfigError> {
+    let Some(raw) = vars.get(name) else { return Ok(None) };
+    match raw.trim().parse::<u64>() {
+        Ok(s) if range.contains(&s) => Ok(Some(Duration::from_secs(s))),
+        _ => Err(ConfigError::Invalid { name, expected, got: raw.to_owned() }),
+    }
 }
 
 fn parse_push_auth(vars: &Vars, emulator: bool) -> Result<PushAuth, ConfigError> {
@@ -453,14 +476,41 @@ mod tests {
         let PushAuth::Verify(oidc) = config.push_auth else { panic!("verify is the default") };
         assert_eq!(oidc.issuers, ["https://accounts.google.com", "accounts.google.com"]);
         assert_eq!(oidc.jwks_url.as_str(), "https://www.googleapis.com/oauth2/v3/certs");
+        assert_eq!((config.request_timeout, config.work_lease), (None, Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn the_work_lease_follows_the_request_timeout_unless_set() {
+        let mut vars = verify_vars();
+        vars.push(("REQUEST_TIMEOUT_SECONDS", "20"));
+        let config = Config::from_vars(vars.clone()).unwrap();
+        assert_eq!(
+            (config.request_timeout, config.work_lease),
+            (Some(Duration::from_secs(20)), Duration::from_secs(20))
+        );
+        vars.push(("WORK_LEASE_SECONDS", "90"));
+        assert_eq!(Config::from_vars(vars).unwrap().work_lease, Duration::from_secs(90));
+        let mut bad = verify_vars();
+        bad.push(("REQUEST_TIMEOUT_SECONDS", "3601"));
+        let error = Config::from_vars(bad).unwrap_err().to_string();
+        assert!(
+            error.starts_with("REQUEST_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 3600"),
+            "{error}"
+        );
     }
 
     #[test]
     fn every_parsed_variable_is_read_from_the_environment() {
         // from_env reads only the listed names; a field parsed from an unlisted one would silently keep its default.
-        for name in
-            ["BLOB_ROOT", "WORK_LEASE_SECONDS", "PORT", "DATABASE_URL", "SHUTDOWN_GRACE_SECONDS", "SIMULATED_AI_SCALE"]
-        {
+        for name in [
+            "BLOB_ROOT",
+            "WORK_LEASE_SECONDS",
+            "REQUEST_TIMEOUT_SECONDS",
+            "PORT",
+            "DATABASE_URL",
+            "SHUTDOWN_GRACE_SECONDS",
+            "SIMULATED_AI_SCALE",
+        ] {
             assert!(VARIABLES.contains(&name), "{name} is not read by from_env");
         }
         let mut vars = verify_vars();

@@ -192,6 +192,13 @@ pub enum PushError {
     /// end dead-lettered.
     #[error("the handler panicked")]
     HandlerPanicked,
+    /// The handler outlived the request timeout (`REQUEST_TIMEOUT_SECONDS`, Cloud
+    /// Run's `timeoutSeconds`): 504, its work dropped, so Pub/Sub redelivers.
+    #[error("the request outlived its {seconds} s timeout")]
+    TimedOut {
+        /// The timeout in seconds.
+        seconds: u64,
+    },
 }
 
 impl PushError {
@@ -200,7 +207,9 @@ impl PushError {
         match self {
             Self::Unauthorized(auth) => auth.is_transient(),
             Self::PayloadTooLarge { .. } => false,
-            Self::Body(_) | Self::Unavailable(_) | Self::Draining | Self::HandlerPanicked => true,
+            Self::Body(_) | Self::Unavailable(_) | Self::Draining | Self::HandlerPanicked | Self::TimedOut { .. } => {
+                true
+            }
         }
     }
 }
@@ -221,6 +230,7 @@ impl ResponseError for PushError {
             Self::Body(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) | Self::Draining => StatusCode::SERVICE_UNAVAILABLE,
             Self::HandlerPanicked => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 

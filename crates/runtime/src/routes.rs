@@ -31,6 +31,8 @@ pub(crate) struct AppState {
     /// instance, and `/ready` fails so no new traffic is routed here.
     pub(crate) draining: AtomicBool,
     pub(crate) body_limit: usize,
+    /// `REQUEST_TIMEOUT_SECONDS`: a push still running past it is cut, as Cloud Run cuts it.
+    pub(crate) request_timeout: Option<std::time::Duration>,
 }
 
 /// `GET /health`: the process is alive.
@@ -140,7 +142,20 @@ async fn handle(message: PushMessage, state: &AppState) -> Result<Ack, PushError
     propagation::set_parent_from_attributes(&span, &message.attributes);
 
     let started = Instant::now();
-    let outcome = AssertUnwindSafe(state.handler.handle(message)).catch_unwind().instrument(span.clone()).await;
+    let handling = AssertUnwindSafe(state.handler.handle(message)).catch_unwind().instrument(span.clone());
+    let outcome = match state.request_timeout {
+        // Dropping the handler's future is what Cloud Run's cut amounts to at worst: its outcome never counts.
+        Some(limit) => match tokio::time::timeout(limit, handling).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                span.record("status", "timed_out");
+                let _entered = span.enter();
+                tracing::warn!(timeout_s = limit.as_secs(), "push cut at the request timeout; Pub/Sub will redeliver");
+                return Err(PushError::TimedOut { seconds: limit.as_secs() });
+            }
+        },
+        None => handling.await,
+    };
     span.record("duration_ms", u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
     let _entered = span.enter();
     match outcome {

@@ -241,3 +241,25 @@ fn the_audience_the_tests_use_is_an_https_service_url() {
     // Guards the fixture: Pub/Sub's default audience is the push endpoint URL.
     assert!(AUDIENCE.starts_with("https://"));
 }
+
+#[tokio::test]
+async fn a_push_still_running_at_the_request_timeout_answers_504_and_its_work_is_dropped() {
+    let issuer = TestIssuer::start().await;
+    let mut vars = verifying_vars(&issuer);
+    vars.push(("REQUEST_TIMEOUT_SECONDS".into(), "1".into()));
+    let app = spawn_app(vars).await;
+    let token = issuer.token(&issuer.claims());
+
+    // `slow` waits for a release that never comes: Cloud Run would cut it at its timeoutSeconds.
+    let started = std::time::Instant::now();
+    let response = app.push(Some(&token), &envelope("m-1", b"slow", &attributes())).await;
+    assert_eq!(response.status(), 504);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(error_text(response).await, "the request outlived its 1 s timeout");
+    assert_eq!(app.handler.finished(), 0, "the cut handler never finished");
+
+    let response = app.push(Some(&token), &envelope("m-2", b"fine", &attributes())).await;
+    assert_eq!(response.status(), 204, "a push within the limit is untouched");
+    assert!(app.metrics().await.contains(r#"pubsub_push_total{outcome="nacked"} 1"#));
+    app.shutdown().await;
+}
