@@ -2,12 +2,16 @@
 //! API, fed by Pub/Sub pushes:
 //!
 //! - `phase-transition-handler` (topic `phase-completed`): phase results;
-//! - `…-dead-letter-push`: requests that failed 5 deliveries: the job fails;
+//! - `phase-{n}-requests-dead-letter-push`: requests that failed 5 deliveries: the job fails;
+//! - `phase-completed-dead-letter-push`: results not taken in 5 deliveries: one more
+//!   try, else the job fails with why;
 //! - `phase-progress-push` (topic `phase-progress`): progress for live streams.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use manga_bus::topics;
+use manga_domain::PhaseId;
 use manga_proto::{PhaseRequest, PhaseResult, ProgressEvent};
 use manga_runtime::{HandlerError, PushHandler, PushMessage};
 use prost::Message;
@@ -39,31 +43,113 @@ impl FleetOrchestrator {
         &self.service
     }
 
+    /// Starts the sweeps every orchestrator instance runs: reviews nobody answered,
+    /// and jobs whose step outlived the phase deadline. They run for the life of the process.
+    pub fn spawn_sweepers(&self) -> [tokio::task::JoinHandle<()>; 2] {
+        let deadline = self.service.settings().phase_deadline;
+        [
+            self.service.spawn_review_sweeper(std::time::Duration::from_secs(5)),
+            self.service.spawn_stall_sweeper(crate::local::stall_sweep_interval(deadline)),
+        ]
+    }
+
     /// The public API's routes.
     pub fn routes(&self, settings: ApiSettings) -> manga_runtime::ExtraRoutes {
         crate::api::routes(self.service.clone(), settings)
     }
 }
 
+/// What a push to the orchestrator carries, known by the subscription it came through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbox {
+    /// `phase-transition-handler`: a phase result.
+    Result,
+    /// `phase-progress-push`: a progress event.
+    Progress,
+    /// `phase-{n}-requests-dead-letter-push`: a request no delivery could run.
+    RequestDeadLetter,
+    /// `phase-completed-dead-letter-push`: a result the orchestrator could not take in 5 deliveries.
+    ResultDeadLetter,
+    /// `phase-progress-dead-letter-push`: a progress event nobody could be told of.
+    ProgressDeadLetter,
+    /// A subscription of the seeds' topology that nothing publishes to yet
+    /// (`hitl-feedback-processor`, `session-cleanup-service` and their dead letters).
+    Unused(String),
+}
+
+impl Inbox {
+    /// The inbox of a subscription, by its full (`projects/p/subscriptions/s`) or short name;
+    /// `None` for a subscription the seeds' topology does not route to the orchestrator.
+    pub fn of(subscription: &str) -> Option<Self> {
+        let short = subscription.rsplit('/').next().unwrap_or(subscription);
+        let dead_letter_of = |topic: &str| short == format!("{}-push", manga_bus::pubsub::dead_letter_topic(topic));
+        let inbox = match short {
+            "phase-transition-handler" => Self::Result,
+            "phase-progress-push" => Self::Progress,
+            _ if dead_letter_of(topics::PHASE_COMPLETED) => Self::ResultDeadLetter,
+            _ if dead_letter_of(topics::PROGRESS) => Self::ProgressDeadLetter,
+            _ if PhaseId::ALL.iter().any(|p| dead_letter_of(&p.request_topic())) => Self::RequestDeadLetter,
+            "hitl-feedback-processor" | "session-cleanup-service" => Self::Unused(short.to_owned()),
+            _ if dead_letter_of(topics::HITL_FEEDBACK) || dead_letter_of("session-management-topic") => {
+                Self::Unused(short.to_owned())
+            }
+            _ => return None,
+        };
+        Some(inbox)
+    }
+}
+
 #[async_trait]
 impl PushHandler for FleetOrchestrator {
     async fn handle(&self, message: PushMessage) -> Result<(), HandlerError> {
-        if message.subscription.ends_with("-dead-letter-push") {
-            let (_, at) = PhaseRequest::decode_checked(&message.data)
-                .map_err(|e| HandlerError::Permanent(format!("undecodable dead letter: {e}")))?;
-            let count = message.attribute("CloudPubSubDeadLetterSourceDeliveryCount").unwrap_or("5");
-            let reason = format!("{} attempt {} could not be delivered after {count} tries", at.phase, at.attempt);
-            return self.service.on_dead_letter(at, &reason).await.map_err(handler_error);
+        let inbox = Inbox::of(&message.subscription).ok_or_else(|| {
+            HandlerError::Permanent(format!("the orchestrator takes nothing from {}", message.subscription))
+        })?;
+        let count = || message.attribute("CloudPubSubDeadLetterSourceDeliveryCount").unwrap_or("5").to_owned();
+        match inbox {
+            Inbox::Result => {
+                let (result, at) = PhaseResult::decode_checked(&message.data)
+                    .map_err(|e| HandlerError::Permanent(format!("undecodable phase result: {e}")))?;
+                self.service.on_result(&result, at).await.map_err(handler_error)
+            }
+            Inbox::Progress => {
+                let event = ProgressEvent::decode(message.data.as_ref())
+                    .map_err(|e| HandlerError::Permanent(format!("undecodable progress event: {e}")))?;
+                self.service.on_progress(&event).await;
+                Ok(())
+            }
+            Inbox::RequestDeadLetter => {
+                let (_, at) = PhaseRequest::decode_checked(&message.data)
+                    .map_err(|e| HandlerError::Permanent(format!("undecodable dead-lettered request: {e}")))?;
+                let reason =
+                    format!("{} attempt {} could not be delivered after {} tries", at.phase, at.attempt, count());
+                self.service.on_dead_letter(at, &reason).await.map_err(handler_error)
+            }
+            Inbox::ResultDeadLetter => {
+                let (result, at) = PhaseResult::decode_checked(&message.data)
+                    .map_err(|e| HandlerError::Permanent(format!("undecodable dead-lettered result: {e}")))?;
+                // One more try (what stopped it may have passed); else the job ends with why, never left running.
+                match self.service.on_result(&result, at).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        let reason = format!(
+                            "the result of phase {} attempt {} could not be taken after {} tries: {e}",
+                            at.phase,
+                            at.attempt,
+                            count()
+                        );
+                        self.service.fail_job(at, &reason).await.map_err(handler_error)
+                    }
+                }
+            }
+            Inbox::ProgressDeadLetter => {
+                tracing::warn!(subscription = %message.subscription, "a progress event was dead-lettered; dropped");
+                Ok(())
+            }
+            Inbox::Unused(name) => {
+                Err(HandlerError::Permanent(format!("nothing is published for {name}; the message is dropped")))
+            }
         }
-        if message.subscription.ends_with("phase-progress-push") {
-            let event = ProgressEvent::decode(message.data.as_ref())
-                .map_err(|e| HandlerError::Permanent(format!("undecodable progress event: {e}")))?;
-            self.service.on_progress(&event).await;
-            return Ok(());
-        }
-        let (result, at) = PhaseResult::decode_checked(&message.data)
-            .map_err(|e| HandlerError::Permanent(format!("undecodable phase result: {e}")))?;
-        self.service.on_result(&result, at).await.map_err(handler_error)
     }
 
     async fn ready(&self) -> Result<(), String> {
@@ -113,6 +199,8 @@ pub async fn connect(config: &manga_runtime::Config) -> anyhow::Result<(JobServi
     let settings = ServiceSettings {
         feedback_wait: config.api.max_feedback_wait,
         timeout_action: if config.api.pause_on_timeout { TimeoutAction::Pause } else { TimeoutAction::Approve },
+        phase_deadline: config.api.phase_deadline,
+        ..ServiceSettings::default()
     };
     // The orchestrator's models parse chat messages and tell which providers a job may choose.
     let models = manga_phases::models::from_env(cache.as_ref(), Arc::new(manga_ai::remote::metrics::AiMetrics::new()))

@@ -161,6 +161,9 @@ pub struct JobMachine {
     paused: bool,
     #[serde(default)]
     done: bool,
+    /// How often the run in flight was sent again because it made no progress in time.
+    #[serde(default)]
+    resends: u32,
 }
 
 impl JobMachine {
@@ -207,6 +210,16 @@ impl JobMachine {
     /// Whether the feedback wait ran out and the job was paused.
     pub fn is_paused(&self) -> bool {
         self.paused
+    }
+
+    /// How often the run in flight was sent again by the stall sweep.
+    pub fn resends(&self) -> u32 {
+        self.resends
+    }
+
+    /// Counts one more re-send of the run in flight.
+    pub fn count_resend(&mut self) {
+        self.resends += 1;
     }
 
     /// Whether every phase has run and nothing is queued.
@@ -408,6 +421,7 @@ impl JobMachine {
         let attempt = *attempt;
         *self.gate_runs.entry(phase).or_default() += 1;
         self.in_flight = Some((run.clone(), attempt));
+        self.resends = 0;
         self.states.insert(phase, if retry.is_some() { PhaseState::Retrying } else { PhaseState::Running });
         // Phases queued after this one have to run again.
         for later in &self.queue {

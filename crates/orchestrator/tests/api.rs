@@ -505,7 +505,11 @@ async fn a_cancelled_job_stops_and_its_files_are_gone() {
 #[actix_web::test]
 async fn a_review_nobody_answers_is_approved_or_paused_after_the_wait() {
     for (action, expect) in [(TimeoutAction::Approve, "succeeded"), (TimeoutAction::Pause, "paused")] {
-        let settings = ServiceSettings { feedback_wait: Duration::from_millis(300), timeout_action: action };
+        let settings = ServiceSettings {
+            feedback_wait: Duration::from_millis(300),
+            timeout_action: action,
+            ..ServiceSettings::default()
+        };
         let product = Product::start_with(settings, ApiSettings::for_tests(SECRET)).await;
         let app = product.app().await;
         let id = create(&app, "alice", small_job("review")).await;

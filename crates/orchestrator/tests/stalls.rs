@@ -46,19 +46,9 @@ async fn a_next_request_that_could_not_be_sent_fails_the_result_so_its_redeliver
     let topic = PhaseId::Characters.request_topic();
     let bus = Arc::new(FlakyBus { inner: InMemoryBus::new(), topic: topic.clone(), failures: AtomicU32::new(1) });
     let mut characters = bus.subscribe(&topic).await.unwrap();
-    let service = JobService::new(
-        Arc::new(SqliteStore::in_memory().await.unwrap()),
-        bus.clone(),
-        Arc::new(LocalBlobStore::new(dir.path())),
-        Arc::new(LocalHub::new()),
-        Arc::new(manga_ai::Models::local()),
-        ServiceSettings::default(),
-    );
+    let service = service_on(bus.clone(), dir.path(), Duration::from_secs(900)).await;
     let alice = UserId::parse("alice").unwrap();
-    let body = CreateJob {
-        story: "灯台守の娘は嵐の夜に灯りを守った。".into(), pages: Some(1), ..CreateJob::default()
-    };
-    let job = service.create_job(&alice, body).await.unwrap();
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
     let at = PhaseAddress {
         job: JobId::parse(&job.id).unwrap(),
         version: Version::FIRST,
@@ -84,4 +74,160 @@ async fn a_next_request_that_could_not_be_sent_fails_the_result_so_its_redeliver
     assert_eq!((to.phase, to.attempt, request.job_id), (PhaseId::Characters, 1, job.id.clone()));
     let view = service.get_job(&alice, &job.id).await.unwrap();
     assert_eq!((view.state, view.phases[1].state), ("running", "running"));
+}
+
+#[tokio::test]
+async fn a_dead_lettered_result_is_tried_once_more_then_fails_the_job_with_why() {
+    use manga_orchestrator::fleet::FleetOrchestrator;
+    use manga_runtime::{PushHandler, PushMessage};
+    use prost::Message;
+
+    let dir = tempfile::tempdir().unwrap();
+    // Phase 2's request never goes out: every result of phase 1 fails to be taken.
+    let topic = PhaseId::Characters.request_topic();
+    let bus = Arc::new(FlakyBus { inner: InMemoryBus::new(), topic, failures: AtomicU32::new(u32::MAX) });
+    let service = Arc::new(service_on(bus, dir.path(), Duration::from_secs(900)).await);
+    let alice = UserId::parse("alice").unwrap();
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
+    let result = PhaseResult {
+        job_id: job.id.clone(),
+        version: 1,
+        phase: 1,
+        attempt: 1,
+        status: PhaseStatus::Succeeded as i32,
+        quality: 0.95,
+        ..PhaseResult::default()
+    };
+    let orchestrator = FleetOrchestrator::new(service.clone());
+    let push = |subscription: &str| PushMessage {
+        subscription: format!("projects/p/subscriptions/{subscription}"),
+        message_id: "1".into(),
+        data: result.encode_to_vec(),
+        attributes: [("CloudPubSubDeadLetterSourceDeliveryCount".to_owned(), "5".to_owned())].into(),
+        publish_time: None,
+        delivery_attempt: None,
+    };
+
+    // Five deliveries on the result's own subscription: each is left for redelivery.
+    for _ in 0..5 {
+        assert!(orchestrator.handle(push("phase-transition-handler")).await.is_err());
+    }
+    assert_eq!(service.get_job(&alice, &job.id).await.unwrap().state, "running");
+    // Then Pub/Sub dead-letters it: the job ends, saying why.
+    orchestrator.handle(push("phase-completed-dead-letter-push")).await.unwrap();
+    let view = service.get_job(&alice, &job.id).await.unwrap();
+    assert_eq!(view.state, "failed");
+    let error = view.error.unwrap();
+    assert!(error.starts_with("the result of phase 1 concept attempt 1 could not be taken after 5 tries"), "{error}");
+}
+
+#[test]
+fn every_subscription_pushed_to_the_orchestrator_has_an_inbox() {
+    use manga_orchestrator::fleet::Inbox;
+    let topology = manga_bus::Topology::seeds();
+    let routes: Vec<_> = topology.routes.iter().filter(|r| r.service == manga_bus::pubsub::ORCHESTRATOR).collect();
+    assert_eq!(routes.len(), 8 + 4 + 4, "8 request dead letters, 4 work subscriptions, their 4 dead letters");
+    for route in routes {
+        let name = &route.subscription.name;
+        assert!(Inbox::of(&format!("projects/p/subscriptions/{name}")).is_some(), "{name} has no inbox");
+    }
+    assert_eq!(Inbox::of("projects/p/subscriptions/phase-completed-dead-letter-push"), Some(Inbox::ResultDeadLetter));
+    assert_eq!(Inbox::of("phase-5-requests-dead-letter-push"), Some(Inbox::RequestDeadLetter));
+    assert_eq!(Inbox::of("phase-transition-handler"), Some(Inbox::Result));
+    assert_eq!(Inbox::of("phase-5-requests-push"), None, "a phase's own requests are not the orchestrator's");
+}
+
+/// A service over SQLite and files under `dir`, on `bus`, with the given phase deadline and 2 re-sends.
+async fn service_on(bus: Arc<dyn Bus>, dir: &std::path::Path, deadline: Duration) -> JobService {
+    let settings = ServiceSettings { phase_deadline: deadline, max_resends: 2, ..ServiceSettings::default() };
+    JobService::new(
+        Arc::new(SqliteStore::open(dir.join("manga.db")).await.unwrap()),
+        bus,
+        Arc::new(LocalBlobStore::new(dir.join("artifacts"))),
+        Arc::new(LocalHub::new()),
+        Arc::new(manga_ai::Models::local()),
+        settings,
+    )
+}
+
+fn one_page(story: &str) -> CreateJob {
+    CreateJob { story: story.into(), pages: Some(1), ..CreateJob::default() }
+}
+
+#[tokio::test]
+async fn a_first_request_lost_on_create_is_sent_again_by_the_stall_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = PhaseId::Concept.request_topic();
+    let bus = Arc::new(FlakyBus { inner: InMemoryBus::new(), topic: topic.clone(), failures: AtomicU32::new(1) });
+    let mut requests = bus.subscribe(&topic).await.unwrap();
+    let service = service_on(bus.clone(), dir.path(), Duration::from_millis(300)).await;
+    let alice = UserId::parse("alice").unwrap();
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
+    assert_eq!(job.state, "running", "the job row says running, though its request was lost");
+    let mut events = service.events().subscribe(JobId::parse(&job.id).unwrap()).await;
+
+    assert_eq!(service.sweep_stalled().await.unwrap(), 0, "not yet past the deadline");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(service.sweep_stalled().await.unwrap(), 1);
+    let sent = tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+    let (request, to) = PhaseRequest::decode_checked(&sent.data).unwrap();
+    assert_eq!((to.phase, to.attempt, request.job_id), (PhaseId::Concept, 1, job.id.clone()));
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+    assert_eq!(
+        (event.kind.as_str(), event.message.as_str()),
+        ("phase_resent", "phase 1 concept made no progress in time; its request was sent again")
+    );
+    assert_eq!(service.sweep_stalled().await.unwrap(), 0, "the re-send restarted the clock");
+}
+
+#[tokio::test]
+async fn a_step_that_never_answers_fails_the_job_after_its_re_sends_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens: every request goes nowhere, as with a phase service that is down.
+    let service = service_on(Arc::new(InMemoryBus::new()), dir.path(), Duration::from_millis(100)).await;
+    let alice = UserId::parse("alice").unwrap();
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
+    for resend in 1..=2 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(service.sweep_stalled().await.unwrap(), 1, "re-send {resend}");
+        assert_eq!(service.get_job(&alice, &job.id).await.unwrap().state, "running");
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(service.sweep_stalled().await.unwrap(), 1);
+    let view = service.get_job(&alice, &job.id).await.unwrap();
+    assert_eq!(view.state, "failed");
+    assert_eq!(
+        view.error.as_deref(),
+        Some(
+            "phase 1 concept attempt 1 made no progress in about 1 s, though its request was sent 3 times; \
+             the phase service may be down or failing"
+        )
+    );
+    assert_eq!(service.sweep_stalled().await.unwrap(), 0, "a failed job is left alone");
+}
+
+#[tokio::test]
+async fn a_job_left_running_by_a_stopped_process_finishes_when_the_product_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = UserId::parse("alice").unwrap();
+    // The first process took the job and died before any phase answered (its bus had no workers).
+    let first = service_on(Arc::new(InMemoryBus::new()), dir.path(), Duration::from_secs(900)).await;
+    let job = first
+        .create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。「消さないで」と父は言った。"))
+        .await
+        .unwrap();
+    assert_eq!(job.state, "running");
+    drop(first);
+
+    let settings = ServiceSettings::default();
+    let product = manga_orchestrator::local::LocalProduct::start(dir.path(), settings, false).await.unwrap();
+    let mut state = String::new();
+    for _ in 0..600 {
+        state = product.service.get_job(&alice, &job.id).await.unwrap().state.to_owned();
+        if state != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "succeeded", "the restarted product resumed the job");
 }

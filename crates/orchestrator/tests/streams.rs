@@ -246,6 +246,7 @@ async fn hitl_counters_count_reviews_feedback_and_timeouts() {
     let settings = ServiceSettings {
         feedback_wait: Duration::from_millis(300),
         timeout_action: manga_orchestrator::service::TimeoutAction::Pause,
+        ..ServiceSettings::default()
     };
     let local = LocalProduct::start(dir.path(), settings, true).await.unwrap();
     let metrics = local.service.metrics().clone();

@@ -59,6 +59,12 @@ pub struct ServeArgs {
     /// What happens when a review waits too long: approve, or pause the job.
     #[arg(long, env = "HITL_TIMEOUT_ACTION", default_value = "approve", value_parser = ["approve", "pause"])]
     pub timeout_action: String,
+    /// Seconds a job may spend on one step with no change before its request is sent
+    /// again; after 3 re-sends it fails with the reason. Jobs a stopped run left
+    /// unfinished are resumed at start whatever this says.
+    #[arg(long, env = "PHASE_DEADLINE_SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub phase_deadline: u64,
     /// Which models to use.
     #[command(flatten)]
     pub models: ModelArgs,

@@ -17,6 +17,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let settings = ServiceSettings {
         feedback_wait: Duration::from_secs(args.max_feedback_wait),
         timeout_action: if args.timeout_action == "pause" { TimeoutAction::Pause } else { TimeoutAction::Approve },
+        phase_deadline: Duration::from_secs(args.phase_deadline),
+        ..ServiceSettings::default()
     };
     let options = ServeOptions {
         host: args.host,

@@ -9,7 +9,7 @@ async fn main() -> anyhow::Result<()> {
     let _telemetry = manga_runtime::telemetry::init("orchestrator", &config.telemetry)?;
     let (service, api) = manga_orchestrator::fleet::connect(&config).await?;
     let orchestrator = FleetOrchestrator::new(Arc::new(service));
-    let _sweeper = orchestrator.service().spawn_review_sweeper(std::time::Duration::from_secs(5));
+    let _sweepers = orchestrator.spawn_sweepers();
     let routes = orchestrator.routes(api);
     let app = manga_runtime::App::build_with_routes(config, Arc::new(orchestrator), routes).await?;
     Ok(app.run_until_stopped().await?) // SIGTERM: finish in-flight work, then exit
