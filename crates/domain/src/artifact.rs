@@ -85,6 +85,12 @@ impl ArtifactKey {
         Self::job(job, version, &format!("panels/{panel}.png"))
     }
 
+    /// The receipt of a panel drawn by one attempt of phase 5 (its [`crate::PanelArt`] as JSON):
+    /// a redelivery of that attempt keeps the panel instead of paying for it again.
+    pub fn drawn_panel(job: JobId, version: Version, attempt: u32, panel: PanelId) -> Self {
+        Self::job(job, version, &format!("drawn/attempt-{attempt}/{panel}.json"))
+    }
+
     /// A panel's lettered image (phase 6).
     pub fn lettered_panel(job: JobId, version: Version, panel: PanelId) -> Self {
         Self::job(job, version, &format!("lettered/{panel}.png"))

@@ -1,5 +1,10 @@
 //! Phase 5, images: one picture per panel from the image model, drawn in
 //! parallel (at most min(cpus × 2, 8) at once), each with its figure boxes.
+//!
+//! Each panel drawn leaves a receipt for its attempt
+//! ([`ArtifactKey::drawn_panel`]), so a delivery of the same attempt after a
+//! cut request, a crash or a transient failure draws only what is missing:
+//! every delivery makes progress, and no panel is paid for twice.
 
 use std::collections::HashMap;
 
@@ -52,7 +57,11 @@ pub async fn run(
     }
     let right_to_left = storyboard.reading_direction == manga_domain::ReadingDirection::RightToLeft;
 
+    // After a failure no new panel starts, but those in flight finish and keep their receipts:
+    // what was paid for is not thrown away.
+    let failed = std::sync::atomic::AtomicBool::new(false);
     let mut drawn = stream::iter(todo)
+        .take_while(|_| std::future::ready(!failed.load(std::sync::atomic::Ordering::SeqCst)))
         .map(|panel| {
             let characters = panel.cast.iter().filter_map(|id| bible.get(id).cloned()).collect();
             let references = panel.cast.iter().filter_map(|id| portraits.get(id).cloned()).collect();
@@ -68,10 +77,16 @@ pub async fn run(
             };
             let (ctx, painter) = (ctx.clone(), painter.clone());
             async move {
+                let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, request.panel.id);
+                match load_json::<PanelArt>(ctx.blob.as_ref(), &receipt).await {
+                    Ok(art) => return Ok::<_, PhaseError>(art),
+                    Err(PhaseError::Blob(manga_blob::BlobError::NotFound(_))) => {}
+                    Err(e) => return Err(e),
+                }
                 let image = painter.draw_panel(&request).await?;
                 let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
                 ctx.blob.put(&key, image.png, "image/png").await?;
-                Ok::<_, PhaseError>(PanelArt {
+                let art = PanelArt {
                     panel: request.panel.id,
                     image: key,
                     width: image.width,
@@ -79,16 +94,30 @@ pub async fn run(
                     figures: image.figures,
                     provider: image.provider,
                     figures_estimated: image.figures_estimated,
-                })
+                };
+                save_json(ctx.blob.as_ref(), &receipt, &art).await?;
+                Ok(art)
             }
         })
         .buffer_unordered(ctx.image_concurrency);
     let mut done = 0;
+    let mut first_error = None;
     while let Some(art) = drawn.next().await {
-        let art = art?;
-        done += 1;
-        progress.advance(done, total, format!("panel {} drawn", art.panel)).await;
-        kept.insert(art.panel, art);
+        match art {
+            Ok(art) => {
+                done += 1;
+                progress.advance(done, total, format!("panel {} drawn", art.panel)).await;
+                kept.insert(art.panel, art);
+            }
+            Err(e) => {
+                failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    drop(drawn);
+    if let Some(e) = first_error {
+        return Err(e);
     }
     let panels: Vec<PanelArt> = storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect();
     let set = PanelArtSet { panels };

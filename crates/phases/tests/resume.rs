@@ -1,0 +1,118 @@
+//! Phase 5 delivered again after a partial run draws only the panels still
+//! missing: each delivery makes progress and no panel is paid for twice.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a failure is the test failing")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use manga_ai::{AiError, DrawnImage, ImageModel, LocalProvider, PanelRequest, PortraitRequest};
+use manga_blob::{BlobStore, LocalBlobStore};
+use manga_bus::InMemoryBus;
+use manga_domain::{ArtifactKey, JobId, JobOptions, PanelArtSet, PhaseId, Version};
+use manga_phases::PhaseContext;
+use manga_phases::handler::handle;
+use manga_proto::{PhaseAddress, PhaseRequest, PhaseStatus};
+
+/// The local painter, paid per panel, failing transiently once `budget` panels are drawn.
+struct MeteredPainter {
+    budget: AtomicI64,
+    drawn: AtomicU32,
+}
+
+#[async_trait]
+impl ImageModel for MeteredPainter {
+    fn name(&self) -> &str {
+        "metered"
+    }
+
+    async fn draw_panel(&self, request: &PanelRequest) -> Result<DrawnImage, AiError> {
+        if self.budget.fetch_sub(1, Ordering::SeqCst) <= 0 {
+            return Err(AiError::Unavailable { provider: "metered".into(), message: "overloaded".into() });
+        }
+        self.drawn.fetch_add(1, Ordering::SeqCst);
+        LocalProvider.draw_panel(request).await
+    }
+
+    async fn draw_portrait(&self, request: &PortraitRequest) -> Result<DrawnImage, AiError> {
+        LocalProvider.draw_portrait(request).await
+    }
+}
+
+/// Phases 1–4 of `job` under `dir` with the local provider; returns the blob store.
+async fn storyboarded(dir: &std::path::Path, job: JobId) -> Arc<dyn BlobStore> {
+    let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(dir));
+    let story =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/kumo-to-kaze.txt")).unwrap();
+    blob.put(&ArtifactKey::story(job, Version::FIRST), Bytes::from(story), "text/plain").await.unwrap();
+    let options = serde_json::to_vec(&JobOptions {
+        pages: Some(manga_domain::PageCount::parse(2).unwrap()),
+        ..JobOptions::default()
+    })
+    .unwrap();
+    blob.put(&ArtifactKey::options(job, Version::FIRST), options.into(), "application/json").await.unwrap();
+    let ctx =
+        PhaseContext::new(blob.clone(), Arc::new(LocalProvider), Arc::new(LocalProvider), Arc::new(InMemoryBus::new()));
+    for phase in [PhaseId::Concept, PhaseId::Characters, PhaseId::Plot, PhaseId::Name] {
+        let handled = handle(&ctx, &request(job, phase), address(job, phase)).await;
+        assert_eq!(handled.result.status(), PhaseStatus::Succeeded, "{phase}: {}", handled.result.error);
+    }
+    blob
+}
+
+fn address(job: JobId, phase: PhaseId) -> PhaseAddress {
+    PhaseAddress { job, version: Version::FIRST, phase, attempt: 1 }
+}
+
+fn request(job: JobId, phase: PhaseId) -> PhaseRequest {
+    PhaseRequest {
+        job_id: job.to_string(),
+        version: 1,
+        phase: phase.number(),
+        attempt: 1,
+        seed: 1,
+        ..PhaseRequest::default()
+    }
+}
+
+async fn images(blob: &Arc<dyn BlobStore>, painter: Arc<MeteredPainter>, job: JobId) -> manga_phases::handler::Handled {
+    let ctx = PhaseContext::new(blob.clone(), Arc::new(LocalProvider), painter, Arc::new(InMemoryBus::new()));
+    handle(&ctx, &request(job, PhaseId::Images), address(job, PhaseId::Images)).await
+}
+
+#[tokio::test]
+async fn a_second_delivery_of_phase_5_draws_only_the_panels_the_first_left() {
+    let job = JobId::new();
+    let (cut, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+
+    let blob = storyboarded(cut.path(), job).await;
+    let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(3), drawn: AtomicU32::new(0) });
+    let first = images(&blob, painter.clone(), job).await;
+    assert!(first.transient, "the painter ran out after 3 panels: {:?}", first.result.error);
+    let drawn_first = painter.drawn.load(Ordering::SeqCst);
+    assert_eq!(drawn_first, 3);
+
+    let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
+    let second = images(&blob, painter.clone(), job).await;
+    assert_eq!(second.result.status(), PhaseStatus::Succeeded, "{}", second.result.error);
+    let set_key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Images);
+    let set: PanelArtSet = serde_json::from_slice(&blob.get(&set_key).await.unwrap()).unwrap();
+    assert!(set.panels.len() > 3, "a job of {} panels", set.panels.len());
+    assert_eq!(
+        drawn_first + painter.drawn.load(Ordering::SeqCst),
+        set.panels.len() as u32,
+        "every panel drawn exactly once over the two deliveries"
+    );
+
+    // The same job drawn in one go gives the same panels, byte for byte.
+    let fresh = storyboarded(whole.path(), job).await;
+    let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
+    assert_eq!(images(&fresh, painter, job).await.result.status(), PhaseStatus::Succeeded);
+    let clean: PanelArtSet = serde_json::from_slice(&fresh.get(&set_key).await.unwrap()).unwrap();
+    assert_eq!(set, clean);
+    for art in &set.panels {
+        assert_eq!(blob.get(&art.image).await.unwrap(), fresh.get(&art.image).await.unwrap(), "{}", art.panel);
+    }
+}
