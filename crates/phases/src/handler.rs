@@ -22,6 +22,9 @@ pub struct Handled {
     /// Set for a failure that may pass on a retry (a model or store outage):
     /// the caller should have the request redelivered rather than report it.
     pub transient: bool,
+    /// Set (with `transient`) when the request's work budget ran out with items
+    /// left: the caller should send the same request again, at once, to go on.
+    pub unfinished: bool,
 }
 
 /// The reason code of a model's note in a quality report (a panel that fell back to local, a repaired answer).
@@ -45,7 +48,7 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
         usage: ledger.usage().iter().map(manga_proto::AiUsage::from).collect(),
         ..PhaseResult::default()
     };
-    let mut transient = false;
+    let (mut transient, mut unfinished) = (false, false);
     match outcome {
         Ok(output) => {
             tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms,
@@ -73,16 +76,30 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
             result.outputs = output.outputs.iter().map(ToString::to_string).collect();
             progress.finished(result.quality, format!("{} finished", at.phase)).await;
         }
+        Err(PhaseError::Unfinished { done, total }) => {
+            let message = format!("{done} of {total} done; going on in a new request");
+            progress.advance(done, total, message).await;
+            tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms, done, total,
+                "work budget spent; the phase goes on in a new request");
+            result.status = PhaseStatus::Failed as i32;
+            result.error = format!("{done} of {total} done when the request's work budget ran out");
+            (transient, unfinished) = (true, true);
+        }
         Err(error) => {
-            progress.send(ProgressKind::JobFailed, 0, 0, error.to_string()).await;
+            transient = error.is_transient();
+            if transient {
+                // Not the job's end: the request is delivered again.
+                progress.send(ProgressKind::PhaseProgress, 0, 0, format!("{error}; trying again")).await;
+            } else {
+                progress.send(ProgressKind::JobFailed, 0, 0, error.to_string()).await;
+            }
             tracing::warn!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms,
-                transient = error.is_transient(), error = %error, "phase failed");
+                transient, error = %error, "phase failed");
             result.status = PhaseStatus::Failed as i32;
             result.error = error.to_string();
-            transient = error.is_transient();
         }
     }
-    Handled { result, transient }
+    Handled { result, transient, unfinished }
 }
 
 async fn run_phase(

@@ -7,6 +7,7 @@
 //! every delivery makes progress, and no panel is paid for twice.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use futures_util::{StreamExt, stream};
 use manga_ai::PanelRequest;
@@ -45,6 +46,23 @@ pub async fn run(
     }
     let todo: Vec<_> = storyboard.panels().filter(|p| only.is_empty() || only.contains(&p.id)).cloned().collect();
     let total = todo.len();
+    // Panels an earlier delivery of this attempt drew are kept as they are.
+    let mut done = 0;
+    let mut missing = Vec::with_capacity(total);
+    for panel in todo {
+        let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, panel.id);
+        match load_json::<PanelArt>(blob, &receipt).await {
+            Ok(art) => {
+                kept.insert(art.panel, art);
+                done += 1;
+            }
+            Err(PhaseError::Blob(manga_blob::BlobError::NotFound(_))) => missing.push(panel),
+            Err(e) => return Err(e),
+        }
+    }
+    if done > 0 {
+        progress.advance(done, total, format!("{done} panels kept from an earlier request")).await;
+    }
     // Remote models that take reference images get the cast's portraits, so faces stay the same across panels.
     let mut portraits: HashMap<manga_domain::CharacterId, bytes::Bytes> = HashMap::new();
     let painter = ctx.image(PhaseId::Images, &options)?;
@@ -57,11 +75,18 @@ pub async fn run(
     }
     let right_to_left = storyboard.reading_direction == manga_domain::ReadingDirection::RightToLeft;
 
-    // After a failure no new panel starts, but those in flight finish and keep their receipts:
-    // what was paid for is not thrown away.
+    // After a failure, or past the request's work budget, no new panel starts, but those in
+    // flight finish and keep their receipts: what was paid for is not thrown away. The first
+    // batch always starts, so every request makes progress.
     let failed = std::sync::atomic::AtomicBool::new(false);
-    let mut drawn = stream::iter(todo)
-        .take_while(|_| std::future::ready(!failed.load(std::sync::atomic::Ordering::SeqCst)))
+    let budget_ends = ctx.work_budget.map(|budget| std::time::Instant::now() + budget);
+    let mut started = 0;
+    let mut drawn = stream::iter(missing)
+        .take_while(|_| {
+            started += 1;
+            let in_budget = started <= ctx.image_concurrency || budget_ends.is_none_or(|end| Instant::now() < end);
+            std::future::ready(in_budget && !failed.load(std::sync::atomic::Ordering::SeqCst))
+        })
         .map(|panel| {
             let characters = panel.cast.iter().filter_map(|id| bible.get(id).cloned()).collect();
             let references = panel.cast.iter().filter_map(|id| portraits.get(id).cloned()).collect();
@@ -77,12 +102,6 @@ pub async fn run(
             };
             let (ctx, painter) = (ctx.clone(), painter.clone());
             async move {
-                let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, request.panel.id);
-                match load_json::<PanelArt>(ctx.blob.as_ref(), &receipt).await {
-                    Ok(art) => return Ok::<_, PhaseError>(art),
-                    Err(PhaseError::Blob(manga_blob::BlobError::NotFound(_))) => {}
-                    Err(e) => return Err(e),
-                }
                 let image = painter.draw_panel(&request).await?;
                 let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
                 ctx.blob.put(&key, image.png, "image/png").await?;
@@ -95,12 +114,12 @@ pub async fn run(
                     provider: image.provider,
                     figures_estimated: image.figures_estimated,
                 };
+                let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, art.panel);
                 save_json(ctx.blob.as_ref(), &receipt, &art).await?;
-                Ok(art)
+                Ok::<_, PhaseError>(art)
             }
         })
         .buffer_unordered(ctx.image_concurrency);
-    let mut done = 0;
     let mut first_error = None;
     while let Some(art) = drawn.next().await {
         match art {
@@ -118,6 +137,9 @@ pub async fn run(
     drop(drawn);
     if let Some(e) = first_error {
         return Err(e);
+    }
+    if done < total {
+        return Err(PhaseError::Unfinished { done, total });
     }
     let panels: Vec<PanelArt> = storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect();
     let set = PanelArtSet { panels };

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use manga_blob::{BlobStore, GcsBlobStore, LocalBlobStore};
-use manga_bus::{Bus, PubSubBus, topics};
+use manga_bus::{Bus, BusMessage, PubSubBus, topics};
 use manga_domain::{ArtifactKey, PhaseId};
 use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus};
 use manga_runtime::{BlobBackend, Config, HandlerError, PushHandler, PushMessage};
@@ -131,7 +131,9 @@ impl PhaseService {
         };
         let models =
             crate::models::build(&settings, redis.as_ref(), ai_metrics.clone()).map_err(ServiceError::Models)?;
-        let ctx = PhaseContext::with_models(blob, Arc::new(models), bus);
+        let mut ctx = PhaseContext::with_models(blob, Arc::new(models), bus);
+        let call_timeout = settings.phase_timeouts.get(&phase).copied().unwrap_or(settings.timeout);
+        ctx.work_budget = config.request_timeout.map(|request| work_budget(request, call_timeout));
         let simulated_ai = config.simulated_ai_scale.map(|scale| crate::simulated::scaled(phase, scale));
         let metrics = PhaseMetrics::new();
         Ok(Self { phase, ctx, store, lease: config.work_lease, metrics, ai_metrics, simulated_ai })
@@ -263,6 +265,14 @@ impl PhaseService {
     }
 }
 
+/// How long a request may start new items: what is left of the request timeout once the
+/// longest model call and a margin for saving are set aside (a quarter of it at least), so a
+/// request is never cut mid-item.
+pub fn work_budget(request: std::time::Duration, call: std::time::Duration) -> std::time::Duration {
+    let margin = std::time::Duration::from_secs(5);
+    request.checked_sub(call + margin).filter(|b| *b >= request / 4).unwrap_or(request / 4)
+}
+
 fn transient(e: manga_store::StoreError) -> HandlerError {
     if e.is_transient() { HandlerError::Transient(e.to_string()) } else { HandlerError::Permanent(e.to_string()) }
 }
@@ -303,6 +313,16 @@ impl PushHandler for PhaseService {
             _ => "failed",
         };
         self.metrics.observe(self.phase, outcome, started.elapsed().as_secs_f64());
+        if handled.unfinished {
+            // What was done is kept; the same request, sent anew, goes on from there in a fresh request.
+            lease.release().await?;
+            let mut again = BusMessage::new(message.data.clone());
+            again.attributes = message.attributes.clone();
+            self.ctx.bus.publish(&self.phase.request_topic(), again).await.map_err(|e| {
+                HandlerError::Transient(format!("{}; the next part not sent: {e}", handled.result.error))
+            })?;
+            return Ok(());
+        }
         if handled.transient {
             // Let Pub/Sub redeliver, and the redelivery run at once.
             lease.release().await?;
@@ -336,5 +356,20 @@ impl PushHandler for PhaseService {
         registry.register(Box::new(self.metrics.runs.clone()))?;
         registry.register(Box::new(self.metrics.seconds.clone()))?;
         self.ai_metrics.register(registry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::work_budget;
+
+    #[test]
+    fn the_work_budget_leaves_room_for_the_longest_call_and_is_never_under_a_quarter() {
+        let s = Duration::from_secs;
+        assert_eq!(work_budget(s(60), s(40)), s(15), "phase 5: 60 s request, 40 s panel calls");
+        assert_eq!(work_budget(s(300), s(120)), s(175));
+        assert_eq!(work_budget(s(20), s(20)), s(5), "a call as long as the request: a quarter");
     }
 }

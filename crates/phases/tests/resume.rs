@@ -116,3 +116,61 @@ async fn a_second_delivery_of_phase_5_draws_only_the_panels_the_first_left() {
         assert_eq!(blob.get(&art.image).await.unwrap(), fresh.get(&art.image).await.unwrap(), "{}", art.panel);
     }
 }
+
+#[tokio::test]
+async fn past_its_work_budget_phase_5_sends_itself_on_until_every_panel_is_drawn_once() {
+    use manga_bus::{Bus, topics};
+    use manga_runtime::{PushHandler, PushMessage};
+    use manga_store::{JobMode, NewJob, SqliteStore, Store, UserId};
+
+    let job = JobId::new();
+    let dir = tempfile::tempdir().unwrap();
+    let blob = storyboarded(dir.path(), job).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let new = NewJob {
+        id: job,
+        user: UserId::parse("alice").unwrap(),
+        mode: JobMode::Auto,
+        options: JobOptions::default(),
+        title: None,
+    };
+    store.create_job(new).await.unwrap();
+    let bus = Arc::new(InMemoryBus::new());
+    let mut requests = bus.subscribe(&PhaseId::Images.request_topic()).await.unwrap();
+    let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
+    let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
+    let mut ctx = PhaseContext::new(blob.clone(), Arc::new(LocalProvider), painter.clone(), bus.clone());
+    // A budget spent at once: each request draws one batch of two panels, then hands on.
+    (ctx.image_concurrency, ctx.work_budget) = (2, Some(std::time::Duration::ZERO));
+    let service =
+        manga_phases::service::PhaseService::new(PhaseId::Images, ctx, store, std::time::Duration::from_secs(60));
+
+    let first = manga_phases::handler::request_message(address(job, PhaseId::Images), 1);
+    let mut push = PushMessage {
+        subscription: "projects/p/subscriptions/phase-5-requests-push".into(),
+        message_id: "m-0".into(),
+        data: first.data.to_vec(),
+        attributes: first.attributes.clone(),
+        publish_time: None,
+        delivery_attempt: None,
+    };
+    let mut deliveries = 0;
+    let result = loop {
+        service.handle(push.clone()).await.unwrap();
+        deliveries += 1;
+        assert!(painter.drawn.load(Ordering::SeqCst) <= 2 * deliveries, "at most one batch a request");
+        if let Ok(Some(done)) = tokio::time::timeout(std::time::Duration::from_millis(10), results.next()).await {
+            break done;
+        }
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+        assert_eq!(next.data, push.data, "the same request, sent on");
+        push.message_id = format!("m-{deliveries}");
+        assert!(deliveries < 50, "no progress");
+    };
+    let (result, _) = manga_proto::PhaseResult::decode_checked(&result.data).unwrap();
+    assert_eq!(result.status(), PhaseStatus::Succeeded, "{}", result.error);
+    let set_key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Images);
+    let set: PanelArtSet = serde_json::from_slice(&blob.get(&set_key).await.unwrap()).unwrap();
+    assert_eq!(painter.drawn.load(Ordering::SeqCst), set.panels.len() as u32, "each panel drawn once");
+    assert_eq!(deliveries, set.panels.len().div_ceil(2) as u32, "{} panels, two a request", set.panels.len());
+}
