@@ -38,14 +38,17 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
     // Every model call the phase makes records into this attempt's ledger.
     let ledger = manga_ai::Ledger::default();
     let outcome = ctx.models.with_timeout_of(at.phase, ledger.scope(run_phase(ctx, request, at, &progress))).await;
-    let duration_ms = started.elapsed().as_millis() as u64;
+    let duration_ms = started.elapsed().as_millis() as u64 + request.duration_ms_so_far;
+    // Earlier requests of this attempt (a phase that went on in a new request) count too.
+    let earlier: Vec<manga_domain::AiUsage> = request.usage_so_far.iter().map(manga_domain::AiUsage::from).collect();
+    let usage = manga_domain::AiUsage::merge(earlier.iter().chain(&ledger.usage()));
     let mut result = PhaseResult {
         job_id: at.job.to_string(),
         version: at.version.get(),
         phase: at.phase.number(),
         attempt: at.attempt,
         duration_ms,
-        usage: ledger.usage().iter().map(manga_proto::AiUsage::from).collect(),
+        usage: usage.iter().map(manga_proto::AiUsage::from).collect(),
         ..PhaseResult::default()
     };
     let (mut transient, mut unfinished) = (false, false);

@@ -160,8 +160,10 @@ impl PhaseService {
         match self.store.claim_phase_run(run, &holder, self.lease).await.map_err(transient)? {
             RunClaim::Held { took_over, .. } => {
                 if took_over {
-                    tracing::warn!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
-                        "taking over a run whose lease ran out");
+                    // Its lease ran out (an instance died or stalled) or was released (a transient
+                    // failure, a cut request, or the phase going on in a new request).
+                    tracing::info!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
+                        "taking over a run no longer held");
                 }
                 Ok(Some(holder))
             }
@@ -316,7 +318,13 @@ impl PushHandler for PhaseService {
         if handled.unfinished {
             // What was done is kept; the same request, sent anew, goes on from there in a fresh request.
             lease.release().await?;
-            let mut again = BusMessage::new(message.data.clone());
+            // It carries what this request used and took, so the result counts every part.
+            let on = PhaseRequest {
+                usage_so_far: handled.result.usage.clone(),
+                duration_ms_so_far: handled.result.duration_ms,
+                ..request.clone()
+            };
+            let mut again = BusMessage::new(on.encode_to_vec());
             again.attributes = message.attributes.clone();
             self.ctx.bus.publish(&self.phase.request_topic(), again).await.map_err(|e| {
                 HandlerError::Transient(format!("{}; the next part not sent: {e}", handled.result.error))

@@ -146,10 +146,14 @@ async fn past_its_work_budget_phase_5_sends_itself_on_until_every_panel_is_drawn
         manga_phases::service::PhaseService::new(PhaseId::Images, ctx, store, std::time::Duration::from_secs(60));
 
     let first = manga_phases::handler::request_message(address(job, PhaseId::Images), 1);
+    // As if an earlier request of this attempt had paid for three calls: the result must count them.
+    let (mut carried, _) = PhaseRequest::decode_checked(&first.data).unwrap();
+    carried.usage_so_far =
+        vec![manga_proto::AiUsage { provider: "earlier".into(), model: "m".into(), requests: 3, ..Default::default() }];
     let mut push = PushMessage {
         subscription: "projects/p/subscriptions/phase-5-requests-push".into(),
         message_id: "m-0".into(),
-        data: first.data.to_vec(),
+        data: prost::Message::encode_to_vec(&carried),
         attributes: first.attributes.clone(),
         publish_time: None,
         delivery_attempt: None,
@@ -163,12 +167,17 @@ async fn past_its_work_budget_phase_5_sends_itself_on_until_every_panel_is_drawn
             break done;
         }
         let next = tokio::time::timeout(std::time::Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
-        assert_eq!(next.data, push.data, "the same request, sent on");
+        let (on, to) = PhaseRequest::decode_checked(&next.data).unwrap();
+        let (before, _) = PhaseRequest::decode_checked(&push.data).unwrap();
+        assert_eq!(to, address(job, PhaseId::Images), "the same attempt, sent on");
+        assert!(on.duration_ms_so_far >= before.duration_ms_so_far, "and the time it took so far");
+        push.data = next.data.to_vec();
         push.message_id = format!("m-{deliveries}");
         assert!(deliveries < 50, "no progress");
     };
     let (result, _) = manga_proto::PhaseResult::decode_checked(&result.data).unwrap();
     assert_eq!(result.status(), PhaseStatus::Succeeded, "{}", result.error);
+    assert_eq!(result.usage().iter().map(|u| (u.provider.as_str(), u.requests)).collect::<Vec<_>>(), [("earlier", 3)]);
     let set_key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Images);
     let set: PanelArtSet = serde_json::from_slice(&blob.get(&set_key).await.unwrap()).unwrap();
     assert_eq!(painter.drawn.load(Ordering::SeqCst), set.panels.len() as u32, "each panel drawn once");
