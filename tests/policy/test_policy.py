@@ -28,8 +28,10 @@ EXPECTED = {
     "orchestrator": {**COMMON, "concurrency": 1000, "timeout": 1800},
     "phase1-concept": COMMON,
     # Seed 001 §3.1 Phase2_Overrides: 1.5 CPU / 3Gi, 20 s (12 s + buffer). Cloud Run
-    # accepts only whole CPUs above 1 (reference/gcp-contracts.md), so 2.
-    "phase2-characters": {**COMMON, "cpu": "2", "memory": "3Gi", "timeout": 20},
+    # accepts only whole CPUs above 1 (reference/gcp-contracts.md), so 2. The 20 s
+    # cannot hold one portrait at the 10-30 s a real image model takes (plus the
+    # bible's text call, 3-15 s), so phase 2 gets phase 5's 60 s (README, "Timeouts").
+    "phase2-characters": {**COMMON, "cpu": "2", "memory": "3Gi", "timeout": 60},
     "phase3-plot": COMMON,
     "phase4-name": COMMON,
     # Seed 001 §3.1 Phase5_Overrides: 2 CPU / 4Gi, 60 s (40 s + buffer), concurrency 5.

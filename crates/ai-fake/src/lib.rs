@@ -252,7 +252,23 @@ struct State {
     /// Prompts queued by `POST /prompt`, a re-queued id counted again (as ComfyUI would render it again).
     comfy_queued: u32,
     max_side: Option<u32>,
+    latency: Option<Latency>,
     counter: u64,
+}
+
+/// How long answers take, as real models' do: a seeded draw in a range per kind.
+struct Latency {
+    text: std::ops::RangeInclusive<Duration>,
+    images: std::ops::RangeInclusive<Duration>,
+    rng: fastrand::Rng,
+}
+
+impl Latency {
+    fn draw(&mut self, image: bool) -> Duration {
+        let range = if image { &self.images } else { &self.text };
+        let (low, high) = (range.start().as_millis() as u64, range.end().as_millis() as u64);
+        Duration::from_millis(self.rng.u64(low..=high.max(low)))
+    }
 }
 
 impl State {
@@ -359,6 +375,17 @@ impl FakeProviders {
     /// Until it is set, random faults include no stall.
     pub fn set_stall(&self, stall: Duration) {
         self.state.lock().stall = Some(stall);
+    }
+
+    /// Answers model calls after a seeded draw from `text` or `images`, as real models take
+    /// their time (the seeds: text 3–15 s, images 10–30 s); follow-ups and uploads answer at once.
+    pub fn set_latency(
+        &self,
+        text: std::ops::RangeInclusive<Duration>,
+        images: std::ops::RangeInclusive<Duration>,
+        seed: u64,
+    ) {
+        self.state.lock().latency = Some(Latency { text, images, rng: fastrand::Rng::with_seed(seed) });
     }
 
     /// Drops queued faults and stops random ones.

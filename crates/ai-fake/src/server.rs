@@ -231,7 +231,7 @@ fn wants_image(json: Option<&Value>) -> bool {
 
 async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<Shared>) -> HttpResponse {
     let incoming = Incoming::read(&req, &body);
-    let (id, fault, answerer, max_side) = {
+    let (id, fault, answerer, max_side, latency) = {
         let mut s = state.lock();
         let fault = s.take_fault(incoming.endpoint);
         let id = s.next_id();
@@ -253,8 +253,15 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<Shared>) ->
             problem: None,
         });
         let answerer = incoming.text.as_ref().and_then(|t| s.answers.get(&t.task).cloned());
-        (id, fault, answerer, s.max_side)
+        let image = matches!(incoming.endpoint, Endpoint::Predict | Endpoint::ImageGenerations)
+            || incoming.endpoint == Endpoint::GenerateContent && incoming.text.is_none();
+        let model_call = image || incoming.text.is_some();
+        let latency = s.latency.as_mut().filter(|_| model_call).map(|l| l.draw(image));
+        (id, fault, answerer, s.max_side, latency)
     };
+    if let Some(latency) = latency {
+        actix_web::rt::time::sleep(latency).await;
+    }
     let context = Context { id, fault: fault.as_ref(), answerer, max_side, state: &state };
     let outcome = respond(&incoming, &context);
     {

@@ -69,8 +69,9 @@ pub struct AiSettings {
     /// `AI_TIMEOUT_SECONDS` for one request.
     pub timeout: Duration,
     /// `PHASE{N}_AI_TIMEOUT_SECONDS`: one model call's timeout in a phase, apart from
-    /// the Cloud Run request it runs in (the seeds: 20 s for portraits; 40 s for panels,
-    /// "40 s + buffer" of phase 5's 60 s request; others use `AI_TIMEOUT_SECONDS`).
+    /// the Cloud Run request it runs in: 40 s for portraits and panels, the seeds' "40 s +
+    /// buffer" of phase 5's 60 s request (phase 2's request is 60 s too: the seeds' 20 s
+    /// cannot hold one real portrait); others use `AI_TIMEOUT_SECONDS`.
     pub phase_timeouts: HashMap<PhaseId, Duration>,
     /// `AI_RETRIES`: attempts after the first for a transient failure.
     pub retries: u32,
@@ -207,7 +208,7 @@ impl AiSettings {
                 let mut timeouts = HashMap::new();
                 for phase in PhaseId::ALL {
                     let seed = match phase {
-                        PhaseId::Characters => Some(20),
+                        PhaseId::Characters => Some(40),
                         PhaseId::Images => Some(40),
                         _ => None,
                     };
@@ -322,7 +323,7 @@ mod tests {
     #[test]
     fn portraits_and_panels_have_the_seeds_timeouts_unless_told_otherwise() {
         let s = AiSettings::local();
-        assert_eq!(s.phase_timeouts.get(&PhaseId::Characters), Some(&Duration::from_secs(20)));
+        assert_eq!(s.phase_timeouts.get(&PhaseId::Characters), Some(&Duration::from_secs(40)));
         assert_eq!(s.phase_timeouts.get(&PhaseId::Images), Some(&Duration::from_secs(40)));
         assert_eq!(s.phase_timeouts.get(&PhaseId::Plot), None, "the global AI_TIMEOUT_SECONDS");
         let s =

@@ -147,3 +147,16 @@ async fn unusable_answers_are_asked_again_with_the_problem_fed_back() {
         assert_eq!(ledger.usage()[0].retries, 0, "{provider}: asking again is not a transport retry");
     }
 }
+
+#[tokio::test]
+async fn the_fake_takes_the_time_a_real_model_takes_for_text() {
+    let fake = FakeProviders::start().await;
+    let (text_time, image_time) = (Duration::from_millis(400), Duration::from_millis(900));
+    fake.set_latency(text_time..=text_time, image_time..=image_time, 7);
+    let text =
+        models(&fake, &["openai"], &[("AI_CACHE", "off")]).text(PhaseId::Concept, &JobOptions::default()).unwrap();
+    let started = Instant::now();
+    text.analyse_story(&story(), &ConceptRequest::default()).await.unwrap();
+    let took = started.elapsed();
+    assert!(took >= text_time && took < image_time, "a text answer takes the text latency: {took:?}");
+}
