@@ -310,6 +310,7 @@ impl PushHandler for PhaseService {
             return Ok(());
         };
         let outcome = match (handled.transient, handled.result.status()) {
+            _ if handled.unfinished => "handed_on",
             (true, _) => "transient_failure",
             (false, PhaseStatus::Succeeded) => "succeeded",
             _ => "failed",

@@ -1,0 +1,105 @@
+//! The fleet at real model speed, printed for docs/benchmarks.md (not a timed test).
+//!
+//! Every phase service points at the fake providers (Gemini text and images),
+//! which answer text in 3–15 s and images in 10–30 s (the seeds' latencies),
+//! all times FLEET_TIME_SCALE (default 0.1); each service cuts a push at its
+//! Cloud Run timeoutSeconds times the same scale, as Cloud Run would. Jobs of
+//! FLEET_BENCH_PAGES pages (default 8,24) run one after another. Printed per
+//! job: phase 5's wall time against ceil(panels / concurrency) × the mean image
+//! latency (the goal is at most 1.2×), model calls per panel (1.0 with no
+//! faults), how many requests phase 5 took, and jobs left running (must be 0).
+//!
+//! Run: `cargo bench -p manga-fleet-tests --bench real_speed` (Postgres, Redis
+//! and the emulator, as the fleet test). FLEET_BENCH_PROFILE picks the
+//! services' cargo profile (release).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a bench binary: a failure should stop it loudly")]
+#![allow(clippy::disallowed_methods, reason = "a bench reads its knobs from the environment")]
+
+use std::time::Duration;
+
+use manga_ai_fake::{Endpoint, FakeProviders};
+use manga_domain::{ArtifactKey, CharacterBible, PanelArtSet, PhaseId, Version};
+use manga_fleet_tests::{Fleet, PGURL, authorised_client};
+use manga_store::{JobState, PgStore, PoolSettings, Store};
+
+fn knob(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// Whole seconds of `seconds × scale`, at least 1 (the services' settings are whole seconds).
+fn scaled_secs(seconds: f64, scale: f64) -> String {
+    ((seconds * scale).ceil() as u64).max(1).to_string()
+}
+
+fn main() {
+    let scale: f64 = knob("FLEET_TIME_SCALE", "0.1").parse().expect("FLEET_TIME_SCALE is a number");
+    let pages: Vec<u32> =
+        knob("FLEET_BENCH_PAGES", "8,24").split(',').map(|p| p.trim().parse().expect("pages")).collect();
+    let profile: &'static str = if knob("FLEET_BENCH_PROFILE", "release") == "dev" { "dev" } else { "release" };
+    let at = |seconds: f64| Duration::from_secs_f64(seconds * scale);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let fake = FakeProviders::start().await;
+        fake.set_max_image_side(256);
+        fake.set_latency(at(3.0)..=at(15.0), at(10.0)..=at(30.0), 5);
+        let mut env: Vec<(String, String)> =
+            fake.env_for("gemini").into_iter().chain(fake.env_for("gemini-image")).collect();
+        let owned = |k: &str, v: String| (k.to_owned(), v);
+        env.extend([
+            owned("FLEET_TIME_SCALE", scale.to_string()),
+            owned("PHASE2_AI_TIMEOUT_SECONDS", scaled_secs(40.0, scale)),
+            owned("PHASE5_AI_TIMEOUT_SECONDS", scaled_secs(40.0, scale)),
+            owned("AI_TIMEOUT_SECONDS", scaled_secs(120.0, scale)),
+            owned("PHASE_DEADLINE_SECONDS", scaled_secs(900.0, scale)),
+            owned("AI_RATE_LIMIT_PER_MINUTE", "100000".into()),
+            // The handler's info lines say when phase 5 hands on to a new request.
+            owned("RUST_LOG", "warn,manga_phases::handler=info".into()),
+        ]);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let fleet = Fleet::up_with(profile, &env);
+        let http = authorised_client();
+        let store = PgStore::connect(&format!("{PGURL}/{}", fleet.database), PoolSettings::default()).await.unwrap();
+        // The services run on this machine: one phase 5 instance, AI_CONCURRENCY (4) images at once.
+        let concurrency = 4.0;
+        let mean_image = at(20.0).as_secs_f64();
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        println!(
+            "machine: {cpus} cpus; {profile} fleet on one machine; latencies x{scale}: text {:.1}-{:.1} s, images {:.1}-{:.1} s; request timeouts x{scale}",
+            at(3.0).as_secs_f64(),
+            at(15.0).as_secs_f64(),
+            at(10.0).as_secs_f64(),
+            at(30.0).as_secs_f64()
+        );
+        for n in pages {
+            fake.clear_requests();
+            let id = fleet.submit(&http, n, 7).await;
+            let job = fleet.finished(&http, id).await;
+            assert_eq!(job["state"], "succeeded", "{job:#}");
+            let v = Version::FIRST;
+            let set: PanelArtSet =
+                serde_json::from_slice(&fleet.blob(&ArtifactKey::phase_output(id, v, PhaseId::Images))).unwrap();
+            let bible: CharacterBible =
+                serde_json::from_slice(&fleet.blob(&ArtifactKey::phase_output(id, v, PhaseId::Characters))).unwrap();
+            let images = fake.requests_to(Endpoint::GenerateContent).iter().filter(|r| r.task.is_none()).count();
+            let panels = set.panels.len();
+            let panel_calls = images.saturating_sub(bible.characters.len());
+            let runs = store.list_phase_runs(id, v).await.unwrap();
+            let phase5 = runs.iter().find(|r| r.key.phase == PhaseId::Images).unwrap();
+            let wall = (phase5.finished_at.unwrap() - phase5.started_at).as_seconds_f64();
+            let ideal = (panels as f64 / concurrency).ceil() * mean_image;
+            let requests = fleet.log("phase5-images").matches("the phase goes on in a new request").count();
+            let at_job = |field: &str| job[field].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+            println!(
+                "{n} pages: {panels} panels; phase 5 {wall:.1} s vs ideal {ideal:.1} s = {:.2}x; {:.2} image calls a panel; \
+                 job {:.1} s",
+                wall / ideal,
+                panel_calls as f64 / panels as f64,
+                (at_job("updated_at") - at_job("created_at")).as_seconds_f64(),
+            );
+            println!("  phase 5 requests handed on so far (all jobs): {requests}");
+        }
+        let running = store.list_jobs_in_state(JobState::Running, chrono::Utc::now(), 1000).await.unwrap();
+        println!("jobs left running: {}", running.len());
+    });
+}
