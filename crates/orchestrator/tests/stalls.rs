@@ -43,10 +43,7 @@ impl Bus for FlakyBus {
 #[tokio::test]
 async fn a_next_request_that_could_not_be_sent_fails_the_result_so_its_redelivery_sends_it() {
     let dir = tempfile::tempdir().unwrap();
-    let topic = PhaseId::Characters.request_topic();
-    let bus = Arc::new(FlakyBus { inner: InMemoryBus::new(), topic: topic.clone(), failures: AtomicU32::new(1) });
-    let mut characters = bus.subscribe(&topic).await.unwrap();
-    let service = service_on(bus.clone(), dir.path(), Duration::from_secs(900)).await;
+    let (service, mut characters) = flaky_service(PhaseId::Characters, 1, dir.path(), Duration::from_secs(900)).await;
     let alice = UserId::parse("alice").unwrap();
     let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
     let at = PhaseAddress {
@@ -150,6 +147,20 @@ async fn service_on(bus: Arc<dyn Bus>, dir: &std::path::Path, deadline: Duration
     )
 }
 
+/// A service whose first `failures` requests to `phase` are lost, and a subscription that sees those that go out.
+async fn flaky_service(
+    phase: PhaseId,
+    failures: u32,
+    dir: &std::path::Path,
+    deadline: Duration,
+) -> (JobService, Subscription) {
+    let topic = phase.request_topic();
+    let bus =
+        Arc::new(FlakyBus { inner: InMemoryBus::new(), topic: topic.clone(), failures: AtomicU32::new(failures) });
+    let requests = bus.subscribe(&topic).await.unwrap();
+    (service_on(bus, dir, deadline).await, requests)
+}
+
 fn one_page(story: &str) -> CreateJob {
     CreateJob { story: story.into(), pages: Some(1), ..CreateJob::default() }
 }
@@ -157,10 +168,7 @@ fn one_page(story: &str) -> CreateJob {
 #[tokio::test]
 async fn a_first_request_lost_on_create_is_sent_again_by_the_stall_sweep() {
     let dir = tempfile::tempdir().unwrap();
-    let topic = PhaseId::Concept.request_topic();
-    let bus = Arc::new(FlakyBus { inner: InMemoryBus::new(), topic: topic.clone(), failures: AtomicU32::new(1) });
-    let mut requests = bus.subscribe(&topic).await.unwrap();
-    let service = service_on(bus.clone(), dir.path(), Duration::from_millis(300)).await;
+    let (service, mut requests) = flaky_service(PhaseId::Concept, 1, dir.path(), Duration::from_millis(300)).await;
     let alice = UserId::parse("alice").unwrap();
     let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
     assert_eq!(job.state, "running", "the job row says running, though its request was lost");

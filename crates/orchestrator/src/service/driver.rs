@@ -251,13 +251,27 @@ impl JobService {
 
     /// Runs [`Self::sweep_reviews`] every `every` until the task is dropped.
     pub fn spawn_review_sweeper(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        self.spawn_sweep(every, "review", |me| async move { me.sweep_reviews().await })
+    }
+
+    /// Runs `sweep` every `every` until the task is dropped; a failed sweep is logged and the next tries again.
+    pub(super) fn spawn_sweep<F, Fut>(
+        &self,
+        every: Duration,
+        what: &'static str,
+        sweep: F,
+    ) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn(JobService) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<usize, ServiceError>> + Send,
+    {
         let me = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if let Err(e) = me.sweep_reviews().await {
-                    tracing::warn!(error = %e, "review sweep failed");
+                if let Err(e) = sweep(me.clone()).await {
+                    tracing::warn!(error = %e, sweep = what, "sweep failed");
                 }
             }
         })

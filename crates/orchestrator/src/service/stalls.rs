@@ -106,16 +106,7 @@ impl JobService {
 
     /// Runs [`Self::sweep_stalled`] every `every` until the task is dropped.
     pub fn spawn_stall_sweeper(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let me = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                if let Err(e) = me.sweep_stalled().await {
-                    tracing::warn!(error = %e, "stall sweep failed");
-                }
-            }
-        })
+        self.spawn_sweep(every, "stall", |me| async move { me.sweep_stalled().await })
     }
 }
 
