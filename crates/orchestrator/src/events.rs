@@ -35,7 +35,7 @@ pub struct JobEvent {
     pub phase: Option<u32>,
     /// `snapshot`, `phase_started`, `phase_progress`, `phase_finished`, `phase_retrying`,
     /// `awaiting_review`, `job_finished`, `job_failed`, `job_cancelled`, `version_created`,
-    /// `feedback`, `chat`.
+    /// `feedback`, `chat`, `review_timeout`, `phase_resent` (the stall sweep sent a step again).
     pub kind: String,
     /// Units done (panels drawn, pages composed).
     pub done: u32,

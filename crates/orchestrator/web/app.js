@@ -12,12 +12,13 @@ const $ = (id) => document.getElementById(id);
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const EVENT_KINDS = [
   'snapshot', 'phase_started', 'phase_progress', 'phase_finished', 'phase_retrying', 'awaiting_review',
-  'job_finished', 'job_failed', 'job_cancelled', 'version_created', 'version_restored', 'feedback', 'chat', 'review_timeout', 'error',
+  'job_finished', 'job_failed', 'job_cancelled', 'version_created', 'version_restored', 'feedback', 'chat', 'review_timeout',
+  'phase_resent', 'error',
 ];
 /** Events after which the job view is fetched again (the store is the truth, events are hints). */
 const REFETCH_ON = new Set([
   'phase_started', 'phase_finished', 'phase_retrying', 'awaiting_review', 'job_finished', 'job_failed', 'job_cancelled',
-  'version_created', 'version_restored', 'review_timeout', 'feedback',
+  'version_created', 'version_restored', 'review_timeout', 'feedback', 'phase_resent',
 ]);
 
 const state = {
@@ -1145,10 +1146,12 @@ function logActivity(ev, n) {
     phase_started: 'started', phase_finished: 'finished', phase_retrying: 'retrying', awaiting_review: 'needs review',
     job_finished: 'Published', job_failed: 'Failed', job_cancelled: 'Cancelled', version_created: 'New version',
     version_restored: 'Restored', feedback: 'Feedback', chat: 'Chat', review_timeout: 'Review timed out',
+    phase_resent: 'sent again',
   }[ev.kind];
   if (!label) return;
   const who = n && PHASES[n - 1] ? PHASES[n - 1].label : '';
-  const text = ['phase_started', 'phase_finished', 'phase_retrying', 'awaiting_review'].includes(ev.kind) ? `${who} ${label}` : label;
+  const text = ['phase_started', 'phase_finished', 'phase_retrying', 'awaiting_review', 'phase_resent'].includes(ev.kind)
+    ? `${who} ${label}` : label;
   state.activity.unshift({ kind: ev.kind, text, message: ev.message, quality: ev.quality, at: ev.at, version: ev.version });
   state.activity.length = Math.min(state.activity.length, 60);
   renderActivity();
