@@ -52,15 +52,7 @@ async fn a_next_request_that_could_not_be_sent_fails_the_result_so_its_redeliver
         phase: PhaseId::Concept,
         attempt: 1,
     };
-    let result = PhaseResult {
-        job_id: job.id.clone(),
-        version: 1,
-        phase: 1,
-        attempt: 1,
-        status: PhaseStatus::Succeeded as i32,
-        quality: 0.95,
-        ..PhaseResult::default()
-    };
+    let result = concept_passed(&job.id);
 
     let first = service.on_result(&result, at).await;
     assert!(first.is_err(), "phase 2's request was not sent, so the result must come again: {first:?}");
@@ -86,15 +78,7 @@ async fn a_dead_lettered_result_is_tried_once_more_then_fails_the_job_with_why()
     let service = Arc::new(service_on(bus, dir.path(), Duration::from_secs(900)).await);
     let alice = UserId::parse("alice").unwrap();
     let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
-    let result = PhaseResult {
-        job_id: job.id.clone(),
-        version: 1,
-        phase: 1,
-        attempt: 1,
-        status: PhaseStatus::Succeeded as i32,
-        quality: 0.95,
-        ..PhaseResult::default()
-    };
+    let result = concept_passed(&job.id);
     let orchestrator = FleetOrchestrator::new(service.clone());
     let push = |subscription: &str| PushMessage {
         subscription: format!("projects/p/subscriptions/{subscription}"),
@@ -159,6 +143,19 @@ async fn flaky_service(
         Arc::new(FlakyBus { inner: InMemoryBus::new(), topic: topic.clone(), failures: AtomicU32::new(failures) });
     let requests = bus.subscribe(&topic).await.unwrap();
     (service_on(bus, dir, deadline).await, requests)
+}
+
+/// Phase 1's first attempt of `job`, passed.
+fn concept_passed(job: &str) -> PhaseResult {
+    PhaseResult {
+        job_id: job.to_owned(),
+        version: 1,
+        phase: 1,
+        attempt: 1,
+        status: PhaseStatus::Succeeded as i32,
+        quality: 0.95,
+        ..PhaseResult::default()
+    }
 }
 
 fn one_page(story: &str) -> CreateJob {

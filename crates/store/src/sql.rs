@@ -44,6 +44,29 @@ macro_rules! impl_store {
                     row.map(JobRecord::try_from).transpose()
                 }
 
+                /// Moves `holder`'s lease on a running run to `until` (`None`: ended now); false when it holds none.
+                async fn set_lease(
+                    &self,
+                    key: PhaseRunKey,
+                    holder: &LeaseHolder,
+                    until: Option<chrono::DateTime<chrono::Utc>>,
+                ) -> Result<bool, StoreError> {
+                    let done = sqlx::query(
+                        "UPDATE phase_runs SET lease_until = $1 WHERE job_id = $2 AND version = $3 AND phase = $4 \
+                         AND attempt = $5 AND status = 'running' AND holder = $6",
+                    )
+                    .bind(until)
+                    .bind(job_uuid(key.job)?)
+                    .bind(version_number(key.version))
+                    .bind(phase_name(key.phase))
+                    .bind(i64::from(key.attempt))
+                    .bind(holder.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::db("moving a phase run's lease"))?;
+                    Ok(done.rows_affected() == 1)
+                }
+
                 async fn require_job(&self, id: JobId) -> Result<JobRecord, StoreError> {
                     self.find_job(id).await?.ok_or_else(|| StoreError::NotFound { what: "job", id: id.to_string() })
                 }
@@ -340,36 +363,11 @@ macro_rules! impl_store {
                     lease: std::time::Duration,
                 ) -> Result<bool, StoreError> {
                     let lease_until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-                    let done = sqlx::query(
-                        "UPDATE phase_runs SET lease_until = $1 WHERE job_id = $2 AND version = $3 AND phase = $4 \
-                         AND attempt = $5 AND status = 'running' AND holder = $6",
-                    )
-                    .bind(lease_until)
-                    .bind(job_uuid(key.job)?)
-                    .bind(version_number(key.version))
-                    .bind(phase_name(key.phase))
-                    .bind(i64::from(key.attempt))
-                    .bind(holder.as_str())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::db("renewing a phase run's lease"))?;
-                    Ok(done.rows_affected() == 1)
+                    self.set_lease(key, holder, Some(lease_until)).await
                 }
 
                 async fn release_phase_run(&self, key: PhaseRunKey, holder: &LeaseHolder) -> Result<bool, StoreError> {
-                    let done = sqlx::query(
-                        "UPDATE phase_runs SET lease_until = NULL WHERE job_id = $1 AND version = $2 AND phase = $3 \
-                         AND attempt = $4 AND status = 'running' AND holder = $5",
-                    )
-                    .bind(job_uuid(key.job)?)
-                    .bind(version_number(key.version))
-                    .bind(phase_name(key.phase))
-                    .bind(i64::from(key.attempt))
-                    .bind(holder.as_str())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::db("releasing a phase run's lease"))?;
-                    Ok(done.rows_affected() == 1)
+                    self.set_lease(key, holder, None).await
                 }
 
                 #[tracing::instrument(level = "debug", skip_all, fields(run = %key, status = outcome.status().as_str()))]
