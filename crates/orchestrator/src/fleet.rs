@@ -46,11 +46,7 @@ impl FleetOrchestrator {
     /// Starts the sweeps every orchestrator instance runs: reviews nobody answered,
     /// and jobs whose step outlived the phase deadline. They run for the life of the process.
     pub fn spawn_sweepers(&self) -> [tokio::task::JoinHandle<()>; 2] {
-        let deadline = self.service.settings().phase_deadline;
-        [
-            self.service.spawn_review_sweeper(std::time::Duration::from_secs(5)),
-            self.service.spawn_stall_sweeper(crate::local::stall_sweep_interval(deadline)),
-        ]
+        [self.service.spawn_review_sweeper(std::time::Duration::from_secs(5)), self.service.spawn_stall_sweeper()]
     }
 
     /// The public API's routes.

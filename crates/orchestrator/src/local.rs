@@ -96,7 +96,7 @@ impl LocalProduct {
         }));
         let sweep_every = settings.feedback_wait.min(Duration::from_secs(5)).max(Duration::from_millis(100));
         tasks.push(service.spawn_review_sweeper(sweep_every));
-        tasks.push(service.spawn_stall_sweeper(stall_sweep_interval(settings.phase_deadline)));
+        tasks.push(service.spawn_stall_sweeper());
         // Whatever was in flight when the last process stopped died with its in-memory bus.
         match service.resume_unfinished().await {
             Ok(0) => {}
@@ -105,11 +105,6 @@ impl LocalProduct {
         }
         Ok(Self { service, tasks })
     }
-}
-
-/// How often to look for stalled jobs: a tenth of the deadline, between 1 s and a minute.
-pub fn stall_sweep_interval(deadline: Duration) -> Duration {
-    (deadline / 10).clamp(Duration::from_secs(1), Duration::from_secs(60))
 }
 
 impl Drop for LocalProduct {

@@ -7,6 +7,7 @@
 //! every delivery makes progress, and no panel is paid for twice.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures_util::{StreamExt, stream};
@@ -78,14 +79,14 @@ pub async fn run(
     // After a failure, or past the request's work budget, no new panel starts, but those in
     // flight finish and keep their receipts: what was paid for is not thrown away. The first
     // batch always starts, so every request makes progress.
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    let budget_ends = ctx.work_budget.map(|budget| std::time::Instant::now() + budget);
+    let failed = AtomicBool::new(false);
+    let budget_ends = ctx.work_budget.map(|budget| Instant::now() + budget);
     let mut started = 0;
     let mut drawn = stream::iter(missing)
         .take_while(|_| {
             started += 1;
             let in_budget = started <= ctx.image_concurrency || budget_ends.is_none_or(|end| Instant::now() < end);
-            std::future::ready(in_budget && !failed.load(std::sync::atomic::Ordering::SeqCst))
+            std::future::ready(in_budget && !failed.load(Ordering::SeqCst))
         })
         .map(|panel| {
             let characters = panel.cast.iter().filter_map(|id| bible.get(id).cloned()).collect();
@@ -129,7 +130,7 @@ pub async fn run(
                 kept.insert(art.panel, art);
             }
             Err(e) => {
-                failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                failed.store(true, Ordering::SeqCst);
                 first_error.get_or_insert(e);
             }
         }

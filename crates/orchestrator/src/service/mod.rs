@@ -173,11 +173,6 @@ impl JobService {
         &self.metrics
     }
 
-    /// The knobs it runs with.
-    pub fn settings(&self) -> &ServiceSettings {
-        &self.settings
-    }
-
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store

@@ -104,8 +104,10 @@ impl JobService {
         Ok(true)
     }
 
-    /// Runs [`Self::sweep_stalled`] every `every` until the task is dropped.
-    pub fn spawn_stall_sweeper(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// Runs [`Self::sweep_stalled`] until the task is dropped, every tenth of the phase
+    /// deadline (between 1 s and a minute).
+    pub fn spawn_stall_sweeper(&self) -> tokio::task::JoinHandle<()> {
+        let every = (self.settings.phase_deadline / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
         self.spawn_sweep(every, "stall", |me| async move { me.sweep_stalled().await })
     }
 }
