@@ -12,7 +12,7 @@ use manga_blob::LocalBlobStore;
 use manga_bus::{Bus, BusError, BusMessage, InMemoryBus, Subscription};
 use manga_domain::{JobId, PhaseId, Version};
 use manga_orchestrator::events::LocalHub;
-use manga_orchestrator::service::{JobService, ServiceSettings};
+use manga_orchestrator::service::{JobService, ServiceError, ServiceSettings};
 use manga_orchestrator::views::CreateJob;
 use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus};
 use manga_store::{SqliteStore, UserId};
@@ -163,12 +163,32 @@ fn one_page(story: &str) -> CreateJob {
 }
 
 #[tokio::test]
-async fn a_first_request_lost_on_create_is_sent_again_by_the_stall_sweep() {
+async fn a_first_request_the_bus_refuses_fails_the_job_at_once_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let (service, mut requests) = flaky_service(PhaseId::Concept, 1, dir.path(), Duration::from_millis(300)).await;
+    let (service, _requests) = flaky_service(PhaseId::Concept, 1, dir.path(), Duration::from_secs(900)).await;
+    let alice = UserId::parse("alice").unwrap();
+    let refused = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await;
+    let Err(ServiceError::Unavailable(why)) = refused else { panic!("a 503, not {refused:?}") };
+    assert!(why.starts_with("the job could not be started: "), "{why}");
+    assert!(why.ends_with("nothing was run, so it can be created again"), "{why}");
+    let jobs = service.list_jobs(&alice).await.unwrap();
+    assert_eq!(jobs.len(), 1, "the job is kept, failed, so the person sees what happened");
+    assert_eq!((jobs[0].state, jobs[0].error.as_deref()), ("failed", Some(why.as_str())));
+    // The bus is back: creating it again runs.
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
+    assert_eq!(job.state, "running");
+}
+
+#[tokio::test]
+async fn a_first_request_lost_in_flight_is_sent_again_by_the_stall_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = Arc::new(InMemoryBus::new());
+    let mut requests = bus.subscribe(&PhaseId::Concept.request_topic()).await.unwrap();
+    let service = service_on(bus, dir.path(), Duration::from_millis(300)).await;
     let alice = UserId::parse("alice").unwrap();
     let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
-    assert_eq!(job.state, "running", "the job row says running, though its request was lost");
+    // Taken by a phase service that died before claiming it.
+    tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
     let mut events = service.events().subscribe(JobId::parse(&job.id).unwrap()).await;
 
     assert_eq!(service.sweep_stalled().await.unwrap(), 0, "not yet past the deadline");
@@ -235,4 +255,60 @@ async fn a_job_left_running_by_a_stopped_process_finishes_when_the_product_start
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(state, "succeeded", "the restarted product resumed the job");
+}
+
+#[tokio::test]
+async fn a_quiet_step_still_held_by_its_phase_service_is_not_sent_again() {
+    use manga_store::{LeaseHolder, PhaseRunKey};
+
+    let dir = tempfile::tempdir().unwrap();
+    let bus = Arc::new(InMemoryBus::new());
+    let mut requests = bus.subscribe(&PhaseId::Concept.request_topic()).await.unwrap();
+    let service = service_on(bus, dir.path(), Duration::from_millis(200)).await;
+    let alice = UserId::parse("alice").unwrap();
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+    // A phase service took the request and works on it for longer than the deadline, renewing its lease.
+    let key = PhaseRunKey {
+        job: JobId::parse(&job.id).unwrap(),
+        version: Version::FIRST,
+        phase: PhaseId::Concept,
+        attempt: 1,
+    };
+    let holder = LeaseHolder::new();
+    service.store().claim_phase_run(key, &holder, Duration::from_secs(30)).await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(service.sweep_stalled().await.unwrap(), 0, "held under a live lease: not stalled");
+    assert!(tokio::time::timeout(Duration::from_millis(100), requests.next()).await.is_err(), "nothing re-sent");
+
+    // The service died and its lease was let go: now the step is stalled and sent again.
+    service.store().release_phase_run(key, &holder).await.unwrap();
+    assert_eq!(service.sweep_stalled().await.unwrap(), 1);
+    let sent = tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+    let (_, to) = PhaseRequest::decode_checked(&sent.data).unwrap();
+    assert_eq!((to.phase, to.attempt), (PhaseId::Concept, 1));
+}
+
+#[tokio::test]
+async fn a_step_held_past_every_re_send_counts_as_stalled_all_the_same() {
+    use manga_store::{LeaseHolder, PhaseRunKey};
+
+    let dir = tempfile::tempdir().unwrap();
+    // Deadline 100 ms and 2 re-sends: a run held for 300 ms or more has had its patience.
+    let service = service_on(Arc::new(InMemoryBus::new()), dir.path(), Duration::from_millis(100)).await;
+    let alice = UserId::parse("alice").unwrap();
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
+    let key = PhaseRunKey {
+        job: JobId::parse(&job.id).unwrap(),
+        version: Version::FIRST,
+        phase: PhaseId::Concept,
+        attempt: 1,
+    };
+    service.store().claim_phase_run(key, &LeaseHolder::new(), Duration::from_secs(30)).await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(service.sweep_stalled().await.unwrap(), 0, "held, and within its patience");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(service.sweep_stalled().await.unwrap(), 1, "a run held that long is stuck, lease or not");
 }

@@ -120,6 +120,15 @@ pub struct PhaseRunRecord {
     pub duration_ms: Option<u64>,
     /// Why it failed.
     pub error: Option<String>,
+    /// Until when a delivery holds it (renewed by that delivery's heartbeat); `None` once released.
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+impl PhaseRunRecord {
+    /// Whether a delivery is working on it at `now`: running, under a lease not yet run out.
+    pub fn is_held_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == PhaseRunStatus::Running && self.lease_until.is_some_and(|until| until > now)
+    }
 }
 
 /// Who holds a running phase run: one delivery's token, made fresh for each claim.

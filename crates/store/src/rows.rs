@@ -24,7 +24,7 @@ macro_rules! job_columns {
 macro_rules! phase_run_columns {
     () => {
         "job_id, version, phase, attempt, status, quality, reasons, outputs, started_at, finished_at, duration_ms, \
-         error"
+         error, lease_until"
     };
 }
 
@@ -140,6 +140,7 @@ pub(crate) struct PhaseRunRow {
     finished_at: Option<DateTime<Utc>>,
     duration_ms: Option<i64>,
     error: Option<String>,
+    lease_until: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<PhaseRunRow> for PhaseRunRecord {
@@ -167,6 +168,7 @@ impl TryFrom<PhaseRunRow> for PhaseRunRecord {
                 .transpose()
                 .map_err(|e| StoreError::corrupt("phase run duration", e))?,
             error: row.error,
+            lease_until: row.lease_until,
         })
     }
 }

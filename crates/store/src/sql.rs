@@ -412,6 +412,10 @@ macro_rules! impl_store {
                     }
                 }
 
+                async fn get_phase_run(&self, key: PhaseRunKey) -> Result<Option<PhaseRunRecord>, StoreError> {
+                    self.find_run(key).await
+                }
+
                 async fn list_phase_runs(
                     &self,
                     job: JobId,

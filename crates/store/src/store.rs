@@ -170,6 +170,12 @@ pub trait Store: Send + Sync {
         outcome: PhaseRunOutcome,
     ) -> Result<Recorded<PhaseRunRecord>, StoreError>;
 
+    /// One run, if it was ever claimed.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn get_phase_run(&self, key: PhaseRunKey) -> Result<Option<PhaseRunRecord>, StoreError>;
+
     /// The runs of one version of a job, in the order they started.
     ///
     /// # Errors

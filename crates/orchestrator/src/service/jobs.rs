@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use manga_domain::{ArtifactKey, JobId, JobOptions, Language, PageCount, PhaseId, StoryText, Version};
+use manga_proto::PhaseAddress;
 use manga_store::{JobAdvance, JobMode, JobRecord, JobState, NewJob, StoreError, UserId};
 
 use super::artifacts::{presets, previews};
@@ -14,7 +15,8 @@ impl JobService {
     /// Creates a job, stores its inputs, and sends phase 1's request.
     ///
     /// # Errors
-    /// [`ServiceError::BadInput`] for a bad story or option; [`ServiceError::Unavailable`] when storage fails.
+    /// [`ServiceError::BadInput`] for a bad story or option; [`ServiceError::Unavailable`] when storage fails,
+    /// or when phase 1's request could not be sent (the job is then failed, saying so).
     pub async fn create_job(&self, user: &UserId, body: CreateJob) -> Result<JobView, ServiceError> {
         let bad = |e: &dyn std::fmt::Display| ServiceError::BadInput(e.to_string());
         let story = StoryText::parse(body.story).map_err(|e| bad(&e))?;
@@ -68,7 +70,14 @@ impl JobService {
         let mut machine = JobMachine::new(mode == JobMode::Review);
         let step = machine.start();
         let job = self.save(&job, &machine, &step, None).await?;
-        self.act(&job, &machine, step).await;
+        if let Err(e) = self.try_act(&job, &machine, step).await {
+            // Nothing ran, and a person waiting on a job the stall sweep would start only after the phase
+            // deadline is worse off than one told at once: the job ends, saying why, and the answer is a 503.
+            let reason = format!("the job could not be started: {e}; nothing was run, so it can be created again");
+            let at = PhaseAddress { job: id, version: v, phase: PhaseId::Concept, attempt: 1 };
+            self.fail_job(at, &reason).await?;
+            return Err(ServiceError::Unavailable(reason));
+        }
         Ok(JobView::new(&job, &machine))
     }
 

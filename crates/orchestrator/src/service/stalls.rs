@@ -3,12 +3,14 @@
 //! is harmless: runs are idempotent per attempt); after `max_resends` the job
 //! fails with a reason a person can read. The same re-send resumes every
 //! unfinished job when `manga serve` starts again, since its in-memory bus
-//! lost whatever was in flight.
+//! lost whatever was in flight. A step whose phase run is still held under a
+//! live lease is being worked on, however quiet, and is not sent again.
 
 use std::time::Duration;
 
+use manga_domain::PhaseId;
 use manga_proto::PhaseAddress;
-use manga_store::{JobRecord, JobState};
+use manga_store::{JobRecord, JobState, PhaseRunKey};
 
 use super::{JobService, ServiceError, machine_of};
 use crate::events::JobEvent;
@@ -78,6 +80,9 @@ impl JobService {
             return Ok(true);
         };
         let phase = run.phase();
+        if why == Nudge::Stalled && self.still_held(&job, phase, *attempt).await? {
+            return Ok(false);
+        }
         if why == Nudge::Stalled && machine.resends() >= self.settings.max_resends {
             let sends = machine.resends() + 1;
             let reason = format!(
@@ -102,6 +107,23 @@ impl JobService {
         self.events.publish(event).await;
         self.act(&job, &machine, step).await;
         Ok(true)
+    }
+
+    /// Whether a phase service is still working on the step: its run is under a
+    /// lease its heartbeat keeps renewing. Long work (phase 5 of a big job) is
+    /// then left alone rather than run twice, for up to `max_resends + 1`
+    /// deadlines from its start; past that it counts as stalled like any other.
+    async fn still_held(&self, job: &JobRecord, phase: PhaseId, attempt: u32) -> Result<bool, ServiceError> {
+        let key = PhaseRunKey { job: job.id, version: job.current_version, phase, attempt };
+        let Some(run) = self.store.get_phase_run(key).await? else { return Ok(false) };
+        let now = chrono::Utc::now();
+        let patience = self.settings.phase_deadline * (self.settings.max_resends + 1);
+        let patience = chrono::Duration::from_std(patience).unwrap_or(chrono::Duration::MAX);
+        let held = run.is_held_at(now) && now - run.started_at < patience;
+        if held {
+            tracing::debug!(run = %key, "a quiet step is still held by its phase service; not re-sent");
+        }
+        Ok(held)
     }
 
     /// Runs [`Self::sweep_stalled`] until the task is dropped, every tenth of the phase

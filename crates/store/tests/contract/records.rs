@@ -73,8 +73,11 @@ pub async fn a_phase_run_is_held_by_one_delivery_until_its_lease_runs_out(store:
     assert_eq!(run.status, PhaseRunStatus::Running);
     let claim = store.claim_phase_run(key, &second, short).await.unwrap();
     assert!(matches!(claim, RunClaim::HeldElsewhere(_)), "a live lease keeps a second delivery out: {claim:?}");
+    let held = store.get_phase_run(key).await.unwrap().unwrap();
+    assert!(held.is_held_at(chrono::Utc::now()), "the run reads as held: {held:?}");
 
     tokio::time::sleep(short + Duration::from_millis(50)).await;
+    assert!(!held.is_held_at(chrono::Utc::now()), "a lease not renewed runs out");
     let claim = store.claim_phase_run(key, &second, short).await.unwrap();
     let RunClaim::Held { run: taken, took_over: true } = claim else {
         panic!("an expired lease is taken over: {claim:?}")
@@ -82,6 +85,10 @@ pub async fn a_phase_run_is_held_by_one_delivery_until_its_lease_runs_out(store:
     assert_eq!(taken.started_at, run.started_at, "a takeover keeps when the run began");
     assert!(!store.renew_phase_run(key, &first, short).await.unwrap(), "the first holder lost it");
     assert!(store.renew_phase_run(key, &second, short).await.unwrap());
+    assert!(store.release_phase_run(key, &second).await.unwrap());
+    let released = store.get_phase_run(key).await.unwrap().unwrap();
+    assert_eq!((released.status, released.lease_until), (PhaseRunStatus::Running, None), "released, still unfinished");
+    assert!(store.get_phase_run(run_key(job.id, PhaseId::Concept, 9)).await.unwrap().is_none());
 
     let outcome = PhaseRunOutcome::Succeeded { report: QualityReport::perfect(), outputs: vec![] };
     store.finish_phase_run(key, outcome).await.unwrap();
