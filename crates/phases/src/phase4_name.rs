@@ -109,7 +109,8 @@ pub fn storyboard(
 
 /// A model's proposal on the rule-based storyboard's pages: its layouts, shots, angles,
 /// actions, cast and lines; the page's place, time, mood, effects, captions and sound
-/// effects stay as the rules set them (captions on the first panel).
+/// effects stay as the rules set them (each panel's captions on the proposed panel of
+/// the same number, those of panels the proposal lacks on its last).
 ///
 /// # Errors
 /// A sentence when the proposal does not fit the pages (it was checked by the model layer,
@@ -126,12 +127,17 @@ pub fn apply(concept: &Concept, base: &Storyboard, proposal: &StoryboardProposal
         if frames.len() != plan.panels.len() || page.panels.is_empty() {
             return Err(format!("page {}: {} panels for layout {}", page.number, plan.panels.len(), layout.name));
         }
-        let captions: Vec<BalloonPlan> =
-            page.panels.iter().flat_map(|p| p.balloons.iter().filter(|b| b.line.is_none()).cloned()).collect();
+        let captions_of = |panels: &[PanelPlan]| -> Vec<BalloonPlan> {
+            panels.iter().flat_map(|p| p.balloons.iter().filter(|b| b.line.is_none()).cloned()).collect()
+        };
         let mut panels = Vec::with_capacity(frames.len());
+        let last = plan.panels.len() - 1;
         for (j, (proposed, frame)) in plan.panels.iter().zip(frames).enumerate() {
             let rules = &page.panels[j.min(page.panels.len() - 1)];
-            let mut balloons = if j == 0 { captions.clone() } else { Vec::new() };
+            let mut balloons = match j {
+                j if j == last => captions_of(page.panels.get(j..).unwrap_or_default()),
+                j => captions_of(page.panels.get(j..=j).unwrap_or_default()),
+            };
             let mut cast = proposed.cast.clone();
             for id in &proposed.lines {
                 let line = concept.dialogue.iter().find(|l| l.id == *id).ok_or_else(|| format!("no line {id}"))?;
@@ -207,6 +213,16 @@ pub fn check(concept: &Concept, storyboard: &Storyboard) -> QualityReport {
             0.5,
         );
     }
+    let (missing, total) = narration_missing(concept, storyboard);
+    if missing > 0 {
+        // Any loss keeps the page under 0.9; more loss, lower.
+        let penalty = (0.15 + 0.5 * missing as f32 / total.max(1) as f32).min(0.6);
+        reason(
+            "narration_coverage",
+            format!("{missing} of {total} narrative sentences are not on any page whole"),
+            penalty,
+        );
+    }
     for page in &storyboard.pages {
         if !PANELS_PER_PAGE.contains(&page.panels.len()) {
             reason("panel_count", format!("page {} has {} panels", page.number, page.panels.len()), 0.1);
@@ -227,6 +243,29 @@ pub fn check(concept: &Concept, storyboard: &Storyboard) -> QualityReport {
         reason("balloon_length", format!("{long} balloons exceed {limit} characters"), 0.1);
     }
     QualityReport::from_reasons(reasons)
+}
+
+/// How many sentences' narration ([`panels::narration_of`]) no caption carries
+/// whole and in story order, of how many have narration.
+pub fn narration_missing(concept: &Concept, storyboard: &Storyboard) -> (usize, usize) {
+    let captions: String = storyboard
+        .panels()
+        .flat_map(|p| &p.balloons)
+        .filter(|b| b.kind == BalloonKind::Narration)
+        .map(|b| compact(&b.text))
+        .collect();
+    let mut from = 0;
+    let (mut missing, mut total) = (0, 0);
+    for index in 0..concept.sentences.len() as u32 {
+        let Some(narration) = panels::narration_of(concept, index) else { continue };
+        total += 1;
+        let wanted = compact(&narration);
+        match captions[from..].find(&wanted) {
+            Some(at) => from += at + wanted.len(),
+            None => missing += 1,
+        }
+    }
+    (missing, total)
 }
 
 /// Text without whitespace, for comparing a line with its re-joined parts.

@@ -28,7 +28,17 @@ fn max_caption_chars(language: Language) -> usize {
 /// Splits a line into balloon-sized parts at sentence or clause ends.
 /// The parts, joined, are exactly the input.
 pub fn split_balloon_text(text: &str, language: Language) -> Vec<String> {
-    let limit = max_balloon_chars(language);
+    split_at_breaks(text, max_balloon_chars(language))
+}
+
+/// Splits narration into caption-sized parts, as [`split_balloon_text`] does lines.
+pub fn split_caption_text(text: &str, language: Language) -> Vec<String> {
+    split_at_breaks(text, max_caption_chars(language))
+}
+
+/// Parts of at most `limit` characters, cut at a sentence end, else a clause end or
+/// space, else at the limit. The parts, joined, are exactly the input.
+fn split_at_breaks(text: &str, limit: usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest: Vec<char> = text.chars().collect();
     while rest.len() > limit {
@@ -52,12 +62,13 @@ fn last_break(window: &[char], breaks: &[char]) -> Option<usize> {
     window.iter().rposition(|c| breaks.contains(c)).map(|i| i + 1)
 }
 
-/// A panel's worth of story: sentences, the dialogue lines in them, and maybe a caption.
+/// A panel's worth of story: sentences, the dialogue lines in them, and their narration.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Group {
     sentences: Vec<u32>,
     lines: Vec<LineId>,
-    caption: Option<String>,
+    /// The scene's heading, for its first panel.
+    heading: Option<String>,
     /// A panel with no text of its own: a reaction or a view of the place.
     silent: bool,
 }
@@ -73,7 +84,7 @@ pub(crate) fn group_beats(concept: &Concept, scene: &Scene, pages: usize) -> Vec
             continue;
         }
         let lines: Vec<LineId> = concept.dialogue.iter().filter(|l| l.sentence == s).map(|l| l.id).collect();
-        beats.push(Group { sentences: vec![s], lines, caption: None, silent: false });
+        beats.push(Group { sentences: vec![s], lines, heading: None, silent: false });
     }
     // A line whose sentence the scene did not list is still the scene's: never drop one.
     for id in &scene.lines {
@@ -97,11 +108,11 @@ pub(crate) fn group_beats(concept: &Concept, scene: &Scene, pages: usize) -> Vec
             .max_by_key(|(i, g)| (g.lines.len() * 2 + g.sentences.len(), usize::MAX - i))
             .map_or(groups.len() - 1, |(i, _)| i);
         let sentences = groups[at].sentences.clone();
-        let reaction = Group { sentences, lines: vec![], caption: None, silent: true };
+        let reaction = Group { sentences, lines: vec![], heading: None, silent: true };
         groups.insert(at + 1, reaction);
     }
-    for (i, group) in groups.iter_mut().enumerate() {
-        group.caption = caption(concept, group, if i == 0 { heading.as_deref() } else { None });
+    if let Some(first) = groups.first_mut() {
+        first.heading = heading;
     }
     groups
 }
@@ -133,23 +144,156 @@ fn merge(beats: Vec<Group>, target: usize) -> Vec<Group> {
     groups
 }
 
-/// A narration caption: the first narrative sentence of the group, quotes removed, bounded in length.
-fn caption(concept: &Concept, group: &Group, heading: Option<&str>) -> Option<String> {
-    if group.silent || group.lines.len() > 2 {
-        return heading.map(str::to_owned);
+/// A panel's balloons in reading order: the heading, then sentence by
+/// sentence its narration ([`narration_of`], whole, in caption-sized boxes)
+/// and its lines (a sentence that opens with a quote puts the line first).
+/// A silent panel (a reaction) repeats no words.
+fn panel_balloons(concept: &Concept, group: &Group) -> Vec<BalloonPlan> {
+    let language = concept.language;
+    let mut out: Vec<BalloonPlan> = Vec::new();
+    let caption = |text: String| BalloonPlan { line: None, kind: BalloonKind::Narration, speaker: None, text };
+    out.extend(group.heading.clone().map(caption));
+    let mut pending = String::new();
+    let flush = |pending: &mut String, out: &mut Vec<BalloonPlan>| {
+        out.extend(
+            split_caption_text(pending.trim(), language).into_iter().filter(|p| !p.trim().is_empty()).map(caption),
+        );
+        pending.clear();
+    };
+    let mut said: Vec<LineId> = Vec::new();
+    let sentences = if group.silent { &[][..] } else { &group.sentences[..] };
+    for &s in sentences {
+        let lines: Vec<_> = group
+            .lines
+            .iter()
+            .filter_map(|id| concept.dialogue.get(id.0 as usize))
+            .filter(|l| l.sentence == s)
+            .collect();
+        let narration = narration_of(concept, s);
+        let quote_first =
+            concept.sentences.get(s as usize).is_some_and(|t| t.text.trim_start().starts_with(OPENING_QUOTES));
+        if !quote_first {
+            add_narration(&mut pending, narration.as_deref(), language);
+        }
+        if !lines.is_empty() {
+            flush(&mut pending, &mut out);
+            for line in lines {
+                out.extend(line_balloons(line, language));
+                said.push(line.id);
+            }
+        }
+        if quote_first {
+            add_narration(&mut pending, narration.as_deref(), language);
+        }
     }
-    let narrative = group.sentences.iter().filter_map(|&s| concept.sentences.get(s as usize)).find(|s| !s.dialogue)?;
-    let text = strip_quotes(&narrative.text);
-    let min_chars = if concept.language == Language::Ja { 6 } else { 12 };
-    if text.chars().count() < min_chars {
-        return heading.map(str::to_owned);
+    flush(&mut pending, &mut out);
+    // Lines whose sentence the group does not hold (the scene listed the line, not its sentence).
+    for line in group.lines.iter().filter(|id| !said.contains(id)).filter_map(|id| concept.dialogue.get(id.0 as usize))
+    {
+        out.extend(line_balloons(line, language));
     }
-    let text = shorten(&text, max_caption_chars(concept.language));
-    Some(match heading {
-        Some(h) if concept.language == Language::Ja => format!("{h}　{text}"),
-        Some(h) => format!("{h}: {text}"),
-        None => text,
-    })
+    out
+}
+
+const OPENING_QUOTES: &[char] = &['「', '『', '“', '"'];
+
+/// Appends a sentence's narration to the caption text being gathered.
+fn add_narration(pending: &mut String, narration: Option<&str>, language: Language) {
+    let Some(text) = narration else { return };
+    if !pending.is_empty() && language == Language::En {
+        pending.push(' ');
+    }
+    pending.push_str(text);
+}
+
+/// What of sentence `index` a caption must carry: the sentence itself, or,
+/// when it holds dialogue lines, what is left once they are in balloons, less
+/// a bare speech tag ("said the Emperor", 「…」と父は言った) whose every line
+/// has a known speaker (the tail shows who speaks). `None`: nothing left to say.
+pub(crate) fn narration_of(concept: &Concept, index: u32) -> Option<String> {
+    let sentence = concept.sentences.get(index as usize).filter(|s| !s.heading)?;
+    let lines: Vec<_> = concept.dialogue.iter().filter(|l| l.sentence == index).collect();
+    if lines.is_empty() {
+        return Some(sentence.text.trim().to_owned()).filter(|t| !t.is_empty());
+    }
+    let rest = strip_quotes(&sentence.text);
+    let bare =
+        rest.trim_matches(|c: char| c.is_ascii_punctuation() || "。、！？「」…—".contains(c) || c.is_whitespace());
+    if bare.is_empty() || (lines.iter().all(|l| l.speaker.is_some()) && is_speech_tag(bare, concept.language)) {
+        return None;
+    }
+    Some(rest)
+}
+
+/// Verbs that only say that someone spoke or thought (the balloon shows how).
+const SAYING_JA: &[&str] = &[
+    "言った",
+    "言いました",
+    "言う",
+    "いった",
+    "いいました",
+    "叫んだ",
+    "叫びました",
+    "尋ねた",
+    "たずねた",
+    "たずねました",
+    "聞いた",
+    "訊いた",
+    "答えた",
+    "答えました",
+    "こたえた",
+    "つぶやいた",
+    "呟いた",
+    "つぶやきました",
+    "ささやいた",
+    "囁いた",
+    "怒鳴った",
+    "どなった",
+    "呼んだ",
+    "呼びました",
+    "思った",
+    "思いました",
+    "言い返した",
+    "声をかけた",
+];
+const SAYING_EN: &[&str] = &[
+    "said",
+    "says",
+    "asked",
+    "asks",
+    "replied",
+    "shouted",
+    "cried",
+    "whispered",
+    "called",
+    "answered",
+    "muttered",
+    "murmured",
+    "added",
+    "exclaimed",
+    "yelled",
+    "screamed",
+    "thought",
+    "wondered",
+    "told",
+    "repeated",
+    "begged",
+];
+
+/// Whether `rest` (a sentence with its quotes taken out) is only a speech tag:
+/// a few words, one of them a verb of saying.
+fn is_speech_tag(rest: &str, language: Language) -> bool {
+    match language {
+        Language::Ja => rest.chars().count() <= 14 && SAYING_JA.iter().any(|v| rest.ends_with(v)),
+        Language::En => {
+            let words: Vec<String> = rest
+                .split_whitespace()
+                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect();
+            words.len() <= 4 && words.iter().any(|w| SAYING_EN.contains(&w.as_str()))
+        }
+    }
 }
 
 /// The text without quoted speech (that goes into balloons).
@@ -182,7 +326,8 @@ fn strip_quotes(text: &str) -> String {
     out.trim_matches(|c: char| c == ',' || c == '、' || c.is_whitespace()).to_owned()
 }
 
-/// Cuts text to `limit` characters at a clause boundary, marking the cut with an ellipsis.
+/// Cuts text to `limit` characters at a clause boundary, marking the cut with an
+/// ellipsis: for a drawing prompt, never for words a reader sees.
 fn shorten(text: &str, limit: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= limit {
@@ -311,13 +456,7 @@ pub(crate) fn plan_panel(
         .join(" ");
     let lines: Vec<_> = group.lines.iter().filter_map(|id| concept.dialogue.get(id.0 as usize)).collect();
 
-    let mut balloons = Vec::new();
-    if let Some(caption) = &group.caption {
-        balloons.push(BalloonPlan { line: None, kind: BalloonKind::Narration, speaker: None, text: caption.clone() });
-    }
-    for line in &lines {
-        balloons.extend(line_balloons(line, concept.language));
-    }
+    let balloons = panel_balloons(concept, group);
 
     let known = |id: &CharacterId| bible.get(id).is_some();
     let mut cast: Vec<CharacterId> = Vec::new();
@@ -448,12 +587,33 @@ mod tests {
     }
 
     #[test]
-    fn captions_drop_quoted_speech_and_stay_short() {
+    fn captions_drop_quoted_speech_and_prompts_stay_short() {
         assert_eq!(strip_quotes("太郎は「行こう」と言って走り出した。"), "太郎は言って走り出した。");
         assert_eq!(strip_quotes("「ち、違いますよ！」と健太は真っ赤になった。"), "健太は真っ赤になった。");
         assert_eq!(strip_quotes("\"Go,\" said Tom, and ran."), "said Tom, and ran.");
         let long = "The storm came in from the west, black and heavy, and every boat in the harbour pulled at its ropes while the keeper climbed the tower stairs.";
         let short = shorten(long, 60);
         assert!(short.chars().count() <= 60 && short.ends_with('…'), "{short}");
+    }
+
+    #[test]
+    fn only_a_bare_speech_tag_counts_as_one() {
+        assert!(is_speech_tag("父は言った", Language::Ja));
+        assert!(is_speech_tag("犍陀多は叫びました", Language::Ja));
+        assert!(is_speech_tag("said the Emperor", Language::En));
+        assert!(is_speech_tag("her father said", Language::En));
+        assert!(!is_speech_tag("she said, and ran to the door", Language::En), "an action follows");
+        assert!(!is_speech_tag("父は笑った", Language::Ja), "laughing is not only saying");
+        assert!(!is_speech_tag("健太は真っ赤になった", Language::Ja));
+        assert!(!is_speech_tag("The old man nodded", Language::En));
+    }
+
+    #[test]
+    fn long_narration_splits_into_whole_caption_boxes() {
+        let text = "The storm came in from the west, black and heavy, and every boat in the harbour pulled at its ropes while the keeper climbed the tower stairs and lit the great lamp.";
+        let parts = split_caption_text(text, Language::En);
+        assert!(parts.len() == 2 && parts.iter().all(|p| p.chars().count() <= 120), "{parts:?}");
+        assert_eq!(parts.concat(), text, "no word dropped or cut");
+        assert!(!parts.concat().contains('…'));
     }
 }
