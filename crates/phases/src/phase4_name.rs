@@ -93,7 +93,7 @@ pub fn storyboard(
             let layout = choose_layout(n, i == 0, seed ^ u64::from(attempt).wrapping_mul(0x9e37_79b9), number);
             let frames = layout.frames(size, direction);
             let page_groups: Vec<_> = groups.by_ref().take(n).collect();
-            let panel_plans = page_groups
+            let mut panel_plans = page_groups
                 .iter()
                 .zip(frames)
                 .enumerate()
@@ -101,6 +101,7 @@ pub fn storyboard(
                     panels::plan_panel(concept, bible, scene, group, number, j, frame, i == 0 && j == 0, seed)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            panels::rebalance(&mut panel_plans, concept.language);
             pages.push(PagePlan { number, scene: scene.id, layout: layout.name.to_owned(), panels: panel_plans });
         }
     }

@@ -208,6 +208,20 @@ pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
     for b in panel.balloons.iter().filter(|b| b.overflow) {
         reason("text_overflow", format!("panel {}: text does not fit: {:?}", panel.panel, b.text), 0.15);
     }
+    for b in &panel.balloons {
+        let min = manga_render::lettering::min_px(b.kind);
+        if b.font_px + 0.01 < min {
+            let pt = |px: f32| px / manga_render::lettering::PX_PER_PT;
+            let message = format!(
+                "panel {}: text set at {:.1} pt, under the {:.1} pt a reader needs: {:?}",
+                panel.panel,
+                pt(b.font_px),
+                pt(min),
+                b.text
+            );
+            reason("text_too_small", message, 0.15);
+        }
+    }
     for (i, a) in panel.balloons.iter().enumerate() {
         for b in &panel.balloons[i + 1..] {
             if a.bounds.intersection(&b.bounds).is_some_and(|o| o.area() > 0.02 * a.bounds.area().min(b.bounds.area()))

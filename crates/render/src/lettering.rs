@@ -3,10 +3,13 @@
 //! then the sound effects.
 //!
 //! Fitting a balloon's text tries, in order: the base font size, smaller
-//! sizes down to the minimum (14 px; 12 px on a retry), the same sizes in a
-//! balloon allowed to grow to 70% of the panel, splitting the text into two
-//! balloons, and last truncating it (`overflow: true`). Glyph ink is clipped
-//! to the balloon's text area, so it never crosses an outline.
+//! sizes down to the minimum a reader can read in print ([`min_px`]: 8.5 pt
+//! for dialogue, 8 pt for captions), the same sizes in a balloon allowed to
+//! grow to 70% of the panel, splitting the text into two, three or four
+//! balloons at sentence or clause ends, and last truncating the parts
+//! (`overflow: true`, which the gate scores). Text never goes below the
+//! minimum. Glyph ink is clipped to the balloon's text area, so it never
+//! crosses an outline.
 
 mod fit;
 mod place;
@@ -33,7 +36,7 @@ pub struct LetteringRequest<'a> {
     pub language: Language,
     /// Where the first balloon goes (top-right for right-to-left).
     pub reading_direction: ReadingDirection,
-    /// 1, 2, …: a retry uses smaller sizes and other spots.
+    /// 1, 2, …: a retry starts at a smaller size (never under [`min_px`]) and tries other spots.
     pub attempt: u32,
     /// The drawing's detail, for art that came without figure boxes: balloons prefer its quiet parts.
     pub detail: Option<&'a crate::detail::DetailMap>,
@@ -57,10 +60,27 @@ struct Decided {
     overflow: bool,
 }
 
+/// Pixels per point on the page panels are drawn for: B5, 182 mm across 1,240 px.
+pub const PX_PER_PT: f32 = 1240.0 / (182.0 / 25.4 * 72.0);
+
+/// The smallest size text of `kind` is set at: 8.5 pt for what characters say
+/// (about 20 px), 8 pt for captions (about 19 px). Below that a printed page
+/// is hard to read.
+pub fn min_px(kind: BalloonKind) -> f32 {
+    match kind {
+        BalloonKind::Narration => 8.0 * PX_PER_PT,
+        _ => 8.5 * PX_PER_PT,
+    }
+}
+
+/// A line is split into at most this many balloons before its parts are truncated.
+const MAX_PARTS: usize = 4;
+
 /// Sizes that depend on the panel and the attempt.
 struct Sizes {
     base_px: f32,
-    min_px: f32,
+    width: f32,
+    height: f32,
     normal: Limits,
     grown: Limits,
 }
@@ -70,14 +90,37 @@ impl Sizes {
         // ~24 px for a 600 px panel on a 1240 px page, a little more or less with panel size.
         let short = width.min(height);
         let retry = attempt.saturating_sub(1) as f32;
-        let min_px = if attempt > 1 { 12.0 } else { 14.0 };
-        let base_px = ((18.0 + 6.0 * (short / 600.0).sqrt()).round() - 2.0 * retry).clamp(min_px, 28.0);
+        let base_px = ((18.0 + 6.0 * (short / 600.0).sqrt()).round() - 2.0 * retry).min(28.0);
         let (max_w, max_h) = (width - 2.0 * EDGE, height - 2.0 * EDGE);
         Sizes {
             base_px,
-            min_px,
+            width,
+            height,
             normal: Limits { w: (0.45 * width).min(max_w), h: (0.55 * height).min(max_h) },
             grown: Limits { w: (0.7 * width).min(max_w), h: (0.7 * height).min(max_h) },
+        }
+    }
+
+    /// The base and smallest size for `kind`: never under [`min_px`].
+    fn range(&self, kind: BalloonKind) -> (f32, f32) {
+        let min = min_px(kind);
+        (self.base_px.max(min), min)
+    }
+
+    /// The room for each of `parts` balloons of one line: two side by side or
+    /// one above the other (vertical text goes side by side unless the panel is
+    /// tall, horizontal text stacks unless it is wide); three or four in a 2 × 2 grid.
+    fn part_limits(&self, parts: usize, vertical: bool) -> Limits {
+        let wide = if vertical { self.width >= 0.8 * self.height } else { self.width >= 1.6 * self.height };
+        let (cols, rows) = match parts {
+            0 | 1 => (1.0, 1.0),
+            2 if wide => (2.0, 1.0),
+            2 => (1.0, 2.0),
+            _ => (2.0, 2.0),
+        };
+        Limits {
+            w: self.grown.w.min((self.width - (cols + 1.0) * EDGE) / cols - 4.0),
+            h: self.grown.h.min((self.height - (rows + 1.0) * EDGE) / rows - 4.0),
         }
     }
 }
@@ -152,7 +195,7 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
     LetteringOutcome { balloons, sfx }
 }
 
-/// Sizes and places one planned balloon (two if its text had to be split),
+/// Sizes and places one planned balloon (several if its text had to be split),
 /// adding what it takes to the scene.
 fn decide(
     scene: &mut Scene<'_>,
@@ -163,31 +206,47 @@ fn decide(
     speaker: Option<&Figure>,
 ) -> Vec<Decided> {
     let kind = plan.kind;
+    let (base_px, min_px) = sizes.range(kind);
     let measure = Measure::new(text, kind, vertical);
-    let variants = measure.variants(kind, sizes.base_px, sizes.min_px, sizes.normal, sizes.grown);
+    let variants = measure.variants(kind, base_px, min_px, sizes.normal, sizes.grown);
     if !variants.is_empty() {
         let (fit, spot) = choose(scene, &variants, kind, speaker);
         return vec![commit(scene, measure, fit, spot, false)];
     }
-    // Too long for one balloon even at the smallest size: two balloons, each truncated if need be.
-    let parts = match split_in_two(text) {
-        Some((a, b)) => vec![a, b],
-        None => vec![text.to_owned()],
-    };
-    // Each part gets at most half the panel, so the two can sit side by side (or one above the other).
-    let half = if scene.width >= 0.8 * scene.height {
-        Limits { w: sizes.grown.w.min((scene.width - 3.0 * EDGE) / 2.0 - 4.0), h: sizes.grown.h }
-    } else {
-        Limits { w: sizes.grown.w, h: sizes.grown.h.min((scene.height - 3.0 * EDGE) / 2.0 - 4.0) }
-    };
+    // Too long for one balloon at the smallest readable size: the fewest parts that each fit.
+    let mut parts = vec![text.to_owned()];
+    while parts.len() < MAX_PARTS {
+        let Some(more) = split_longest(&parts) else { break };
+        parts = more;
+        let limits = sizes.part_limits(parts.len(), vertical);
+        let fitted: Option<Vec<(Measure, Vec<Fit>)>> = parts
+            .iter()
+            .map(|part| {
+                let measure = Measure::new(part, kind, vertical);
+                let variants = measure.variants(kind, base_px, min_px, limits, limits);
+                (!variants.is_empty()).then_some((measure, variants))
+            })
+            .collect();
+        if let Some(fitted) = fitted {
+            return fitted
+                .into_iter()
+                .map(|(measure, variants)| {
+                    let (fit, spot) = choose(scene, &variants, kind, speaker);
+                    commit(scene, measure, fit, spot, false)
+                })
+                .collect();
+        }
+    }
+    // Nothing fits: each part keeps what it can, marked as overflowing.
+    let limits = sizes.part_limits(parts.len(), vertical);
     parts
         .into_iter()
         .map(|part| {
             let measure = Measure::new(&part, kind, vertical);
-            let variants = measure.variants(kind, sizes.base_px, sizes.min_px, half, half);
+            let variants = measure.variants(kind, base_px, min_px, limits, limits);
             let (fit, overflow) = match variants.is_empty() {
                 false => (choose(scene, &variants, kind, speaker).0, false),
-                true => (measure.truncated(kind, sizes.min_px, half), true),
+                true => (measure.truncated(kind, min_px, limits), true),
             };
             let spot = spot_for(scene, &fit, kind, speaker).unwrap_or(Spot {
                 rect: Rect::new(EDGE, EDGE, fit.balloon.bounds.w, fit.balloon.bounds.h),
@@ -197,6 +256,16 @@ fn decide(
             commit(scene, measure, fit, spot, overflow)
         })
         .collect()
+}
+
+/// `parts` with its longest part split in two near its middle (at a sentence
+/// or clause end), in reading order; `None` when it cannot be split.
+fn split_longest(parts: &[String]) -> Option<Vec<String>> {
+    let (at, longest) = parts.iter().enumerate().max_by_key(|(_, p)| p.chars().count())?;
+    let (a, b) = split_in_two(longest)?;
+    let mut out = parts.to_vec();
+    out.splice(at..=at, [a, b]);
+    Some(out)
 }
 
 /// The spot search's wishes for a balloon of `kind`.

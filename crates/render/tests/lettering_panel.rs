@@ -91,7 +91,9 @@ fn check_ink_inside(pixmap: &Pixmap, outcome: &LetteringOutcome, what: &str) {
         assert!(b.bounds.contains_rect(&b.text_box, 0.0), "{what}: text box {:?} outside {:?}", b.text_box, b.bounds);
         assert!(b.bounds.x >= 5.9 && b.bounds.y >= 5.9, "{what}: balloon too near the edge: {:?}", b.bounds);
         assert!(b.bounds.right() <= pixmap.width() as f32 - 5.9 && b.bounds.bottom() <= pixmap.height() as f32 - 5.9);
-        assert!(b.font_px >= 12.0 && !b.text.is_empty());
+        let min = manga_render::lettering::min_px(b.kind);
+        assert!(b.font_px >= min - 0.01, "{what}: {} px is under the {min:.1} px minimum", b.font_px);
+        assert!(!b.text.is_empty());
         if b.kind == BalloonKind::Speech {
             // The ink box lies inside the outline's ellipse, corners included.
             let c = b.bounds.center();
@@ -161,19 +163,34 @@ fn every_balloon_kind_keeps_its_text_inside() {
     }
 }
 
+const KANDATA: &str = "地獄の底の血の池で、ほかの罪人と一しょに、浮いたり沈んだりしていたカンダタでございます。何しろどちらを見ても、まっ暗で、たまにそのくら暗からぼんやり浮き上っているものがあると思いますと、それは恐しい針の山の針が光るのでございます。";
+
 #[test]
-fn a_text_too_long_for_one_balloon_is_split_into_two_with_the_same_line() {
-    let long = "地獄の底の血の池で、ほかの罪人と一しょに、浮いたり沈んだりしていたカンダタでございます。何しろどちらを見ても、まっ暗で、たまにそのくら暗からぼんやり浮き上っているものがあると思いますと、それは恐しい針の山の針が光るのでございます。";
-    let mut pixmap = blank(250, 300);
-    let outcome = letter(&mut pixmap, &[plan(7, BalloonKind::Speech, None, long)], &[], Language::Ja, &[]);
-    assert_eq!(outcome.balloons.len(), 2, "{:?}", outcome.balloons);
-    assert!(outcome.balloons.iter().all(|b| b.line == Some(LineId(7))));
-    let (a, b) = (&outcome.balloons[0], &outcome.balloons[1]);
-    assert!(a.bounds.intersection(&b.bounds).is_none(), "split balloons overlap");
-    if !a.overflow && !b.overflow {
-        assert_eq!(format!("{}{}", a.text, b.text), long);
+fn a_text_too_long_for_one_balloon_is_split_whole_into_balloons_of_the_same_line() {
+    // Two sentences: too long for one balloon at the minimum size in this panel, not for two.
+    let line = "地獄の底の血の池で、ほかの罪人と一しょに、浮いたり沈んだりしていたカンダタでございます。何しろどちらを見ても、まっ暗で、たまにそのくら暗からぼんやり浮き上っているものがある。";
+    let mut pixmap = blank(400, 500);
+    let outcome = letter(&mut pixmap, &[plan(7, BalloonKind::Speech, None, line)], &[], Language::Ja, &[]);
+    let n = outcome.balloons.len();
+    assert!((2..=4).contains(&n), "{n} balloons: {:?}", outcome.balloons);
+    assert!(outcome.balloons.iter().all(|b| b.line == Some(LineId(7)) && !b.overflow));
+    let joined: String = outcome.balloons.iter().map(|b| b.text.as_str()).collect();
+    assert_eq!(joined, line, "the parts, in order, are the line");
+    for (i, a) in outcome.balloons.iter().enumerate() {
+        for b in &outcome.balloons[i + 1..] {
+            assert!(a.bounds.intersection(&b.bounds).is_none(), "split balloons overlap");
+        }
     }
     check_ink_inside(&pixmap, &outcome, "split");
+}
+
+#[test]
+fn a_text_no_panel_size_can_hold_overflows_rather_than_shrinking_below_the_minimum() {
+    let mut pixmap = blank(250, 300);
+    let outcome = letter(&mut pixmap, &[plan(7, BalloonKind::Speech, None, KANDATA)], &[], Language::Ja, &[]);
+    assert!(outcome.balloons.iter().any(|b| b.overflow), "the gate is told: {:?}", outcome.balloons);
+    assert!(outcome.balloons.len() <= 4);
+    check_ink_inside(&pixmap, &outcome, "overflow");
 }
 
 #[test]

@@ -98,7 +98,21 @@ pub(crate) fn group_beats(concept: &Concept, scene: &Scene, pages: usize) -> Vec
     let min = PANELS_PER_PAGE.start() * pages;
     let max = PANELS_PER_PAGE.end() * pages;
     let target = beats.len().clamp(min, max);
-    let mut groups = if beats.len() > target { merge(beats, target) } else { beats };
+    // Weighed by how much text a panel must carry, so captions and balloons spread evenly.
+    let per_unit = if concept.language == Language::Ja { 12 } else { 30 };
+    let weight = |g: &Group| {
+        let sentences: usize =
+            g.sentences.iter().filter_map(|&s| concept.sentences.get(s as usize)).map(|s| s.text.chars().count()).sum();
+        let orphans: usize = g
+            .lines
+            .iter()
+            .filter_map(|id| concept.dialogue.get(id.0 as usize))
+            .filter(|l| !g.sentences.contains(&l.sentence))
+            .map(|l| l.text.chars().count())
+            .sum();
+        1 + (sentences + orphans) / per_unit
+    };
+    let mut groups = if beats.len() > target { merge(beats, target, weight) } else { beats };
     while groups.len() < target {
         // A reaction panel after the busiest panel without one: a beat to breathe.
         let at = groups
@@ -118,9 +132,8 @@ pub(crate) fn group_beats(concept: &Concept, scene: &Scene, pages: usize) -> Vec
 }
 
 /// Merges neighbouring beats into `target` groups of about equal weight.
-fn merge(beats: Vec<Group>, target: usize) -> Vec<Group> {
-    let weight = |g: &Group| 1 + 2 * g.lines.len();
-    let total: usize = beats.iter().map(weight).sum();
+fn merge(beats: Vec<Group>, target: usize, weight: impl Fn(&Group) -> usize) -> Vec<Group> {
+    let total: usize = beats.iter().map(&weight).sum();
     let mut groups: Vec<Group> = Vec::with_capacity(target);
     let mut acc = 0;
     let count = beats.len();
@@ -431,6 +444,63 @@ pub(crate) fn line_balloons(line: &manga_domain::DialogueLine, language: Languag
         .into_iter()
         .map(|text| BalloonPlan { line: Some(line.id), kind, speaker: line.speaker.clone(), text })
         .collect()
+}
+
+/// About how many characters of text a panel of `frame` holds at the print
+/// minimum (≈ 20 px): balloons may take under half the panel, and an oval
+/// balloon sets text in about half its box (a fifth of the panel, measured
+/// on the corpus). A vertical Japanese character needs a square cell and
+/// column spacing; an English one about half a cell and line spacing.
+pub(crate) fn text_capacity(frame: Rect, language: Language) -> usize {
+    let cell = match language {
+        Language::Ja => 20.0 * 20.0 * 1.4,
+        Language::En => 20.0 * 11.0 * 1.3,
+    };
+    (frame.area() * 0.2 / cell) as usize
+}
+
+/// Moves whole balloons between neighbouring panels of one page, keeping
+/// reading order, while a panel holds more text than it has room for: its
+/// last balloon forward or its first one back, to a neighbour that stays less
+/// crowded than the panel is now. A speaker who moves with a line is drawn in
+/// the panel it moves to.
+pub(crate) fn rebalance(panels: &mut [PanelPlan], language: Language) {
+    let load = |p: &PanelPlan| p.balloons.iter().map(|b| b.text.chars().count()).sum::<usize>();
+    let capacity = |p: &PanelPlan| text_capacity(p.frame, language).max(1) as f32;
+    let crowding = |p: &PanelPlan, extra: usize| (load(p) + extra) as f32 / capacity(p);
+    let size = |b: Option<&BalloonPlan>| b.map_or(usize::MAX / 2, |b| b.text.chars().count());
+    // Each move lowers the most crowded panel's crowding; a page has a few dozen balloons at most.
+    for _ in 0..64 {
+        let over = panels
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.balloons.len() > 1 && crowding(p, 0) > 1.0)
+            .max_by(|(_, a), (_, b)| crowding(a, 0).total_cmp(&crowding(b, 0)))
+            .map(|(i, _)| i);
+        let Some(i) = over else { return };
+        let now = crowding(&panels[i], 0);
+        let forward = panels.get(i + 1).map(|next| crowding(next, size(panels[i].balloons.last())));
+        let back = i.checked_sub(1).map(|prev| crowding(&panels[prev], size(panels[i].balloons.first())));
+        let (to, first) = match (forward.filter(|&c| c < now), back.filter(|&c| c < now)) {
+            (Some(f), Some(b)) if b < f => (i - 1, true),
+            (Some(_), _) => (i + 1, false),
+            (None, Some(_)) => (i - 1, true),
+            (None, None) => return,
+        };
+        let taken = if first { Some(panels[i].balloons.remove(0)) } else { panels[i].balloons.pop() };
+        let Some(balloon) = taken else { return };
+        let target = &mut panels[to];
+        if let Some(speaker) = &balloon.speaker
+            && !target.cast.contains(speaker)
+            && target.cast.len() < 3
+        {
+            target.cast.push(speaker.clone());
+        }
+        if target.focus.is_none() {
+            target.focus = balloon.speaker.clone();
+        }
+        if first { target.balloons.push(balloon) } else { target.balloons.insert(0, balloon) }
+    }
 }
 
 /// Everything decided about one panel.

@@ -40,8 +40,10 @@ use crate::{AiError, ConceptRequest};
 
 /// Story characters per page, by language: Japanese packs more story into a character.
 const JA_CHARS_PER_PAGE: usize = 350;
-// English runs about 2.5 times as long as Japanese for the same story.
-const EN_CHARS_PER_PAGE: usize = 750;
+// English runs about twice as long as Japanese for the same story, and
+// horizontal lettering at the print minimum takes more room a character:
+// at 750 a page, whole stories no longer fit their panels.
+const EN_CHARS_PER_PAGE: usize = 550;
 /// Page counts the local provider picks on its own (a request may ask for others).
 const MIN_PAGES: u32 = 4;
 const MAX_PAGES: u32 = 24;
@@ -103,7 +105,7 @@ fn own_title(text: &str, sentences: &[Sentence]) -> Option<String> {
     ((alone || hashed) && !sentences::is_chapter_marker(&first.text)).then(|| first.text.clone())
 }
 
-/// About a page per 350 Japanese or 750 English characters, 4 to 24 pages.
+/// About a page per 350 Japanese or 550 English characters, 4 to 24 pages.
 fn page_count_for(text: &str, language: Language) -> PageCount {
     let chars = text.chars().filter(|c| !c.is_whitespace()).count();
     let per_page = if language == Language::Ja { JA_CHARS_PER_PAGE } else { EN_CHARS_PER_PAGE };
