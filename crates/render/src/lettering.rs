@@ -21,6 +21,7 @@ use tiny_skia::{Color, Pixmap};
 use self::fit::{Fit, Limits, Measure, split_in_two};
 use self::place::{EDGE, Scene, Spot, Wants, tail_tip};
 use crate::balloon::Balloon;
+use crate::fonts::FontKind;
 
 /// What to letter in one panel.
 #[derive(Debug, Clone, Copy)]
@@ -207,8 +208,7 @@ fn decide(
 ) -> Vec<Decided> {
     let kind = plan.kind;
     let (base_px, min_px) = sizes.range(kind);
-    let measure = Measure::new(text, kind, vertical);
-    let variants = measure.variants(kind, base_px, min_px, sizes.normal, sizes.grown);
+    let (measure, variants) = whole_balloon(text, kind, vertical, sizes);
     if !variants.is_empty() {
         let (fit, spot) = choose(scene, &variants, kind, speaker);
         return vec![commit(scene, measure, fit, spot, false)];
@@ -256,6 +256,30 @@ fn decide(
             commit(scene, measure, fit, spot, overflow)
         })
         .collect()
+}
+
+/// The text shaped, and its fits as one balloon in order of preference. When
+/// some fit keeps every word whole, only those are offered (a spot clear of
+/// faces never buys a broken word). A cry too wide for the heavy display face
+/// at a readable size is set in the narrower dialogue face rather than broken.
+fn whole_balloon(text: &str, kind: BalloonKind, vertical: bool, sizes: &Sizes) -> (Measure, Vec<Fit>) {
+    let (base_px, min_px) = sizes.range(kind);
+    let shaped = |measure: Measure| {
+        let mut variants = measure.variants(kind, base_px, min_px, sizes.normal, sizes.grown);
+        let whole = variants.iter().any(|fit| measure.keeps_words(fit));
+        if whole {
+            variants.retain(|fit| measure.keeps_words(fit));
+        }
+        (measure, variants, whole)
+    };
+    let (measure, variants, whole) = shaped(Measure::new(text, kind, vertical));
+    if measure.font == FontKind::Display && !whole {
+        let (plain, plain_variants, plain_whole) = shaped(Measure::in_face(text, FontKind::Dialogue, vertical));
+        if plain_whole {
+            return (plain, plain_variants);
+        }
+    }
+    (measure, variants)
 }
 
 /// `parts` with its longest part split in two near its middle (at a sentence
@@ -316,4 +340,21 @@ fn commit(scene: &mut Scene<'_>, measure: Measure, fit: Fit, spot: Spot, overflo
     let balloon = fit.balloon.moved_to(spot.rect.x, spot.rect.y);
     scene.taken.push(balloon.bounds);
     Decided { plan_line: None, measure, fit, balloon, overflow }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_cry_in_a_small_panel_keeps_its_word_whole() {
+        let sizes = Sizes::new(357.0, 360.0, 1);
+        let (measure, variants) = whole_balloon("Grandfather!", BalloonKind::Shout, false, &sizes);
+        assert!(!variants.is_empty(), "it fits");
+        for fit in &variants {
+            assert!(fit.px >= min_px(BalloonKind::Shout) - 0.01);
+            let lines = measure.layout(fit).line_texts;
+            assert_eq!(lines, vec!["Grandfather!".to_owned()], "in the {:?} face at {} px", measure.font, fit.px);
+        }
+    }
 }

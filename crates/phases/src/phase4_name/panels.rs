@@ -208,6 +208,7 @@ fn panel_balloons(concept: &Concept, group: &Group) -> Vec<BalloonPlan> {
     out
 }
 
+/// A sentence that starts with one of these opens with its line.
 const OPENING_QUOTES: &[char] = &['「', '『', '“', '"'];
 
 /// Appends a sentence's narration to the caption text being gathered.
@@ -269,6 +270,7 @@ const SAYING_JA: &[&str] = &[
     "言い返した",
     "声をかけた",
 ];
+/// The same in English (matched as whole words).
 const SAYING_EN: &[&str] = &[
     "said",
     "says",

@@ -55,8 +55,21 @@ impl Measure {
         // The heavy display face suits a short cry; a long shouted sentence is easier to read in the dialogue face.
         let short = text.chars().filter(|c| !c.is_whitespace()).count() <= SHORT_SHOUT_CHARS;
         let font = if kind == BalloonKind::Shout && short { FontKind::Display } else { FontKind::Dialogue };
+        Measure::in_face(text, font, vertical)
+    }
+
+    /// The text shaped in `font`.
+    pub fn in_face(text: &str, font: FontKind, vertical: bool) -> Measure {
         let (chars, advance) = char_advances(font, text, vertical);
         Measure { text: text.to_owned(), font, vertical, chars, advance }
+    }
+
+    /// Whether `fit` sets every word whole (vertical text always does).
+    pub fn keeps_words(&self, fit: &Fit) -> bool {
+        match fit.breaks {
+            Breaks::Columns(_) => true,
+            Breaks::Width(w) => self.longest_word(fit.px) <= w,
+        }
     }
 
     /// Text block size (w, h) in pixels for `breaks` at `px`.
