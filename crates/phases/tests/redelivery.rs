@@ -205,17 +205,18 @@ async fn slow_concept_service(
 #[tokio::test]
 async fn a_run_longer_than_its_lease_keeps_it_by_heartbeat_and_a_duplicate_does_not_run_it_again() {
     let dir = tempfile::tempdir().unwrap();
-    // The model takes six leases; the heartbeat renews every quarter lease.
+    // The model takes four leases; the heartbeat renews every quarter lease. The lease is long enough
+    // that a heartbeat delayed by a busy CI machine (two cores, the fleet tests beside) still lands in time.
     let (service, text, store, push) =
-        slow_concept_service(dir.path(), Duration::from_millis(1500), Duration::from_millis(250)).await;
+        slow_concept_service(dir.path(), Duration::from_millis(4000), Duration::from_millis(1000)).await;
     let service = Arc::new(service);
     let first = tokio::spawn({
         let (service, push) = (service.clone(), push.clone());
         async move { service.handle(push).await }
     });
     // Redeliveries well past the first lease's end find the run held, and leave it.
-    for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         let duplicate = service.handle(push.clone()).await;
         assert!(
             matches!(&duplicate, Err(manga_runtime::HandlerError::Transient(m)) if m.contains("running elsewhere")),
