@@ -264,7 +264,7 @@ async fn a_quiet_step_still_held_by_its_phase_service_is_not_sent_again() {
     let dir = tempfile::tempdir().unwrap();
     let bus = Arc::new(InMemoryBus::new());
     let mut requests = bus.subscribe(&PhaseId::Concept.request_topic()).await.unwrap();
-    let service = service_on(bus, dir.path(), Duration::from_millis(200)).await;
+    let service = service_on(bus, dir.path(), Duration::from_millis(300)).await;
     let alice = UserId::parse("alice").unwrap();
     let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
     tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
@@ -278,7 +278,7 @@ async fn a_quiet_step_still_held_by_its_phase_service_is_not_sent_again() {
     let holder = LeaseHolder::new();
     service.store().claim_phase_run(key, &holder, Duration::from_secs(30)).await.unwrap();
 
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(service.sweep_stalled().await.unwrap(), 0, "held under a live lease: not stalled");
     assert!(tokio::time::timeout(Duration::from_millis(100), requests.next()).await.is_err(), "nothing re-sent");
 
@@ -295,8 +295,8 @@ async fn a_step_held_past_every_re_send_counts_as_stalled_all_the_same() {
     use manga_store::{LeaseHolder, PhaseRunKey};
 
     let dir = tempfile::tempdir().unwrap();
-    // Deadline 100 ms and 2 re-sends: a run held for 300 ms or more has had its patience.
-    let service = service_on(Arc::new(InMemoryBus::new()), dir.path(), Duration::from_millis(100)).await;
+    // Deadline 300 ms and 2 re-sends: a run held for 900 ms or more has had its patience.
+    let service = service_on(Arc::new(InMemoryBus::new()), dir.path(), Duration::from_millis(300)).await;
     let alice = UserId::parse("alice").unwrap();
     let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
     let key = PhaseRunKey {
@@ -307,8 +307,8 @@ async fn a_step_held_past_every_re_send_counts_as_stalled_all_the_same() {
     };
     service.store().claim_phase_run(key, &LeaseHolder::new(), Duration::from_secs(30)).await.unwrap();
 
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(service.sweep_stalled().await.unwrap(), 0, "held, and within its patience");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(service.sweep_stalled().await.unwrap(), 1, "a run held that long is stuck, lease or not");
 }
