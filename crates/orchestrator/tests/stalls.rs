@@ -145,6 +145,20 @@ async fn flaky_service(
     (service_on(bus, dir, deadline).await, requests)
 }
 
+/// A service with a 300 ms phase deadline and a one-page job whose phase 1 request was taken
+/// off the bus (as by a phase service), with the subscription that sees any request sent again.
+async fn job_with_its_first_request_taken(
+    dir: &std::path::Path,
+) -> (JobService, Subscription, manga_orchestrator::views::JobView) {
+    let bus = Arc::new(InMemoryBus::new());
+    let mut requests = bus.subscribe(&PhaseId::Concept.request_topic()).await.unwrap();
+    let service = service_on(bus, dir, Duration::from_millis(300)).await;
+    let alice = UserId::parse("alice").unwrap();
+    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+    (service, requests, job)
+}
+
 /// Phase 1's first attempt of `job`, passed.
 fn concept_passed(job: &str) -> PhaseResult {
     PhaseResult {
@@ -182,13 +196,8 @@ async fn a_first_request_the_bus_refuses_fails_the_job_at_once_and_says_so() {
 #[tokio::test]
 async fn a_first_request_lost_in_flight_is_sent_again_by_the_stall_sweep() {
     let dir = tempfile::tempdir().unwrap();
-    let bus = Arc::new(InMemoryBus::new());
-    let mut requests = bus.subscribe(&PhaseId::Concept.request_topic()).await.unwrap();
-    let service = service_on(bus, dir.path(), Duration::from_millis(300)).await;
-    let alice = UserId::parse("alice").unwrap();
-    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
     // Taken by a phase service that died before claiming it.
-    tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+    let (service, mut requests, job) = job_with_its_first_request_taken(dir.path()).await;
     let mut events = service.events().subscribe(JobId::parse(&job.id).unwrap()).await;
 
     assert_eq!(service.sweep_stalled().await.unwrap(), 0, "not yet past the deadline");
@@ -262,12 +271,7 @@ async fn a_quiet_step_still_held_by_its_phase_service_is_not_sent_again() {
     use manga_store::{LeaseHolder, PhaseRunKey};
 
     let dir = tempfile::tempdir().unwrap();
-    let bus = Arc::new(InMemoryBus::new());
-    let mut requests = bus.subscribe(&PhaseId::Concept.request_topic()).await.unwrap();
-    let service = service_on(bus, dir.path(), Duration::from_millis(300)).await;
-    let alice = UserId::parse("alice").unwrap();
-    let job = service.create_job(&alice, one_page("灯台守の娘は嵐の夜に灯りを守った。")).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+    let (service, mut requests, job) = job_with_its_first_request_taken(dir.path()).await;
     // A phase service took the request and works on it for longer than the deadline, renewing its lease.
     let key = PhaseRunKey {
         job: JobId::parse(&job.id).unwrap(),
