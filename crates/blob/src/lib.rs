@@ -117,7 +117,11 @@ impl BlobStore for LocalBlobStore {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
         }
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        // A name of this write's own: two writes of one key at once (a job's machine snapshot, saved by a
+        // result and by a person's approval) must not rename each other's file away.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
         tokio::fs::write(&tmp, &bytes).await.map_err(io)?;
         tokio::fs::rename(&tmp, &path).await.map_err(io)
     }
@@ -161,5 +165,24 @@ mod tests {
         let names: Vec<_> =
             std::fs::read_dir(dir.path().join("jobs/a/v1")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("concept.json")]);
+    }
+
+    #[tokio::test]
+    async fn writes_of_one_key_at_once_all_succeed_and_one_of_them_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(LocalBlobStore::new(dir.path()));
+        let key = ArtifactKey::parse("jobs/a/v1/machine.json").unwrap();
+        let writes: Vec<_> = (0..16)
+            .map(|i| {
+                let (store, key) = (store.clone(), key.clone());
+                tokio::spawn(async move { store.put(&key, Bytes::from(format!("{i:02}")), "text/plain").await })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap().expect("every write succeeds");
+        }
+        let kept = store.get(&key).await.unwrap();
+        assert!(kept.len() == 2 && kept[0].is_ascii_digit(), "one whole write is kept: {kept:?}");
+        assert_eq!(std::fs::read_dir(dir.path().join("jobs/a/v1")).unwrap().count(), 1, "no temporary files left");
     }
 }
