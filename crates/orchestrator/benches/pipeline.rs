@@ -49,7 +49,7 @@ fn main() {
                 let options = JobOptions { pages: Some(PageCount::parse(8).expect("8")), ..JobOptions::default() };
                 let spec = JobSpec { job: JobId::new(), story: story.clone(), options };
                 let started = Instant::now();
-                embedded.orchestrator.run_job(&spec).await.expect("job runs");
+                embedded.run_job(&spec).await.expect("job runs");
                 (started.elapsed(), spec.job, embedded.blob.clone())
             });
             whole.push(elapsed);

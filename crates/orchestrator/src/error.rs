@@ -3,22 +3,18 @@ use manga_domain::PhaseId;
 /// Why a job did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    /// A phase failed permanently.
-    #[error("phase {phase} failed: {message}")]
-    PhaseFailed {
-        /// Which phase.
+    /// The job ended without publishing: a phase failed permanently, its step
+    /// stalled past every re-send, or it was cancelled.
+    #[error("{reason}")]
+    Failed {
+        /// The phase the job was at.
         phase: PhaseId,
-        /// Its error, for a person.
-        message: String,
+        /// Why, for a person.
+        reason: String,
     },
-    /// A phase did not answer in time.
-    #[error("phase {phase} did not finish within {seconds} s")]
-    Timeout {
-        /// Which phase.
-        phase: PhaseId,
-        /// The limit.
-        seconds: u64,
-    },
+    /// The job could not be started or followed.
+    #[error("{0}")]
+    Service(#[from] crate::service::ServiceError),
     /// The bus failed.
     #[error(transparent)]
     Bus(#[from] manga_bus::BusError),

@@ -1,16 +1,17 @@
 //! The orchestrator: owns a job's state machine.
 //!
-//! - [`Orchestrator::run_job`]: sends each phase's request on the bus, waits
-//!   for its result, applies the quality gate (a score below 0.70 re-runs the
-//!   phase to blame, at most 3 attempts, and everything after it), and
-//!   returns a [`JobReport`].
-//! - [`embedded`]: the whole pipeline in one process: in-memory bus, local
-//!   files, the local provider, and the eight phase workers.
+//! - [`machine::JobMachine`]: a job's state: which phase runs next, the
+//!   quality gate (a score below 0.70 re-runs the phase to blame, at most 3
+//!   attempts, and everything after it), reviews and redraws.
+//! - [`service::JobService`]: the one driver of that machine, and the product
+//!   around it: jobs in the store, review mode, feedback and versions, chat,
+//!   artifacts, events, and the sweeps that leave no job stalled.
+//! - [`embedded::Embedded`]: one job to the end in one process (`manga
+//!   generate`): the service over SQLite in memory, the in-memory bus, local
+//!   files and the eight phase workers, returning a [`JobReport`].
 //! - [`export`]: copies a finished job's files into an output directory,
 //!   atomically, with `job.json`.
 //!
-//! - [`service::JobService`]: the product: jobs in the store with their
-//!   machine, review mode, feedback and versions, chat, artifacts, events.
 //! - [`api`]: its HTTP API, OpenAPI document, SSE/WebSocket streams and web page.
 //! - [`local::LocalProduct`]: all of it in one process (`manga serve`);
 //!   [`fleet`]: the orchestrator service of the fleet.
@@ -33,5 +34,5 @@ pub mod views;
 mod web_page;
 
 pub use error::JobError;
-pub use job::{JobReport, JobSpec, Orchestrator};
+pub use job::{JobReport, JobSpec};
 pub use machine::{JobMachine, MAX_QUALITY_ATTEMPTS, Retry, Step};

@@ -26,6 +26,10 @@ use crate::service::{JobService, ServiceSettings};
 pub struct LocalProduct {
     /// The service the API serves.
     pub service: Arc<JobService>,
+    /// The bus the phase workers and the service share.
+    pub bus: Arc<InMemoryBus>,
+    /// Where artifacts are (`artifacts/` under the data directory).
+    pub blob: Arc<LocalBlobStore>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -68,7 +72,7 @@ impl LocalProduct {
         // Subscribe before any request can be sent, so no result is missed.
         let mut results = bus.subscribe(topics::PHASE_COMPLETED).await?;
         let mut progress = bus.subscribe(topics::PROGRESS).await?;
-        let ctx = PhaseContext::with_models(blob, models, bus.clone() as Arc<dyn Bus>);
+        let ctx = PhaseContext::with_models(blob.clone(), models, bus.clone() as Arc<dyn Bus>);
         for phase in PhaseId::ALL {
             tasks.push(manga_phases::handler::serve(ctx.clone(), phase).await?);
         }
@@ -103,7 +107,7 @@ impl LocalProduct {
             Ok(n) => tracing::info!(jobs = n, "resumed the jobs an earlier run left unfinished"),
             Err(e) => tracing::warn!(error = %e, "unfinished jobs not resumed now; the stall sweep will"),
         }
-        Ok(Self { service, tasks })
+        Ok(Self { service, bus, blob, tasks })
     }
 }
 
@@ -113,6 +117,11 @@ impl Drop for LocalProduct {
             task.abort();
         }
     }
+}
+
+/// The one person of a process that serves nobody else.
+pub(crate) fn local_user() -> manga_store::UserId {
+    manga_store::UserId::parse("local").expect("'local' is a valid user id")
 }
 
 /// What `manga serve` was asked for.
@@ -158,8 +167,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     let mut api = crate::api::ApiSettings::new(secret.as_bytes(), options.cors_origins.clone());
     let rate = crate::http::limits::Rate { capacity: options.rate_limit_per_minute, per: Duration::from_secs(60) };
     (api.per_ip, api.per_user) = (rate, rate);
-    let user = manga_store::UserId::parse("local").map_err(|e| e.to_string())?;
-    let token = api.jwt.issue(&user, LOCAL_TOKEN_TTL);
+    let token = api.jwt.issue(&local_user(), LOCAL_TOKEN_TTL);
     let routes = crate::api::routes(product.service.clone(), api);
     let server = actix_web::HttpServer::new(move || {
         let routes = routes.clone();

@@ -297,14 +297,14 @@ mod tests {
                 ..Default::default()
             },
         };
-        pipeline.orchestrator.run_job(&spec).await.unwrap();
+        pipeline.run_job(&spec).await.unwrap();
         let v = manga_domain::Version::FIRST;
-        let read = |phase| {
-            let path = dir.path().join(manga_domain::ArtifactKey::phase_output(spec.job, v, phase).as_str());
-            std::fs::read(path).unwrap()
+        let read = async |phase| {
+            let key = manga_domain::ArtifactKey::phase_output(spec.job, v, phase);
+            manga_blob::BlobStore::get(pipeline.blob.as_ref(), &key).await.unwrap()
         };
-        let bible = serde_json::from_slice(&read(PhaseId::Characters)).unwrap();
-        let storyboard = serde_json::from_slice(&read(PhaseId::Name)).unwrap();
+        let bible = serde_json::from_slice(&read(PhaseId::Characters).await).unwrap();
+        let storyboard = serde_json::from_slice(&read(PhaseId::Name).await).unwrap();
         (bible, storyboard)
     }
 

@@ -80,7 +80,7 @@ async fn blank_panels_fail_the_gate_and_only_images_and_what_follows_are_redone(
     let pipeline = Embedded::start_with(work.path(), Arc::new(LocalProvider), Arc::new(BlankUntil { good_from: 2 }))
         .await
         .unwrap();
-    let report = pipeline.orchestrator.run_job(&spec()).await.expect("the job recovers");
+    let report = pipeline.run_job(&spec()).await.expect("the job recovers");
     let attempts = |phase| report.phases.iter().find(|r| r.phase == phase).expect("record").attempts;
     assert_eq!(attempts(PhaseId::Concept), 1);
     assert_eq!(attempts(PhaseId::Name), 1);
@@ -95,7 +95,7 @@ async fn a_phase_that_never_passes_is_accepted_after_three_attempts_with_its_rea
     let work = tempfile::tempdir().unwrap();
     let never = Arc::new(BlankUntil { good_from: u32::MAX });
     let pipeline = Embedded::start_with(work.path(), Arc::new(LocalProvider), never).await.unwrap();
-    let report = pipeline.orchestrator.run_job(&spec()).await.expect("the job still finishes");
+    let report = pipeline.run_job(&spec()).await.expect("the job still finishes");
     let images = report.phases.iter().find(|r| r.phase == PhaseId::Images).unwrap();
     assert_eq!(images.attempts, MAX_QUALITY_ATTEMPTS);
     let compose = report.phases.iter().find(|r| r.phase == PhaseId::Compose).unwrap();
@@ -108,8 +108,8 @@ async fn a_phase_that_never_passes_is_accepted_after_three_attempts_with_its_rea
 async fn a_permanent_failure_ends_the_job_with_the_phase_and_its_reason() {
     let work = tempfile::tempdir().unwrap();
     let pipeline = Embedded::start_with(work.path(), Arc::new(Refusing), Arc::new(LocalProvider)).await.unwrap();
-    let err = pipeline.orchestrator.run_job(&spec()).await.unwrap_err();
-    assert!(matches!(err, JobError::PhaseFailed { phase: PhaseId::Concept, .. }), "{err:?}");
+    let err = pipeline.run_job(&spec()).await.unwrap_err();
+    assert!(matches!(err, JobError::Failed { phase: PhaseId::Concept, .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
         "phase 1 concept failed: the refusing model cannot do this: the content policy says no"

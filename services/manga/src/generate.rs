@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use manga_ai::{ConceptRequest, LocalProvider, Models, TextModel as _, Workload};
-use manga_bus::{Bus, topics};
 use manga_domain::{JobId, JobOptions, StoryText};
 use manga_orchestrator::embedded::Embedded;
 use manga_orchestrator::export::{ExportedFiles, export};
@@ -71,11 +70,11 @@ pub async fn run(args: GenerateArgs) -> Result<(), Failure> {
         .tempdir()
         .map_err(|e| Failure::Job(format!("cannot make a working directory: {e}")))?;
     let embedded = Embedded::start_with_models(work.path(), models).await.map_err(|e| Failure::Job(e.to_string()))?;
-    let events = embedded.bus.subscribe(topics::PROGRESS).await.map_err(|e| Failure::Job(e.to_string()))?;
+    let spec = JobSpec { job: JobId::new(), story, options };
+    let events = embedded.service().events().subscribe(spec.job).await;
     let display = tokio::spawn(progress::render(events, args.quiet));
 
-    let spec = JobSpec { job: JobId::new(), story, options };
-    let report = match embedded.orchestrator.run_job(&spec).await {
+    let report = match embedded.run_job(&spec).await {
         Ok(report) => report,
         Err(e) => {
             display.abort();

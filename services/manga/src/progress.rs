@@ -8,13 +8,12 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use manga_bus::Subscription;
 use manga_domain::PhaseId;
-use manga_proto::{ProgressEvent, ProgressKind};
-use prost::Message;
+use manga_orchestrator::events::JobEvent;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
 
-/// Renders progress events until the subscription ends or the task is aborted.
-pub async fn render(mut events: Subscription, quiet: bool) {
+/// Renders a job's events until it ends, the stream closes, or the task is aborted.
+pub async fn render(mut events: Receiver<std::sync::Arc<JobEvent>>, quiet: bool) {
     let tty = std::io::stderr().is_terminal();
     let multi = MultiProgress::with_draw_target(if tty && !quiet {
         ProgressDrawTarget::stderr()
@@ -22,6 +21,7 @@ pub async fn render(mut events: Subscription, quiet: bool) {
         ProgressDrawTarget::hidden()
     });
     let mut bars: HashMap<u32, ProgressBar> = HashMap::new();
+    let mut attempts: HashMap<u32, u32> = HashMap::new();
     let spinner = ProgressStyle::with_template("{spinner:.cyan} {prefix:<14} {elapsed:>4} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let counting = ProgressStyle::with_template(
@@ -31,25 +31,36 @@ pub async fn render(mut events: Subscription, quiet: bool) {
     .progress_chars("=> ");
     let done_style =
         ProgressStyle::with_template("{prefix:<16} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
-    while let Some(message) = events.next().await {
-        let Ok(event) = ProgressEvent::decode(message.data.as_ref()) else { continue };
-        let Ok(phase) = PhaseId::from_number(event.phase) else { continue };
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            // A display that fell behind skips what it missed; the summary reports the job.
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        };
+        if matches!(event.kind.as_str(), "job_finished" | "job_cancelled") {
+            return;
+        }
+        let Some(phase) = event.phase.and_then(|n| PhaseId::from_number(n).ok()) else { continue };
         let label = format!("{} {}", phase.number(), phase.name());
-        match event.kind() {
-            ProgressKind::PhaseStarted => {
+        let number = phase.number();
+        match event.kind.as_str() {
+            "phase_started" => {
+                let attempt = attempts.entry(number).or_default();
+                *attempt += 1;
                 let bar = multi.add(ProgressBar::new_spinner());
                 bar.set_style(spinner.clone());
                 bar.set_prefix(label);
-                if event.attempt > 1 {
-                    bar.set_message(format!("attempt {}", event.attempt));
+                if *attempt > 1 {
+                    bar.set_message(format!("attempt {attempt}"));
                 }
                 bar.enable_steady_tick(Duration::from_millis(100));
-                if let Some(old) = bars.insert(event.phase, bar) {
+                if let Some(old) = bars.insert(number, bar) {
                     old.finish();
                 }
             }
-            ProgressKind::PhaseProgress => {
-                if let Some(bar) = bars.get(&event.phase) {
+            "phase_progress" => {
+                if let Some(bar) = bars.get(&number) {
                     if event.total > 0 {
                         bar.set_style(counting.clone());
                         bar.set_length(u64::from(event.total));
@@ -58,9 +69,10 @@ pub async fn render(mut events: Subscription, quiet: bool) {
                     bar.set_message(event.message.clone());
                 }
             }
-            ProgressKind::PhaseFinished => {
-                let line = format!("✓ {:>6} ms  quality {:.2}", event.elapsed_ms, event.quality);
-                if let Some(bar) = bars.get(&event.phase) {
+            "phase_finished" => {
+                let elapsed_ms = bars.get(&number).map_or(0, |bar| bar.elapsed().as_millis());
+                let line = format!("✓ {elapsed_ms:>6} ms  quality {:.2}", event.quality.unwrap_or_default());
+                if let Some(bar) = bars.get(&number) {
                     bar.set_style(done_style.clone());
                     bar.set_prefix(format!("  {label}"));
                     bar.finish_with_message(line.clone());
@@ -69,19 +81,19 @@ pub async fn render(mut events: Subscription, quiet: bool) {
                     eprintln!("  {label:<14} {line}");
                 }
             }
-            ProgressKind::PhaseRetrying => {
+            "phase_retrying" => {
                 if tty && !quiet {
                     multi.println(format!("  ↻ quality gate: {}", event.message)).ok();
                 } else if !quiet {
                     eprintln!("  ↻ quality gate: {}", event.message);
                 }
             }
-            ProgressKind::JobFailed => {
-                if let Some(bar) = bars.get(&event.phase) {
+            "job_failed" => {
+                if let Some(bar) = bars.get(&number) {
                     bar.abandon_with_message(format!("✗ {}", event.message));
                 }
+                return;
             }
-            ProgressKind::JobFinished => return,
             _ => {}
         }
     }

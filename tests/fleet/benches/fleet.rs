@@ -56,7 +56,7 @@ fn main() {
             let embedded = Embedded::start(work.path()).await.unwrap();
             let spec = JobSpec { job: JobId::new(), story: StoryText::parse(story()).unwrap(), options: options() };
             let started = Instant::now();
-            embedded.orchestrator.run_job(&spec).await.unwrap();
+            embedded.run_job(&spec).await.unwrap();
             compute.push(started.elapsed().as_secs_f64());
         }
         let compute = median(compute);

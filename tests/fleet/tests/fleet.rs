@@ -5,7 +5,6 @@
 //!
 //! Needs Postgres, Redis and the Pub/Sub emulator (`tests/run` starts them).
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -55,18 +54,19 @@ async fn a_story_goes_through_nine_services_and_matches_the_embedded_pipeline() 
     let embedded = Embedded::start(work.path()).await.expect("embedded pipeline");
     let options = JobOptions { pages: Some(PageCount::parse(4).expect("4")), seed: 3, ..JobOptions::default() };
     let spec = JobSpec { job: JobId::new(), story: StoryText::parse(story()).expect("story"), options };
-    embedded.orchestrator.run_job(&spec).await.expect("embedded job");
-    let read = |root: &Path, key: &ArtifactKey| std::fs::read(root.join(key.as_str())).expect("artifact");
+    embedded.run_job(&spec).await.expect("embedded job");
+    let read = async |key: &ArtifactKey| {
+        manga_blob::BlobStore::get(embedded.blob.as_ref(), key).await.expect("artifact").to_vec()
+    };
     let v = Version::FIRST;
     let fleet_board: Value =
         serde_json::from_slice(&fleet.blob(&ArtifactKey::phase_output(id, v, PhaseId::Name))).expect("json");
     let local_board: Value =
-        serde_json::from_slice(&read(work.path(), &ArtifactKey::phase_output(spec.job, v, PhaseId::Name)))
-            .expect("json");
+        serde_json::from_slice(&read(&ArtifactKey::phase_output(spec.job, v, PhaseId::Name)).await).expect("json");
     assert_eq!(fleet_board, local_board, "the same storyboard");
     for page in 1..=4 {
         let fleet_page = fleet.blob(&ArtifactKey::page(id, v, page));
-        let local_page = read(work.path(), &ArtifactKey::page(spec.job, v, page));
+        let local_page = read(&ArtifactKey::page(spec.job, v, page)).await;
         assert!(fleet_page == local_page, "page {page} differs between fleet and embedded");
     }
 

@@ -135,7 +135,7 @@ impl JobService {
             }
             if result.status() != PhaseStatus::Succeeded {
                 machine.on_failure(at.phase, at.attempt, result.duration_ms, &result.usage());
-                let reason = format!("{} failed: {}", at.phase, result.error);
+                let reason = format!("phase {} failed: {}", at.phase, result.error);
                 let value = serde_json::to_value(&machine).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
                 let advance = JobAdvance { machine: Some(value), ..JobAdvance::to(JobState::Running, Some(at.phase)) };
                 match self.store.advance_job(job.id, job.revision, advance).await {

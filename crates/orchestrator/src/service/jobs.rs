@@ -7,6 +7,7 @@ use manga_store::{JobAdvance, JobMode, JobRecord, JobState, NewJob, StoreError, 
 
 use super::artifacts::{presets, previews};
 use super::{JobService, ServiceError, job_not_found, machine_of, parse_phase};
+use crate::JobSpec;
 use crate::events::JobEvent;
 use crate::machine::JobMachine;
 use crate::views::{CreateJob, JobView, PhaseDetail};
@@ -56,16 +57,33 @@ impl JobService {
             return Err(bad(&"the title is longer than 200 characters"));
         }
         let providers = body.providers.clone().unwrap_or_default();
-        let options =
-            JobOptions { pages, language, seed: body.seed.unwrap_or(1), author: None, title: title.clone(), providers };
-        let id = JobId::new();
-        let v = Version::FIRST;
-        self.blob
-            .put(&ArtifactKey::story(id, v), Bytes::from(story.as_str().to_owned()), "text/plain; charset=utf-8")
-            .await?;
-        let options_json = serde_json::to_vec(&options).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
+        let options = JobOptions { pages, language, seed: body.seed.unwrap_or(1), author: None, title, providers };
+        let spec = JobSpec { job: JobId::new(), story, options };
+        let (job, machine) = self.start_job(user, &spec, mode).await?;
+        Ok(JobView::new(&job, &machine))
+    }
+
+    /// Starts a job whose input is already checked: stores the story and
+    /// options, writes the job with its first step, and sends phase 1's request.
+    /// `create_job` (the API) and the embedded pipeline (`manga generate`) both start jobs here.
+    ///
+    /// # Errors
+    /// [`ServiceError::Unavailable`] when storage fails, or when phase 1's request could not be sent
+    /// (the job is then failed, saying so).
+    pub async fn start_job(
+        &self,
+        user: &UserId,
+        spec: &JobSpec,
+        mode: JobMode,
+    ) -> Result<(JobRecord, JobMachine), ServiceError> {
+        let (id, v) = (spec.job, Version::FIRST);
+        let story = Bytes::from(spec.story.as_str().to_owned());
+        self.blob.put(&ArtifactKey::story(id, v), story, "text/plain; charset=utf-8").await?;
+        let options_json = serde_json::to_vec(&spec.options).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
         self.blob.put(&ArtifactKey::options(id, v), options_json.into(), "application/json").await?;
-        let job = self.store.create_job(NewJob { id, user: user.clone(), mode, options, title }).await?;
+        let title = spec.options.title.clone();
+        let new = NewJob { id, user: user.clone(), mode, options: spec.options.clone(), title };
+        let job = self.store.create_job(new).await?;
         tracing::info!(job_id = %id, user_id = %user, mode = mode.as_str(), "job created");
         let mut machine = JobMachine::new(mode == JobMode::Review);
         let step = machine.start();
@@ -78,7 +96,7 @@ impl JobService {
             self.fail_job(at, &reason).await?;
             return Err(ServiceError::Unavailable(reason));
         }
-        Ok(JobView::new(&job, &machine))
+        Ok((job, machine))
     }
 
     /// The caller's job, or 404 (someone else's job is a 404 too: its existence is not theirs to know).

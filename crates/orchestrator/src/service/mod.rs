@@ -178,6 +178,16 @@ impl JobService {
         &self.store
     }
 
+    /// A job's row and machine, whoever owns it: for a driver inside the process, not for the API.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] for an unknown job; [`ServiceError::Unavailable`] when the store fails.
+    pub async fn job_and_machine(&self, id: manga_domain::JobId) -> Result<(JobRecord, JobMachine), ServiceError> {
+        let job = self.store.get_job(id).await?;
+        let machine = machine_of(&job)?;
+        Ok((job, machine))
+    }
+
     /// Whether the dependencies answer: Postgres, the bus, and Redis when sessions are mirrored there.
     ///
     /// # Errors
