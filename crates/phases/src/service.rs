@@ -5,7 +5,8 @@
 //! ([`Store::claim_phase_run`]) under a lease of `WORK_LEASE_SECONDS`, which a
 //! heartbeat renews every quarter lease while the phase runs. A duplicate of
 //! finished work sends the kept result again; a duplicate of work held under a
-//! live lease is asked to come back later (503); a run whose lease ran out
+//! live lease waits a while for it (the holder may have died) and is then
+//! asked to come back later (503); a run whose lease ran out
 //! (its instance died, as with SIGKILL, or stalled) is taken over, and the
 //! old holder, should it wake, finds its lease gone and drops its outcome.
 //! A transient failure, or a request cut short, releases the lease at once so
@@ -155,21 +156,44 @@ impl PhaseService {
 
     /// Claims the run for this delivery: `Ok(Some(holder))` to do the work, `Ok(None)` for a
     /// duplicate of finished work, an error (redeliver later) while another delivery holds it.
+    ///
+    /// While another delivery holds the run, this one waits (at most half its work budget, or a
+    /// lease) for that lease to run out or the work to finish. Pub/Sub gives a message five
+    /// deliveries, and the emulator redelivers about every second: answered at once, a crash's
+    /// redeliveries would all be spent before the dead holder's lease ends, and the job dead-lettered.
     async fn claim(&self, run: PhaseRunKey) -> Result<Option<LeaseHolder>, HandlerError> {
         let holder = LeaseHolder::new();
-        match self.store.claim_phase_run(run, &holder, self.lease).await.map_err(transient)? {
-            RunClaim::Held { took_over, .. } => {
-                if took_over {
-                    // Its lease ran out (an instance died or stalled) or was released (a transient
-                    // failure, a cut request, or the phase going on in a new request).
-                    tracing::info!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
-                        "taking over a run no longer held");
+        let patience = self.ctx.work_budget.map_or(self.lease, |budget| budget / 2);
+        let give_up = tokio::time::Instant::now() + patience;
+        loop {
+            match self.store.claim_phase_run(run, &holder, self.lease).await.map_err(transient)? {
+                RunClaim::Held { took_over, .. } => {
+                    if took_over {
+                        // Its lease ran out (an instance died or stalled) or was released (a transient
+                        // failure, a cut request, or the phase going on in a new request).
+                        tracing::info!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
+                            "taking over a run no longer held");
+                    }
+                    return Ok(Some(holder));
                 }
-                Ok(Some(holder))
-            }
-            RunClaim::Finished(_) => Ok(None),
-            RunClaim::HeldElsewhere(_) => {
-                Err(HandlerError::Transient(format!("{} attempt {} is running elsewhere", run.phase, run.attempt)))
+                RunClaim::Finished(_) => return Ok(None),
+                RunClaim::HeldElsewhere(other) => {
+                    let now = tokio::time::Instant::now();
+                    if now >= give_up {
+                        return Err(HandlerError::Transient(format!(
+                            "{} attempt {} is running elsewhere",
+                            run.phase, run.attempt
+                        )));
+                    }
+                    // Look again when its lease ends, and at least every second in case it finishes first.
+                    let lease_left = other
+                        .lease_until
+                        .and_then(|until| (until - chrono::Utc::now()).to_std().ok())
+                        .unwrap_or_default();
+                    let wait =
+                        lease_left.clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
+                    tokio::time::sleep(wait.min(give_up - now)).await;
+                }
             }
         }
     }

@@ -214,15 +214,18 @@ async fn a_run_longer_than_its_lease_keeps_it_by_heartbeat_and_a_duplicate_does_
         let (service, push) = (service.clone(), push.clone());
         async move { service.handle(push).await }
     });
-    // Redeliveries well past the first lease's end find the run held, and leave it.
+    // Redeliveries well past the first lease's end find the run held: each waits a lease for it and
+    // leaves it to its holder; once it has finished, a redelivery is a duplicate and is acknowledged.
+    let mut held_elsewhere = 0;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let duplicate = service.handle(push.clone()).await;
-        assert!(
-            matches!(&duplicate, Err(manga_runtime::HandlerError::Transient(m)) if m.contains("running elsewhere")),
-            "{duplicate:?}"
-        );
+        match service.handle(push.clone()).await {
+            Err(manga_runtime::HandlerError::Transient(m)) if m.contains("running elsewhere") => held_elsewhere += 1,
+            Ok(()) => assert!(first.is_finished(), "a duplicate was acknowledged while the run was going on"),
+            other => panic!("{other:?}"),
+        }
     }
+    assert!(held_elsewhere >= 1, "the first redelivery came while the run was held");
     first.await.unwrap().unwrap();
     assert_eq!(text.calls.load(Ordering::SeqCst), 1, "the model was paid once");
     let runs = store.list_phase_runs(push_job(&push), Version::FIRST).await.unwrap();
@@ -246,6 +249,24 @@ async fn a_request_cut_at_its_timeout_releases_its_lease_so_the_redelivery_runs_
         "the redelivery ran, 10 minutes before the lease would have ended"
     );
     let runs = store.list_phase_runs(push_job(&push), Version::FIRST).await.unwrap();
+    assert_eq!(runs[0].status, PhaseRunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_redelivery_after_its_holder_died_waits_out_the_lease_and_runs_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let lease = Duration::from_secs(2);
+    let (service, text, store, push) = slow_concept_service(dir.path(), Duration::ZERO, lease).await;
+    // A delivery claimed the run and its instance was killed: no heartbeat, no release.
+    let run =
+        manga_store::PhaseRunKey { job: push_job(&push), version: Version::FIRST, phase: PhaseId::Concept, attempt: 1 };
+    let dead = Duration::from_millis(800);
+    store.claim_phase_run(run, &manga_store::LeaseHolder::new(), dead).await.unwrap();
+    let started = std::time::Instant::now();
+    service.handle(push.clone()).await.expect("the redelivery runs the phase itself");
+    assert!(started.elapsed() >= dead - Duration::from_millis(100), "it waited for the dead holder's lease");
+    assert_eq!(text.calls.load(Ordering::SeqCst), 1, "the model was paid once");
+    let runs = store.list_phase_runs(run.job, Version::FIRST).await.unwrap();
     assert_eq!(runs[0].status, PhaseRunStatus::Succeeded);
 }
 
