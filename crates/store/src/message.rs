@@ -5,11 +5,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use manga_domain::DomainError;
 
-use crate::PhaseRunKey;
-
-/// What a handler claims before acting on a message. Pub/Sub delivers at
-/// least once and a redelivery has a new message id, so the key is derived
-/// from the message's meaning, not its id.
+/// The key a poison message is kept under. (Work is made idempotent by
+/// phase runs held under a lease, not by claiming messages.)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MessageKey(String);
 
@@ -26,16 +23,6 @@ impl MessageKey {
             return Err(DomainError::InvalidId { kind: "message key", value: text.to_owned() });
         }
         Ok(Self(text.to_owned()))
-    }
-
-    /// The key of a request to run a phase: `request:{job}/{version}/{phase}#{attempt}`.
-    pub fn phase_request(run: &PhaseRunKey) -> Self {
-        Self(format!("request:{run}"))
-    }
-
-    /// The key of a phase's completion: `result:{job}/{version}/{phase}#{attempt}`.
-    pub fn phase_result(run: &PhaseRunKey) -> Self {
-        Self(format!("result:{run}"))
     }
 
     /// The key of a message that could not be decoded, so has no meaning to key by.
@@ -58,7 +45,7 @@ impl fmt::Display for MessageKey {
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageOutcome {
-    /// A handler claimed it; later deliveries are duplicates.
+    /// Claimed by a handler: written only by versions before phase-run leases, read for their rows.
     Claimed,
     /// It can never succeed; acknowledged and kept with the reason.
     Poison {

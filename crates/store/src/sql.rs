@@ -280,33 +280,6 @@ macro_rules! impl_store {
                     rows.into_iter().map(VersionRecord::try_from).collect()
                 }
 
-                #[tracing::instrument(level = "debug", skip_all, fields(run = %key))]
-                async fn start_phase_run(&self, key: PhaseRunKey) -> Result<Recorded<PhaseRunRecord>, StoreError> {
-                    let row: Option<PhaseRunRow> = sqlx::query_as(concat!(
-                        "INSERT INTO phase_runs (job_id, version, phase, attempt, status, reasons, outputs, started_at) \
-                         VALUES ($1, $2, $3, $4, 'running', '[]', '[]', $5) \
-                         ON CONFLICT (job_id, version, phase, attempt) DO NOTHING RETURNING ",
-                        phase_run_columns!()
-                    ))
-                    .bind(job_uuid(key.job)?)
-                    .bind(version_number(key.version))
-                    .bind(phase_name(key.phase))
-                    .bind(i64::from(key.attempt))
-                    .bind(now())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(StoreError::db("starting a phase run"))
-                    .map_err(or_missing_version(key.job, key.version))?;
-                    if let Some(row) = row {
-                        return Ok(Recorded::New(PhaseRunRecord::try_from(row)?));
-                    }
-                    let existing = self.find_run(key).await?;
-                    existing.map(Recorded::Unchanged).ok_or_else(|| {
-                        // Deleted between the two statements (its job was removed).
-                        StoreError::NotFound { what: "phase run", id: key.to_string() }
-                    })
-                }
-
                 #[tracing::instrument(level = "debug", skip_all, fields(run = %key, holder = %holder))]
                 async fn claim_phase_run(
                     &self,
@@ -499,32 +472,6 @@ macro_rules! impl_store {
                     .await
                     .map_err(StoreError::db("listing feedback"))?;
                     rows.into_iter().map(FeedbackRecord::try_from).collect()
-                }
-
-                #[tracing::instrument(level = "debug", skip_all, fields(key = %key, message_id))]
-                async fn claim_message(&self, key: &MessageKey, message_id: &str) -> Result<bool, StoreError> {
-                    // The primary key decides: of two deliveries racing, one inserts.
-                    let done = sqlx::query(
-                        "INSERT INTO processed_messages (key, message_id, outcome, processed_at) \
-                         VALUES ($1, $2, 'claimed', $3) ON CONFLICT (key) DO NOTHING",
-                    )
-                    .bind(key.as_str())
-                    .bind(message_id)
-                    .bind(now())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::db("claiming a message"))?;
-                    Ok(done.rows_affected() == 1)
-                }
-
-                async fn release_message(&self, key: &MessageKey) -> Result<bool, StoreError> {
-                    // A poison record is final: never released into a retry.
-                    let done = sqlx::query("DELETE FROM processed_messages WHERE key = $1 AND outcome = 'claimed'")
-                        .bind(key.as_str())
-                        .execute(&self.pool)
-                        .await
-                        .map_err(StoreError::db("releasing a message"))?;
-                    Ok(done.rows_affected() == 1)
                 }
 
                 #[tracing::instrument(level = "debug", skip_all, fields(key = %key, message_id))]

@@ -116,15 +116,6 @@ pub trait Store: Send + Sync {
     /// [`StoreError::NotFound`] when there is no such job.
     async fn list_versions(&self, job: JobId) -> Result<Vec<VersionRecord>, StoreError>;
 
-    /// Records that a phase run started. A second call for the same key
-    /// changes nothing and returns [`Recorded::Unchanged`] with the stored
-    /// run: if that run is finished the delivery is a duplicate; if it is
-    /// still `running`, an earlier delivery may have died mid-way.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] when the job's version does not exist.
-    async fn start_phase_run(&self, key: PhaseRunKey) -> Result<Recorded<PhaseRunRecord>, StoreError>;
-
     /// Claims a phase run for one delivery, in one statement: a new run starts
     /// held by `holder` until `lease` from now; a `running` run whose lease ran
     /// out is taken over (its lease renewed for `holder`); a run held under a
@@ -207,24 +198,9 @@ pub trait Store: Send + Sync {
     /// [`StoreError::Database`].
     async fn list_feedback(&self, job: JobId) -> Result<Vec<FeedbackRecord>, StoreError>;
 
-    /// Claims a message for processing: `true` the first time the key is
-    /// seen, `false` for a duplicate (acknowledge it and do nothing).
-    ///
-    /// # Errors
-    /// [`StoreError::Database`].
-    async fn claim_message(&self, key: &MessageKey, message_id: &str) -> Result<bool, StoreError>;
-
-    /// Gives a claim back after a transient failure, so the redelivery is
-    /// processed rather than taken for a duplicate. `false` if there was none.
-    ///
-    /// # Errors
-    /// [`StoreError::Database`].
-    async fn release_message(&self, key: &MessageKey) -> Result<bool, StoreError>;
-
     /// Records a message that can never succeed (undecodable, unknown job)
     /// with its reason; use [`MessageKey::undecodable`] when it has no
-    /// meaning to key by. Replaces a claim under the same key; the first
-    /// poison reason is kept.
+    /// meaning to key by. The first poison reason is kept.
     ///
     /// # Errors
     /// [`StoreError::Database`].

@@ -12,26 +12,11 @@ use serde_json::json;
 
 use crate::fixtures::*;
 
-pub async fn a_second_start_of_a_phase_run_changes_nothing_and_says_so(store: Arc<dyn Store>) {
-    let job = store.create_job(new_job("alice")).await.unwrap();
-    let key = run_key(job.id, PhaseId::Plot, 1);
-    let first = store.start_phase_run(key).await.unwrap();
-    assert!(first.is_new());
-    assert_eq!((first.get().key, first.get().status), (key, PhaseRunStatus::Running));
-
-    let second = store.start_phase_run(key).await.unwrap();
-    assert_eq!(second, Recorded::Unchanged(first.get().clone()), "the redelivery sees the first start");
-
-    let retry = store.start_phase_run(run_key(job.id, PhaseId::Plot, 2)).await.unwrap();
-    assert!(retry.is_new(), "a new attempt is a new run");
-    let runs = store.list_phase_runs(job.id, Version::FIRST).await.unwrap();
-    assert_eq!(runs.iter().map(|r| r.key.attempt).collect::<Vec<_>>(), vec![1, 2]);
-}
-
 pub async fn a_finished_phase_run_keeps_its_first_outcome(store: Arc<dyn Store>) {
     let job = store.create_job(new_job("alice")).await.unwrap();
     let key = run_key(job.id, PhaseId::Lettering, 1);
-    store.start_phase_run(key).await.unwrap();
+    let lease = Duration::from_secs(60);
+    store.claim_phase_run(key, &LeaseHolder::new(), lease).await.unwrap();
     let outputs = vec![ArtifactKey::phase_output(job.id, Version::FIRST, PhaseId::Lettering)];
     let outcome = PhaseRunOutcome::Retrying { report: report(0.55), outputs: outputs.clone() };
 
@@ -47,11 +32,11 @@ pub async fn a_finished_phase_run_keeps_its_first_outcome(store: Arc<dyn Store>)
 
     let duplicate = store.finish_phase_run(key, PhaseRunOutcome::Failed { error: "late".into() }).await.unwrap();
     assert_eq!(duplicate, Recorded::Unchanged(run.clone()), "the first outcome wins");
-    let restart = store.start_phase_run(key).await.unwrap();
-    assert_eq!(restart, Recorded::Unchanged(run.clone()), "a finished run is not restarted");
+    let restart = store.claim_phase_run(key, &LeaseHolder::new(), lease).await.unwrap();
+    assert!(matches!(&restart, RunClaim::Finished(r) if r == run), "a finished run is not restarted: {restart:?}");
 
     let failing = run_key(job.id, PhaseId::Images, 1);
-    store.start_phase_run(failing).await.unwrap();
+    store.claim_phase_run(failing, &LeaseHolder::new(), lease).await.unwrap();
     let failed = store.finish_phase_run(failing, PhaseRunOutcome::Failed { error: "model timed out".into() }).await;
     let failed = failed.unwrap().into_inner();
     assert_eq!(
@@ -148,35 +133,15 @@ pub async fn phase_runs_for_a_missing_version_or_never_started_are_not_found(sto
     let job = store.create_job(new_job("alice")).await.unwrap();
     let v2 = Version::parse(2).unwrap();
     let key = PhaseRunKey { job: job.id, version: v2, phase: PhaseId::Concept, attempt: 1 };
-    assert_not_found(store.start_phase_run(key).await, "version", &format!("{}/v2", job.id));
+    let (holder, lease) = (LeaseHolder::new(), Duration::from_secs(60));
+    assert_not_found(store.claim_phase_run(key, &holder, lease).await, "version", &format!("{}/v2", job.id));
     let ghost = run_key(JobId::new(), PhaseId::Concept, 1);
-    assert_not_found(store.start_phase_run(ghost).await, "version", &format!("{}/v1", ghost.job));
+    assert_not_found(store.claim_phase_run(ghost, &holder, lease).await, "version", &format!("{}/v1", ghost.job));
 
     let never = run_key(job.id, PhaseId::Publish, 1);
     let outcome = PhaseRunOutcome::Succeeded { report: QualityReport::perfect(), outputs: vec![] };
     assert_not_found(store.finish_phase_run(never, outcome).await, "phase run", &never.to_string());
     assert!(store.list_phase_runs(job.id, Version::FIRST).await.unwrap().is_empty());
-}
-
-pub async fn a_message_is_claimed_the_first_time_and_a_duplicate_is_refused(store: Arc<dyn Store>) {
-    let run = run_key(JobId::new(), PhaseId::Name, 1);
-    let key = MessageKey::phase_request(&run);
-    assert!(store.claim_message(&key, "101").await.unwrap(), "the first delivery claims");
-    assert!(!store.claim_message(&key, "102").await.unwrap(), "a redelivery is a duplicate");
-    assert!(store.claim_message(&MessageKey::phase_result(&run), "103").await.unwrap(), "results key apart");
-
-    let seen = store.processed_message(&key).await.unwrap().unwrap();
-    assert_eq!((seen.message_id.as_str(), seen.outcome), ("101", MessageOutcome::Claimed));
-    assert_eq!(store.processed_message(&MessageKey::parse("never").unwrap()).await.unwrap(), None);
-}
-
-pub async fn a_released_claim_lets_the_redelivery_through(store: Arc<dyn Store>) {
-    let key = MessageKey::parse("request:transient").unwrap();
-    assert!(store.claim_message(&key, "1").await.unwrap());
-    assert!(store.release_message(&key).await.unwrap());
-    assert!(!store.release_message(&key).await.unwrap(), "nothing left to release");
-    assert!(store.claim_message(&key, "2").await.unwrap(), "the redelivery is processed");
-    assert_eq!(store.processed_message(&key).await.unwrap().unwrap().message_id, "2");
 }
 
 pub async fn a_poison_message_is_kept_with_its_first_reason(store: Arc<dyn Store>) {
@@ -186,15 +151,7 @@ pub async fn a_poison_message_is_kept_with_its_first_reason(store: Arc<dyn Store
     let poison = store.processed_message(&undecodable).await.unwrap().unwrap();
     assert_eq!(poison.outcome, MessageOutcome::Poison { reason: "protobuf does not decode: invalid wire type".into() });
     assert_eq!(poison.key.as_str(), "message:77");
-
-    // A claimed message found to be poison (unknown job) is marked so, and stays claimed for duplicates.
-    let key = MessageKey::parse("request:unknown-job").unwrap();
-    assert!(store.claim_message(&key, "78").await.unwrap());
-    store.record_poison("78", &key, "unknown job").await.unwrap();
-    assert!(!store.claim_message(&key, "79").await.unwrap());
-    assert!(!store.release_message(&key).await.unwrap(), "poison is never released into a retry");
-    let read = store.processed_message(&key).await.unwrap().unwrap();
-    assert_eq!(read.outcome, MessageOutcome::Poison { reason: "unknown job".into() });
+    assert_eq!(store.processed_message(&MessageKey::parse("never").unwrap()).await.unwrap(), None);
 }
 
 pub async fn recording_an_artifact_again_replaces_its_metadata(store: Arc<dyn Store>) {
