@@ -1,6 +1,9 @@
 //! Staging: who stands where, how big, facing whom, in which pose. Sizes
 //! follow the shot (wide: small full figures; medium: waist-up; close-up:
 //! one face), positions spread the cast left to right in storyboard order.
+//! Heads stay below the band the panel's text will need ([`text_band`]), as
+//! an artist leaves room for the balloons the storyboard put there: a
+//! letterer can move a balloon but not a drawn face.
 
 use manga_domain::{
     AgeGroup, Angle, Build, CharacterId, CharacterSheet, Effect, HairStyle, Look, Mood, OutfitKind, PanelPlan, Rgb,
@@ -62,7 +65,8 @@ pub fn stage_cast(panel: &PanelPlan, sheets: &[CharacterSheet], w: f32, h: f32, 
     let n = cast.len();
     let focus_at = panel.focus.as_ref().and_then(|f| cast.iter().position(|c| *c == f));
     let looks: Vec<Look> = cast.iter().map(|id| look_of(id)).collect();
-    let group = Group::of(&looks, h, rng);
+    let band = text_band(panel, w, h);
+    let group = Group::of(&looks, h, band, rng);
     let mut actors: Vec<Actor> = cast
         .iter()
         .zip(looks)
@@ -71,13 +75,30 @@ pub fn stage_cast(panel: &PanelPlan, sheets: &[CharacterSheet], w: f32, h: f32, 
             let mut r = rng.fork(hash_str(id.as_str()) ^ i as u64);
             let focus = focus_at == Some(i);
             let depth = if focus || n == 1 { 0.0 } else { r.range(0.2, 1.0) };
-            let placement = place(panel, &look, &group, i, n, focus, depth, w, h, &mut r);
+            let placement = place(panel, &look, &group, i, n, focus, depth, (w, h, band), &mut r);
             let pose = pose(panel, focus, &mut r);
             Actor { id: (*id).clone(), look, placement, pose, focus, depth }
         })
         .collect();
     face_each_other(&mut actors, focus_at, w, rng);
     actors
+}
+
+/// The share of the panel's height, from the top, its balloons and captions
+/// will take: their text's area at about the size it is lettered at (a
+/// Japanese cell of 24 px, an English letter 0.55 × 1.25 of it), three times
+/// that for the balloon around it and the gaps between balloons, spread over
+/// 80 % of the panel's width. At most half the panel.
+pub(crate) fn text_band(panel: &PanelPlan, w: f32, h: f32) -> f32 {
+    const CELL: f32 = 24.0;
+    let text_area: f32 = panel
+        .balloons
+        .iter()
+        .flat_map(|b| b.text.chars())
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c.is_ascii() { 0.55 * 1.25 * CELL * CELL } else { CELL * CELL })
+        .sum();
+    (3.0 * text_area / (0.8 * w) / h).clamp(0.0, 0.5)
 }
 
 /// What a medium shot shares across the cast: one scale and one ground
@@ -92,14 +113,14 @@ struct Group {
 }
 
 impl Group {
-    fn of(looks: &[Look], h: f32, rng: &Rng) -> Self {
+    fn of(looks: &[Look], h: f32, band: f32, rng: &Rng) -> Self {
         let mut r = rng.fork(3);
         let bodies: Vec<(Body, f32)> = looks.iter().map(|l| (Body::of(l), Body::of(l).face_box(l).1)).collect();
         let Some((tallest, top)) = bodies.iter().copied().max_by(|a, b| b.1.total_cmp(&a.1)) else {
             return Self { scale: 1.0, feet: h, sw: 1.0 };
         };
         let scale = h * r.range(0.19, 0.24) / (2.0 * tallest.head.b);
-        let feet = h * r.range(0.08, 0.14) - top * scale;
+        let feet = h * r.range(0.08, 0.14).max(band) - top * scale;
         Self { scale, feet, sw: bodies.iter().map(|b| b.0.sw).fold(1.0, f32::max) }
     }
 }
@@ -114,8 +135,7 @@ fn place(
     n: usize,
     focus: bool,
     depth: f32,
-    w: f32,
-    h: f32,
+    (w, h, band): (f32, f32, f32),
     r: &mut Rng,
 ) -> Placement {
     let body = Body::of(look);
@@ -130,10 +150,12 @@ fn place(
                 Angle::High => 0.36,
                 Angle::Low => 0.5,
             } * r.range(0.95, 1.05);
+            let ground = if panel.angle == Angle::Low { 0.95 } else { 0.9 };
             let by_height = h * share / 100.0;
             let by_width = 0.9 * w / (n as f32 * 2.6 * body.sw.max(body.hw * 1.6));
-            let scale = by_height.min(by_width) * boost * (1.0 - 0.15 * depth);
-            let ground = if panel.angle == Angle::Low { 0.95 } else { 0.9 };
+            // An average figure is 100 units tall: the head stays under the text's band.
+            let room = (ground - 0.07 * depth - band - 0.02).max(0.25) / look.height.clamp(0.5, 1.3);
+            let scale = (by_height.min(by_width) * boost * (1.0 - 0.15 * depth)).min(h * room / 100.0);
             Placement { x: slot, y: h * (ground - 0.07 * depth), scale, right: true }
         }
         Shot::Medium => {
@@ -146,8 +168,10 @@ fn place(
         }
         Shot::CloseUp => {
             let (fw, fh) = (rt - l, bt - t);
-            let scale = (h * r.range(0.58, 0.66) / fh).min(w * 0.8 / fw);
-            let top = (h - fh * scale) * r.range(0.25, 0.45);
+            // The face fills what the text leaves, but never less than 40 % of the height.
+            let below = h * (1.0 - band);
+            let scale = (h * r.range(0.58, 0.66) / fh).min(w * 0.8 / fw).min(below.max(0.4 * h) / fh);
+            let top = band * h + (below - fh * scale).max(0.0) * r.range(0.25, 0.45);
             let x = (w * r.range(0.44, 0.56)).clamp(-l * scale + 2.0, w - rt * scale - 2.0);
             Placement { x, y: top - t * scale, scale, right: true }
         }

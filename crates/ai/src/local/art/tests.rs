@@ -172,6 +172,29 @@ fn a_close_up_draws_one_large_face_of_the_focus() {
 }
 
 #[test]
+fn heads_are_drawn_below_the_room_the_panels_text_needs() {
+    let line = "山の向こうの大岩に、僕の翼が挟まれてしまったんだ。だから、ここから一歩も動けない。";
+    for shot in [Shot::Wide, Shot::Medium, Shot::CloseUp] {
+        let mut req = request(shot, PlaceKind::Field, &[kandata(), girl()]);
+        let quiet = draw_panel(&req).unwrap();
+        req.panel.balloons = (0..3)
+            .map(|_| BalloonPlan { line: None, kind: BalloonKind::Speech, speaker: None, text: line.into() })
+            .collect();
+        let band = staging::text_band(&req.panel, 600.0, 600.0);
+        assert!(band > 0.3, "three long lines need a third of the panel: {band}");
+        let talky = draw_panel(&req).unwrap();
+        for (f, before) in talky.figures.iter().zip(&quiet.figures) {
+            // A tilted head reaches a little higher than it was placed: 2 % of the panel.
+            assert!(f.face.y >= (band - 0.02) * 600.0, "{shot:?}: a face at {:?} is under the text's {band}", f.face);
+            assert!(f.face.y >= before.face.y, "{shot:?}: the head moved down, not up");
+        }
+        if shot == Shot::CloseUp {
+            assert!(talky.figures[0].face.h >= 0.35 * 600.0, "still a close-up: {:?}", talky.figures[0].face);
+        }
+    }
+}
+
+#[test]
 fn the_face_box_contains_skin_coloured_pixels() {
     for shot in [Shot::Wide, Shot::Medium, Shot::CloseUp] {
         let image = draw_panel(&request(shot, PlaceKind::Unknown, &[girl(), buddha()])).unwrap();
