@@ -167,6 +167,7 @@ async fn job_with_story(store: &Arc<dyn Store>, blob: &Arc<dyn BlobStore>) -> ma
             mode: JobMode::Auto,
             options: JobOptions::default(),
             title: None,
+            start: None,
         })
         .await
         .unwrap();

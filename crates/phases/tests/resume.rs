@@ -133,6 +133,7 @@ async fn past_its_work_budget_phase_5_sends_itself_on_until_every_panel_is_drawn
         mode: JobMode::Auto,
         options: JobOptions::default(),
         title: None,
+        start: None,
     };
     store.create_job(new).await.unwrap();
     let bus = Arc::new(InMemoryBus::new());

@@ -157,6 +157,18 @@ pub struct NewJob {
     pub options: JobOptions,
     /// A title, if known at creation.
     pub title: Option<String>,
+    /// Where the job starts, written with its row in one statement: `None`
+    /// leaves it `pending` with no machine.
+    pub start: Option<JobStart>,
+}
+
+/// A job's first step, written with the job: `running` at `phase`, with its machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobStart {
+    /// The phase it runs first.
+    pub phase: PhaseId,
+    /// The orchestrator's serialised state machine.
+    pub machine: serde_json::Value,
 }
 
 /// A job row.

@@ -31,7 +31,7 @@ mod store;
 
 pub use error::StoreError;
 pub use history::{ArtifactRecord, FeedbackRecord, NewFeedback, VersionRecord};
-pub use job::{JobAdvance, JobMode, JobRecord, JobState, NewJob, Revision, UserId};
+pub use job::{JobAdvance, JobMode, JobRecord, JobStart, JobState, NewJob, Revision, UserId};
 pub use message::{MessageKey, MessageOutcome, ProcessedMessage};
 pub use phase_run::{LeaseHolder, PhaseRunKey, PhaseRunOutcome, PhaseRunRecord, PhaseRunStatus, RunClaim};
 pub use postgres::{PgStore, PoolSettings};

@@ -103,15 +103,19 @@ macro_rules! impl_store {
                     let mut tx = self.pool.begin().await.map_err(StoreError::db("creating a job"))?;
                     let row: JobRow = sqlx::query_as(concat!(
                         "INSERT INTO jobs (id, user_id, state, current_version, mode, options, title, revision, \
-                         created_at, updated_at) VALUES ($1, $2, 'pending', 1, $3, $4, $5, 1, $6, $6) RETURNING ",
+                         created_at, updated_at, current_phase, machine) \
+                         VALUES ($1, $2, $3, 1, $4, $5, $6, 1, $7, $7, $8, $9) RETURNING ",
                         job_columns!()
                     ))
                     .bind(id)
                     .bind(job.user.as_str())
+                    .bind(if job.start.is_some() { crate::JobState::Running } else { crate::JobState::Pending }.as_str())
                     .bind(job.mode.as_str())
                     .bind(Json(&job.options))
                     .bind(&job.title)
                     .bind(at)
+                    .bind(job.start.as_ref().map(|start| phase_name(start.phase)))
+                    .bind(job.start.as_ref().map(|start| Json(&start.machine)))
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(StoreError::db("creating a job"))?;

@@ -52,6 +52,7 @@ macro_rules! contract {
 
 contract!(
     jobs::a_created_job_reads_back_pending_at_revision_one_with_its_first_version,
+    jobs::a_job_created_with_its_first_step_is_running_at_that_phase_with_its_machine,
     jobs::creating_the_same_job_twice_is_a_permanent_error,
     jobs::jobs_are_listed_newest_first_and_only_to_their_owner,
     jobs::a_job_that_does_not_exist_is_not_found_by_every_job_operation,

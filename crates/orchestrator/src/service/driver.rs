@@ -32,7 +32,6 @@ impl JobService {
             Step::Done => (JobState::Succeeded, None),
         };
         let value = serde_json::to_value(machine).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
-        let snapshot = serde_json::to_vec(&value).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
         let title = match (&job.title, machine.record(PhaseId::Concept)) {
             // The story's own title, once phase 1 has read it (the person's, when given, stays).
             (None, Some(_)) => {
@@ -40,11 +39,25 @@ impl JobService {
             }
             _ => None,
         };
-        let advance = JobAdvance { state, current_phase: phase, current_version: version, machine: Some(value), title };
+        let advance =
+            JobAdvance { state, current_phase: phase, current_version: version, machine: Some(value.clone()), title };
         let job = self.store.advance_job(job.id, job.revision, advance).await?;
-        self.blob.put(&ArtifactKey::machine(job.id, job.current_version), snapshot.into(), "application/json").await?;
-        self.mirror_session(&job, machine).await;
+        self.keep_snapshot(&job, machine, &value).await?;
         Ok(job)
+    }
+
+    /// Keeps a copy of the machine just saved with `job`: in the blob store, for restoring the
+    /// version later, and in Redis when sessions are mirrored there.
+    pub(super) async fn keep_snapshot(
+        &self,
+        job: &JobRecord,
+        machine: &JobMachine,
+        value: &serde_json::Value,
+    ) -> Result<(), ServiceError> {
+        let snapshot = serde_json::to_vec(value).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
+        self.blob.put(&ArtifactKey::machine(job.id, job.current_version), snapshot.into(), "application/json").await?;
+        self.mirror_session(job, machine).await;
+        Ok(())
     }
 
     /// Does what a saved step asks: send the request, or tell the watchers.

@@ -3,13 +3,13 @@
 use bytes::Bytes;
 use manga_domain::{ArtifactKey, JobId, JobOptions, Language, PageCount, PhaseId, StoryText, Version};
 use manga_proto::PhaseAddress;
-use manga_store::{JobAdvance, JobMode, JobRecord, JobState, NewJob, StoreError, UserId};
+use manga_store::{JobAdvance, JobMode, JobRecord, JobStart, JobState, NewJob, StoreError, UserId};
 
 use super::artifacts::{presets, previews};
 use super::{JobService, ServiceError, job_not_found, machine_of, parse_phase};
 use crate::JobSpec;
 use crate::events::JobEvent;
-use crate::machine::JobMachine;
+use crate::machine::{JobMachine, Step};
 use crate::views::{CreateJob, JobView, PhaseDetail};
 
 impl JobService {
@@ -81,13 +81,24 @@ impl JobService {
         self.blob.put(&ArtifactKey::story(id, v), story, "text/plain; charset=utf-8").await?;
         let options_json = serde_json::to_vec(&spec.options).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
         self.blob.put(&ArtifactKey::options(id, v), options_json.into(), "application/json").await?;
-        let title = spec.options.title.clone();
-        let new = NewJob { id, user: user.clone(), mode, options: spec.options.clone(), title };
-        let job = self.store.create_job(new).await?;
-        tracing::info!(job_id = %id, user_id = %user, mode = mode.as_str(), "job created");
         let mut machine = JobMachine::new(mode == JobMode::Review);
         let step = machine.start();
-        let job = self.save(&job, &machine, &step, None).await?;
+        let value = serde_json::to_value(&machine).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
+        // The row and its first step in one write: from here on the stall sweep sees a running job,
+        // so whatever fails below is sent again after the phase deadline, never left pending or silent.
+        let phase = match &step {
+            Step::Run { run, .. } => run.phase(),
+            _ => PhaseId::Concept,
+        };
+        let start = JobStart { phase, machine: value.clone() };
+        let title = spec.options.title.clone();
+        let new = NewJob { id, user: user.clone(), mode, options: spec.options.clone(), title, start: Some(start) };
+        let job = self.store.create_job(new).await?;
+        tracing::info!(job_id = %id, user_id = %user, mode = mode.as_str(), "job created");
+        if let Err(e) = self.keep_snapshot(&job, &machine, &value).await {
+            // A copy for restores, written again at every step: not worth failing a started job for.
+            tracing::warn!(job_id = %id, error = %e, "the first machine snapshot was not kept");
+        }
         if let Err(e) = self.try_act(&job, &machine, step).await {
             // Nothing ran, and a person waiting on a job the stall sweep would start only after the phase
             // deadline is worse off than one told at once: the job ends, saying why, and the answer is a 503.

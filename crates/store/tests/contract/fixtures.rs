@@ -14,6 +14,7 @@ pub fn new_job(owner: &str) -> NewJob {
         mode: JobMode::Review,
         options: JobOptions { seed: 42, title: Some("蜘蛛の糸".into()), ..JobOptions::default() },
         title: Some("蜘蛛の糸".into()),
+        start: None,
     }
 }
 

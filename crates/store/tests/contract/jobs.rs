@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use manga_domain::{JobId, PhaseId, Version};
-use manga_store::{JobAdvance, JobMode, JobState, Store, StoreError};
+use manga_store::{JobAdvance, JobMode, JobStart, JobState, NewJob, Store, StoreError};
 use serde_json::json;
 
 use crate::fixtures::*;
@@ -29,6 +29,21 @@ pub async fn a_created_job_reads_back_pending_at_revision_one_with_its_first_ver
     let versions = store.list_versions(new.id).await.unwrap();
     assert_eq!(versions.len(), 1);
     assert_eq!((versions[0].number, versions[0].parent), (Version::FIRST, None));
+}
+
+pub async fn a_job_created_with_its_first_step_is_running_at_that_phase_with_its_machine(store: Arc<dyn Store>) {
+    let machine = json!({"runs": [{"phase": "concept", "attempt": 1}]});
+    let new =
+        NewJob { start: Some(JobStart { phase: PhaseId::Concept, machine: machine.clone() }), ..new_job("alice") };
+    let created = store.create_job(new.clone()).await.unwrap();
+    assert_eq!(store.get_job(new.id).await.unwrap(), created);
+    assert_eq!(
+        (created.state, created.current_phase, created.machine, created.revision.get()),
+        (JobState::Running, Some(PhaseId::Concept), Some(machine), 1),
+        "one write: no pending row in between"
+    );
+    let running = store.list_jobs_in_state(JobState::Running, chrono::Utc::now(), 10).await.unwrap();
+    assert!(running.iter().any(|j| j.id == new.id), "the stall sweep finds it");
 }
 
 pub async fn creating_the_same_job_twice_is_a_permanent_error(store: Arc<dyn Store>) {
