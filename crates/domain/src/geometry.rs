@@ -64,6 +64,28 @@ impl Rect {
     pub fn inflate(&self, d: f32) -> Rect {
         Rect::new(self.x - d, self.y - d, self.w + 2.0 * d, self.h + 2.0 * d)
     }
+
+    /// Whether the segment from `a` to `b` runs through the rectangle's inside
+    /// (touching an edge or a corner does not count). Liang–Barsky clipping.
+    pub fn crossed_by(&self, a: Point, b: Point) -> bool {
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let (mut t0, mut t1) = (0.0_f32, 1.0_f32);
+        for (p, q) in [(-dx, a.x - self.x), (dx, self.right() - a.x), (-dy, a.y - self.y), (dy, self.bottom() - a.y)] {
+            if p == 0.0 {
+                if q <= 0.0 {
+                    return false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        t1 - t0 > 1e-4
+    }
 }
 
 /// A point in pixels.
@@ -130,6 +152,19 @@ impl From<Rgb> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_segment_crosses_a_rectangle_only_through_its_inside() {
+        let r = Rect::new(10.0, 10.0, 20.0, 10.0);
+        let p = |x, y| Point { x, y };
+        assert!(r.crossed_by(p(0.0, 15.0), p(40.0, 15.0)), "straight through");
+        assert!(r.crossed_by(p(0.0, 0.0), p(40.0, 30.0)), "diagonally through");
+        assert!(r.crossed_by(p(15.0, 15.0), p(100.0, 100.0)), "from inside out");
+        assert!(!r.crossed_by(p(0.0, 0.0), p(8.0, 30.0)), "passes to the left");
+        assert!(!r.crossed_by(p(0.0, 10.0), p(40.0, 10.0)), "along the top edge");
+        assert!(!r.crossed_by(p(0.0, 0.0), p(5.0, 5.0)), "stops short");
+        assert!(!r.crossed_by(p(15.0, 30.0), p(15.0, 30.0)), "a point outside");
+    }
 
     #[test]
     fn colours_round_trip_through_hex() {

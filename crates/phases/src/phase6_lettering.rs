@@ -223,6 +223,17 @@ pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
         }
     }
     for (i, a) in panel.balloons.iter().enumerate() {
+        if let Some(tip) = a.tail {
+            let crossed = panel
+                .balloons
+                .iter()
+                .enumerate()
+                .filter(|&(j, b)| j != i && b.bounds.crossed_by(a.bounds.center(), tip));
+            for (_, b) in crossed {
+                let message = format!("panel {}: the tail of {:?} crosses {:?}", panel.panel, a.text, b.text);
+                reason("tail_crosses_balloon", message, 0.04);
+            }
+        }
         for b in &panel.balloons[i + 1..] {
             if a.bounds.intersection(&b.bounds).is_some_and(|o| o.area() > 0.02 * a.bounds.area().min(b.bounds.area()))
             {
@@ -240,4 +251,45 @@ pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
         }
     }
     reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use manga_domain::{ArtifactKey, BalloonKind, PanelId, PlacedBalloon, Point, Rect};
+
+    use super::*;
+
+    fn balloon(text: &str, bounds: Rect, tail: Option<Point>) -> PlacedBalloon {
+        PlacedBalloon {
+            line: None,
+            kind: BalloonKind::Speech,
+            text: text.into(),
+            bounds,
+            text_box: bounds.inflate(-10.0),
+            font_px: 24.0,
+            vertical: false,
+            tail,
+            overflow: false,
+        }
+    }
+
+    #[test]
+    fn a_tail_through_another_balloon_is_a_defect_and_one_beside_it_is_not() {
+        let first =
+            balloon("He's usually right.", Rect::new(200.0, 20.0, 150.0, 80.0), Some(Point { x: 240.0, y: 200.0 }));
+        // Its speaker stands at the left, under the first balloon: the tail runs through it.
+        let second = balloon("He's just slow.", Rect::new(400.0, 20.0, 150.0, 80.0), Some(Point { x: 150.0, y: 90.0 }));
+        let mut panel = LetteredPanel {
+            panel: PanelId::new(7, 6).unwrap(),
+            image: ArtifactKey::parse("jobs/a/v1/lettered/p07-6.png").unwrap(),
+            balloons: vec![first.clone(), second],
+            sfx: vec![],
+            figures: vec![],
+            blank_art: false,
+        };
+        let codes = |p: &LetteredPanel| panel_defects(p).into_iter().map(|r| r.code).collect::<Vec<_>>();
+        assert_eq!(codes(&panel), vec!["tail_crosses_balloon".to_owned()]);
+        panel.balloons[1].tail = Some(Point { x: 470.0, y: 200.0 });
+        assert!(codes(&panel).is_empty(), "{:?}", panel_defects(&panel));
+    }
 }

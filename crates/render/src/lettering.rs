@@ -138,6 +138,7 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
         height,
         figures: request.figures,
         taken: Vec::new(),
+        tails: Vec::new(),
         right_to_left: request.reading_direction == ReadingDirection::RightToLeft,
         attempt,
         detail: request.detail,
@@ -154,6 +155,7 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
             if let Some(figure) = speaker.filter(|_| plan.kind != BalloonKind::Narration) {
                 let edge = d.balloon.edge_toward(figure.mouth);
                 d.balloon.tail = tail_tip(&d.balloon.bounds, edge, &figure.face, figure.mouth, (width, height));
+                scene.tails.push((d.balloon.bounds.center(), figure.mouth));
             }
             d.plan_line = plan.line;
             decided.push(d);

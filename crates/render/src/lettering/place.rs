@@ -3,8 +3,9 @@
 //! Hard constraints (counted as a violation, only accepted when no spot is
 //! free of them): overlapping an earlier balloon, covering a face. Soft ones
 //! (a penalty): distance from the top, from the speaker's head, from the
-//! reading-order corner, breaking reading order, covering bodies, and on
-//! remote art covering busy ink (the detail map).
+//! reading-order corner, breaking reading order, a tail crossing a balloon
+//! (this one's over an earlier balloon, or an earlier one's through this),
+//! covering bodies, and on remote art covering busy ink (the detail map).
 
 use manga_domain::{Figure, Point, Rect};
 
@@ -20,6 +21,8 @@ pub(crate) struct Scene<'a> {
     pub figures: &'a [Figure],
     /// Boxes already taken (balloons, and for SFX also their boxes).
     pub taken: Vec<Rect>,
+    /// The tails of balloons already placed, as lines from their centre to the speaker's mouth.
+    pub tails: Vec<(Point, Point)>,
     pub right_to_left: bool,
     /// A retry nudges the grid so it lands on other spots.
     pub attempt: u32,
@@ -114,6 +117,11 @@ impl Scene<'_> {
                 penalty += 1.5;
             }
         }
+        // Tails never cross a balloon: not this one's over those placed, nor theirs through this one.
+        if let Some(f) = wants.speaker {
+            penalty += 1.5 * self.taken.iter().filter(|t| t.crossed_by(c, f.mouth)).count() as f32;
+        }
+        penalty += 1.5 * self.tails.iter().filter(|(from, to)| rect.crossed_by(*from, *to)).count() as f32;
         // Covering bodies is allowed but not loved.
         penalty += 0.4 * self.figures.iter().map(|f| overlap(&rect, &f.body)).sum::<f32>() / area;
         // On art without figure boxes, busy ink is probably something drawn: keep off it.
