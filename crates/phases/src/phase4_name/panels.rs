@@ -36,17 +36,20 @@ pub fn split_caption_text(text: &str, language: Language) -> Vec<String> {
     split_at_breaks(text, max_caption_chars(language))
 }
 
-/// Parts of at most `limit` characters, cut at a sentence end, else a clause end or
-/// space, else at the limit. The parts, joined, are exactly the input.
+/// Parts of at most `limit` characters, cut at a sentence end, else a clause
+/// end, else the space nearest an even share of what is left, else at the
+/// limit. The parts, joined, are exactly the input.
 fn split_at_breaks(text: &str, limit: usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest: Vec<char> = text.chars().collect();
     while rest.len() > limit {
         let window = &rest[..limit];
-        // A sentence end if one is not too early, else a clause end, else a hard cut.
-        let cut = last_break(window, &['。', '！', '？', '!', '?', '.', '…'])
+        // Between words, two boxes of 65 read better than one of 120 and one of 10.
+        let even = rest.len().div_ceil(rest.len().div_ceil(limit));
+        let cut = last_break(window, &SENTENCE_ENDS)
             .filter(|&i| i >= limit / 4)
-            .or_else(|| last_break(window, &['、', ',', ';', '；', ' ']).filter(|&i| i >= limit / 3))
+            .or_else(|| last_break(window, &['、', ',', ';', '；']).filter(|&i| i >= limit / 3))
+            .or_else(|| (limit / 3..=limit).filter(|&i| window[i - 1] == ' ').min_by_key(|&i| i.abs_diff(even)))
             .unwrap_or(limit);
         parts.push(rest[..cut].iter().collect());
         rest.drain(..cut);
@@ -55,6 +58,17 @@ fn split_at_breaks(text: &str, limit: usize) -> Vec<String> {
         parts.push(rest.iter().collect());
     }
     parts
+}
+
+/// Characters that end a sentence.
+const SENTENCE_ENDS: [char; 7] = ['。', '！', '？', '!', '?', '.', '…'];
+
+/// Whether `b` carries on what `a` began: a part of the same line, or of the same sentence of narration.
+fn continues(a: &BalloonPlan, b: &BalloonPlan) -> bool {
+    let closers: &[char] = &['」', '』', '"', '\u{201d}', '\'', ')', '）', ' '];
+    let ends_sentence = a.text.trim_end_matches(closers).ends_with(SENTENCE_ENDS);
+    (a.line.is_some() && a.line == b.line)
+        || (a.kind == BalloonKind::Narration && b.kind == BalloonKind::Narration && !ends_sentence)
 }
 
 /// The position just after the last break character in `window`, if any.
@@ -463,14 +477,15 @@ pub(crate) fn text_capacity(frame: Rect, language: Language) -> usize {
 
 /// Moves whole balloons between neighbouring panels of one page, keeping
 /// reading order, while a panel holds more text than it has room for: its
-/// last balloon forward or its first one back, to a neighbour that stays less
-/// crowded than the panel is now. A speaker who moves with a line is drawn in
-/// the panel it moves to.
+/// last sentence or line forward or its first one back (all its balloons
+/// together: a sentence is never split across panels), to a neighbour that
+/// stays less crowded than the panel is now. A speaker who moves with a line
+/// is drawn in the panel it moves to.
 pub(crate) fn rebalance(panels: &mut [PanelPlan], language: Language) {
     let load = |p: &PanelPlan| p.balloons.iter().map(|b| b.text.chars().count()).sum::<usize>();
     let capacity = |p: &PanelPlan| text_capacity(p.frame, language).max(1) as f32;
     let crowding = |p: &PanelPlan, extra: usize| (load(p) + extra) as f32 / capacity(p);
-    let size = |b: Option<&BalloonPlan>| b.map_or(usize::MAX / 2, |b| b.text.chars().count());
+    let chars = |b: &[BalloonPlan]| b.iter().map(|b| b.text.chars().count()).sum::<usize>();
     // Each move lowers the most crowded panel's crowding; a page has a few dozen balloons at most.
     for _ in 0..64 {
         let over = panels
@@ -481,28 +496,50 @@ pub(crate) fn rebalance(panels: &mut [PanelPlan], language: Language) {
             .map(|(i, _)| i);
         let Some(i) = over else { return };
         let now = crowding(&panels[i], 0);
-        let forward = panels.get(i + 1).map(|next| crowding(next, size(panels[i].balloons.last())));
-        let back = i.checked_sub(1).map(|prev| crowding(&panels[prev], size(panels[i].balloons.first())));
-        let (to, first) = match (forward.filter(|&c| c < now), back.filter(|&c| c < now)) {
-            (Some(f), Some(b)) if b < f => (i - 1, true),
-            (Some(_), _) => (i + 1, false),
-            (None, Some(_)) => (i - 1, true),
+        let b = &panels[i].balloons;
+        let (last, first) = (trailing_unit(b), leading_unit(b));
+        // The panel keeps at least one balloon of its own.
+        let forward =
+            panels.get(i + 1).filter(|_| last < b.len()).map(|next| crowding(next, chars(&b[b.len() - last..])));
+        let back = i.checked_sub(1).filter(|_| first < b.len()).map(|prev| crowding(&panels[prev], chars(&b[..first])));
+        let (to, moved): (usize, Vec<BalloonPlan>) = match (forward.filter(|&c| c < now), back.filter(|&c| c < now)) {
+            (Some(f), Some(b)) if b < f => (i - 1, panels[i].balloons.drain(..first).collect()),
+            (Some(_), _) => {
+                let n = panels[i].balloons.len();
+                (i + 1, panels[i].balloons.drain(n - last..).collect())
+            }
+            (None, Some(_)) => (i - 1, panels[i].balloons.drain(..first).collect()),
             (None, None) => return,
         };
-        let taken = if first { Some(panels[i].balloons.remove(0)) } else { panels[i].balloons.pop() };
-        let Some(balloon) = taken else { return };
         let target = &mut panels[to];
-        if let Some(speaker) = &balloon.speaker
-            && !target.cast.contains(speaker)
-            && target.cast.len() < 3
-        {
-            target.cast.push(speaker.clone());
+        for balloon in &moved {
+            if let Some(speaker) = &balloon.speaker
+                && !target.cast.contains(speaker)
+                && target.cast.len() < 3
+            {
+                target.cast.push(speaker.clone());
+            }
+            if target.focus.is_none() {
+                target.focus = balloon.speaker.clone();
+            }
         }
-        if target.focus.is_none() {
-            target.focus = balloon.speaker.clone();
+        if to < i {
+            target.balloons.extend(moved);
+        } else {
+            target.balloons.splice(0..0, moved);
         }
-        if first { target.balloons.push(balloon) } else { target.balloons.insert(0, balloon) }
     }
+}
+
+/// How many balloons at the end of `balloons` make one sentence or line.
+fn trailing_unit(balloons: &[BalloonPlan]) -> usize {
+    let n = balloons.len();
+    (1..n).find(|&k| !continues(&balloons[n - k - 1], &balloons[n - k])).unwrap_or(n)
+}
+
+/// How many balloons at the start of `balloons` make one sentence or line.
+fn leading_unit(balloons: &[BalloonPlan]) -> usize {
+    (1..balloons.len()).find(|&k| !continues(&balloons[k - 1], &balloons[k])).unwrap_or(balloons.len())
 }
 
 /// Everything decided about one panel.
@@ -687,5 +724,55 @@ mod tests {
         assert!(parts.len() == 2 && parts.iter().all(|p| p.chars().count() <= 120), "{parts:?}");
         assert_eq!(parts.concat(), text, "no word dropped or cut");
         assert!(!parts.concat().contains('…'));
+    }
+
+    #[test]
+    fn a_sentence_without_a_comma_late_enough_splits_between_words_near_its_middle() {
+        let text = "Every evening for forty years, Elias Crane had climbed the hundred and twelve steps of the lighthouse on Gull Point and lit the lamp.";
+        let parts = split_caption_text(text, Language::En);
+        let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+        assert_eq!(parts.concat(), text);
+        assert!(
+            lengths.len() == 2 && lengths[0].abs_diff(lengths[1]) < 20,
+            "two even boxes, not 'and' / 'lit the lamp.': {parts:?}"
+        );
+        assert!(parts[0].ends_with(' '), "cut between words: {parts:?}");
+    }
+
+    fn panel_with(index: u8, frame: Rect, balloons: Vec<BalloonPlan>) -> PanelPlan {
+        PanelPlan {
+            id: PanelId::new(1, index).unwrap(),
+            frame,
+            shot: Shot::Medium,
+            angle: Angle::Eye,
+            place_kind: manga_domain::PlaceKind::Unknown,
+            time_of_day: manga_domain::TimeOfDay::Day,
+            mood: manga_domain::Mood::Calm,
+            cast: vec![],
+            focus: None,
+            action: String::new(),
+            effect: Effect::None,
+            balloons,
+            sfx: vec![],
+        }
+    }
+
+    #[test]
+    fn a_crowded_panel_hands_on_whole_sentences_never_the_end_of_one() {
+        let caption =
+            |text: &str| BalloonPlan { line: None, kind: BalloonKind::Narration, speaker: None, text: text.into() };
+        let long = "Elias was an old man now, with a grey beard and spectacles that he never remembered to clean, but the light had not failed once.";
+        let halves = split_caption_text(long, Language::En);
+        assert_eq!(halves.len(), 2);
+        // A small panel holding a whole sentence and then both halves of a long one, beside an empty panel.
+        let small = Rect::new(0.0, 0.0, 300.0, 250.0);
+        let mut balloons = vec![caption("He lit the lamp.")];
+        balloons.extend(halves.iter().map(|h| caption(h)));
+        let mut panels =
+            vec![panel_with(1, small, balloons), panel_with(2, Rect::new(300.0, 0.0, 600.0, 600.0), vec![])];
+        rebalance(&mut panels, Language::En);
+        let texts = |p: &PanelPlan| p.balloons.iter().map(|b| b.text.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&panels[0]), vec!["He lit the lamp.".to_owned()], "the long sentence moved on whole");
+        assert_eq!(texts(&panels[1]).concat(), long, "both halves together, in order");
     }
 }
