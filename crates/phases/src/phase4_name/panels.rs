@@ -482,10 +482,9 @@ pub(crate) fn text_capacity(frame: Rect, language: Language) -> usize {
 /// stays less crowded than the panel is now. A speaker who moves with a line
 /// is drawn in the panel it moves to.
 pub(crate) fn rebalance(panels: &mut [PanelPlan], language: Language) {
-    let load = |p: &PanelPlan| p.balloons.iter().map(|b| b.text.chars().count()).sum::<usize>();
-    let capacity = |p: &PanelPlan| text_capacity(p.frame, language).max(1) as f32;
-    let crowding = |p: &PanelPlan, extra: usize| (load(p) + extra) as f32 / capacity(p);
     let chars = |b: &[BalloonPlan]| b.iter().map(|b| b.text.chars().count()).sum::<usize>();
+    let capacity = |p: &PanelPlan| text_capacity(p.frame, language).max(1) as f32;
+    let crowding = |p: &PanelPlan, extra: usize| (chars(&p.balloons) + extra) as f32 / capacity(p);
     // Each move lowers the most crowded panel's crowding; a page has a few dozen balloons at most.
     for _ in 0..64 {
         let over = panels
@@ -502,14 +501,17 @@ pub(crate) fn rebalance(panels: &mut [PanelPlan], language: Language) {
         let forward =
             panels.get(i + 1).filter(|_| last < b.len()).map(|next| crowding(next, chars(&b[b.len() - last..])));
         let back = i.checked_sub(1).filter(|_| first < b.len()).map(|prev| crowding(&panels[prev], chars(&b[..first])));
-        let (to, moved): (usize, Vec<BalloonPlan>) = match (forward.filter(|&c| c < now), back.filter(|&c| c < now)) {
-            (Some(f), Some(b)) if b < f => (i - 1, panels[i].balloons.drain(..first).collect()),
-            (Some(_), _) => {
-                let n = panels[i].balloons.len();
-                (i + 1, panels[i].balloons.drain(n - last..).collect())
-            }
-            (None, Some(_)) => (i - 1, panels[i].balloons.drain(..first).collect()),
+        let backwards = match (forward.filter(|&c| c < now), back.filter(|&c| c < now)) {
+            (Some(f), Some(b)) => b < f,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
             (None, None) => return,
+        };
+        let n = panels[i].balloons.len();
+        let (to, moved): (usize, Vec<BalloonPlan>) = if backwards {
+            (i - 1, panels[i].balloons.drain(..first).collect())
+        } else {
+            (i + 1, panels[i].balloons.drain(n - last..).collect())
         };
         let target = &mut panels[to];
         for balloon in &moved {
@@ -523,7 +525,7 @@ pub(crate) fn rebalance(panels: &mut [PanelPlan], language: Language) {
                 target.focus = balloon.speaker.clone();
             }
         }
-        if to < i {
+        if backwards {
             target.balloons.extend(moved);
         } else {
             target.balloons.splice(0..0, moved);
