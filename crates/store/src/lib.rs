@@ -8,6 +8,8 @@
 //!   compare-and-set), [`VersionRecord`], [`PhaseRunRecord`] keyed by
 //!   [`PhaseRunKey`], [`ArtifactRecord`], [`FeedbackRecord`], [`ProcessedMessage`]
 //!   keyed by [`MessageKey`]. Idempotent writes answer [`Recorded`].
+//! - [`WorkItems`]: a phase run spread over one message per item (phase 5's
+//!   panels), each item claimed under a lease and counted down once.
 //!
 //! Both backends run their own migrations (`migrations/postgres`,
 //! `migrations/sqlite`) when opened and share every SQL statement (`sql.rs`);
@@ -19,6 +21,8 @@
 mod rows;
 #[macro_use]
 mod sql;
+#[macro_use]
+mod items;
 
 mod error;
 mod history;
@@ -31,6 +35,7 @@ mod store;
 
 pub use error::StoreError;
 pub use history::{ArtifactRecord, FeedbackRecord, NewFeedback, VersionRecord};
+pub use items::{ItemClaim, ItemsLeft, WorkItems};
 pub use job::{JobAdvance, JobMode, JobRecord, JobStart, JobState, NewJob, Revision, UserId};
 pub use message::{MessageKey, MessageOutcome, ProcessedMessage};
 pub use phase_run::{LeaseHolder, PhaseRunKey, PhaseRunOutcome, PhaseRunRecord, PhaseRunStatus, RunClaim};

@@ -122,6 +122,8 @@ pub struct PhaseRunRecord {
     pub error: Option<String>,
     /// Until when a delivery holds it (renewed by that delivery's heartbeat); `None` once released.
     pub lease_until: Option<DateTime<Utc>>,
+    /// For a run spread over items ([`crate::WorkItems`]): how many are not done yet.
+    pub items_left: Option<u32>,
 }
 
 impl PhaseRunRecord {

@@ -93,6 +93,7 @@ impl PgStore {
 }
 
 impl_store!(crate::PgStore);
+impl_work_items!(crate::PgStore);
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ macro_rules! job_columns {
 macro_rules! phase_run_columns {
     () => {
         "job_id, version, phase, attempt, status, quality, reasons, outputs, started_at, finished_at, duration_ms, \
-         error, lease_until"
+         error, lease_until, items_left"
     };
 }
 
@@ -141,6 +141,7 @@ pub(crate) struct PhaseRunRow {
     duration_ms: Option<i64>,
     error: Option<String>,
     lease_until: Option<DateTime<Utc>>,
+    items_left: Option<i64>,
 }
 
 impl TryFrom<PhaseRunRow> for PhaseRunRecord {
@@ -169,6 +170,11 @@ impl TryFrom<PhaseRunRow> for PhaseRunRecord {
                 .map_err(|e| StoreError::corrupt("phase run duration", e))?,
             error: row.error,
             lease_until: row.lease_until,
+            items_left: row
+                .items_left
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|e| StoreError::corrupt("phase run items left", e))?,
         })
     }
 }

@@ -78,3 +78,4 @@ impl SqliteStore {
 }
 
 impl_store!(crate::SqliteStore);
+impl_work_items!(crate::SqliteStore);

@@ -45,7 +45,7 @@ impl<T> Recorded<T> {
 /// Every method's errors are [`StoreError`]s: check
 /// [`StoreError::is_transient`] before retrying.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: crate::WorkItems + Send + Sync {
     /// Checks the database answers (for `/ready`).
     ///
     /// # Errors

@@ -10,6 +10,8 @@
 mod backends;
 #[path = "contract/fixtures.rs"]
 mod fixtures;
+#[path = "contract/items.rs"]
+mod items;
 #[path = "contract/jobs.rs"]
 mod jobs;
 #[path = "contract/records.rs"]
@@ -70,6 +72,9 @@ contract!(
     records::a_poison_message_is_kept_with_its_first_reason,
     records::recording_an_artifact_again_replaces_its_metadata,
     records::feedback_is_kept_in_order_with_its_action_and_author,
+    items::items_are_claimed_once_and_the_last_one_finished_says_so,
+    items::an_item_whose_lease_ran_out_is_taken_over_and_its_work_keeps_the_run_held,
+    items::of_concurrent_finishes_of_a_runs_items_exactly_one_sees_none_left,
 );
 
 #[tokio::test]

@@ -1,0 +1,19 @@
+-- A phase that spreads its work over many messages (phase 5: one per panel)
+-- keeps one row per item of a run. An item is held by one delivery under a
+-- lease, like a run; `done` is set once. `phase_runs.items_left` counts the
+-- items not done, decremented in the same transaction that sets `done`, so
+-- exactly one delivery sees it reach zero and completes the run.
+ALTER TABLE phase_runs ADD COLUMN items_left BIGINT;
+CREATE TABLE phase_items (
+    job_id      UUID NOT NULL,
+    version     BIGINT NOT NULL,
+    phase       TEXT NOT NULL,
+    attempt     BIGINT NOT NULL,
+    item        TEXT NOT NULL,
+    done        BOOLEAN NOT NULL DEFAULT FALSE,
+    holder      TEXT,
+    lease_until TIMESTAMPTZ,
+    PRIMARY KEY (job_id, version, phase, attempt, item),
+    FOREIGN KEY (job_id, version, phase, attempt)
+        REFERENCES phase_runs (job_id, version, phase, attempt) ON DELETE CASCADE
+);
