@@ -84,10 +84,12 @@ def variable_default(doc, name):
 
 
 def runtime_variables():
-    """The environment variables crates/runtime reads (its VARIABLES list)."""
+    """The environment variables the services read: crates/runtime's VARIABLES list, and the
+    models' settings (crates/ai/src/settings.rs: AI_CONCURRENCY, PHASE5_AI_TIMEOUT_SECONDS, ...)."""
     source = (ROOT / "crates/runtime/src/config.rs").read_text()
     listed = source.split("const VARIABLES", 1)[1].split("];", 1)[0]
-    return set(re.findall(r'"([A-Z_]+)"', listed))
+    models = (ROOT / "crates/ai/src/settings.rs").read_text()
+    return set(re.findall(r'"([A-Z_]+)"', listed)) | set(re.findall(r'"((?:AI|PHASE\d)_[A-Z0-9_]+)"', models))
 
 
 # --- checks -------------------------------------------------------------------
@@ -357,7 +359,7 @@ def test_the_terraform_topics_are_the_ones_the_bus_creates_on_the_emulator():
     for subscription in ["phase-transition-handler", "hitl-feedback-processor", "session-cleanup-service",
                          "phase-progress-push"]:
         assert subscription in topology and subscription in terraform_text, subscription
-    for topic in ["phase-completed", "hitl-feedback-topic", "phase-progress"]:
+    for topic in ["phase-completed", "hitl-feedback-topic", "phase-progress", "phase-5-panels"]:
         assert f'"{topic}"' in bus and f'"{topic}"' in terraform_text, topic
     assert "session-management-topic" in topology and "session-management-topic" in terraform_text
     assert '"{topic}-push"' in topology and "requests-push" in terraform_text

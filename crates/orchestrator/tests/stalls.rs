@@ -107,13 +107,19 @@ fn every_subscription_pushed_to_the_orchestrator_has_an_inbox() {
     use manga_orchestrator::fleet::Inbox;
     let topology = manga_bus::Topology::seeds();
     let routes: Vec<_> = topology.routes.iter().filter(|r| r.service == manga_bus::pubsub::ORCHESTRATOR).collect();
-    assert_eq!(routes.len(), 8 + 4 + 4, "8 request dead letters, 4 work subscriptions, their 4 dead letters");
+    assert_eq!(
+        routes.len(),
+        8 + 1 + 4 + 4,
+        "8 request dead letters, phase 5's panels' dead letter, 4 work subscriptions, their 4 dead letters"
+    );
     for route in routes {
         let name = &route.subscription.name;
         assert!(Inbox::of(&format!("projects/p/subscriptions/{name}")).is_some(), "{name} has no inbox");
     }
     assert_eq!(Inbox::of("projects/p/subscriptions/phase-completed-dead-letter-push"), Some(Inbox::ResultDeadLetter));
     assert_eq!(Inbox::of("phase-5-requests-dead-letter-push"), Some(Inbox::RequestDeadLetter));
+    assert_eq!(Inbox::of("phase-5-panels-dead-letter-push"), Some(Inbox::RequestDeadLetter));
+    assert_eq!(Inbox::of("phase-5-panels-push"), None, "phase 5's panels are phase 5's");
     assert_eq!(Inbox::of("phase-transition-handler"), Some(Inbox::Result));
     assert_eq!(Inbox::of("phase-5-requests-push"), None, "a phase's own requests are not the orchestrator's");
 }

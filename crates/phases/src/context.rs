@@ -21,11 +21,6 @@ pub struct PhaseContext {
     pub bus: Arc<dyn Bus>,
     /// How many images to draw at once: min(cpus × 2, 8).
     pub image_concurrency: usize,
-    /// How long one request may start new items (panels) for; `None`: no limit
-    /// (one process). A fleet service sets it so its request, cut at Cloud Run's
-    /// timeout, is never cut mid-item: past it, the phase ends
-    /// [`PhaseError::Unfinished`] and a new request goes on.
-    pub work_budget: Option<std::time::Duration>,
 }
 
 impl PhaseContext {
@@ -42,7 +37,7 @@ impl PhaseContext {
     /// A context over the configured models, with the image concurrency the design asks for: min(cpus × 2, 8).
     pub fn with_models(blob: Arc<dyn BlobStore>, models: Arc<Models>, bus: Arc<dyn Bus>) -> Self {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        Self { blob, models, bus, image_concurrency: (cpus * 2).min(8), work_budget: None }
+        Self { blob, models, bus, image_concurrency: (cpus * 2).min(8) }
     }
 
     /// The text model `phase` of this job uses.

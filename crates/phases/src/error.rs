@@ -32,15 +32,6 @@ pub enum PhaseError {
     /// The job was cancelled while the phase ran.
     #[error("the job was cancelled")]
     Cancelled,
-    /// The request's work budget ran out with items left: what was done is kept,
-    /// and a new request of the same attempt goes on from there.
-    #[error("{done} of {total} items done within this request's budget; the rest go on in a new request")]
-    Unfinished {
-        /// Items done so far, in this request and earlier ones.
-        done: usize,
-        /// Items in the phase.
-        total: usize,
-    },
 }
 
 impl PhaseError {
@@ -50,7 +41,6 @@ impl PhaseError {
         match self {
             Self::Ai(e) => e.is_transient(),
             Self::Blob(e) => e.is_transient(),
-            Self::Unfinished { .. } => true,
             Self::Render(_) | Self::BadArtifact { .. } | Self::Invalid(_) | Self::Domain(_) | Self::Cancelled => false,
         }
     }

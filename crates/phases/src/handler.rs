@@ -22,9 +22,6 @@ pub struct Handled {
     /// Set for a failure that may pass on a retry (a model or store outage):
     /// the caller should have the request redelivered rather than report it.
     pub transient: bool,
-    /// Set (with `transient`) when the request's work budget ran out with items
-    /// left: the caller should send the same request again, at once, to go on.
-    pub unfinished: bool,
 }
 
 /// The reason code of a model's note in a quality report (a panel that fell back to local, a repaired answer).
@@ -38,10 +35,8 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
     // Every model call the phase makes records into this attempt's ledger.
     let ledger = manga_ai::Ledger::default();
     let outcome = ctx.models.with_timeout_of(at.phase, ledger.scope(run_phase(ctx, request, at, &progress))).await;
-    let duration_ms = started.elapsed().as_millis() as u64 + request.duration_ms_so_far;
-    // Earlier requests of this attempt (a phase that went on in a new request) count too.
-    let earlier: Vec<manga_domain::AiUsage> = request.usage_so_far.iter().map(manga_domain::AiUsage::from).collect();
-    let usage = manga_domain::AiUsage::merge(earlier.iter().chain(&ledger.usage()));
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let usage = ledger.usage();
     let mut result = PhaseResult {
         job_id: at.job.to_string(),
         version: at.version.get(),
@@ -51,7 +46,7 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
         usage: usage.iter().map(manga_proto::AiUsage::from).collect(),
         ..PhaseResult::default()
     };
-    let (mut transient, mut unfinished) = (false, false);
+    let mut transient = false;
     match outcome {
         Ok(output) => {
             tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms,
@@ -79,15 +74,6 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
             result.outputs = output.outputs.iter().map(ToString::to_string).collect();
             progress.finished(result.quality, format!("{} finished", at.phase)).await;
         }
-        Err(PhaseError::Unfinished { done, total }) => {
-            let message = format!("{done} of {total} done; going on in a new request");
-            progress.advance(done, total, message).await;
-            tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, duration_ms, done, total,
-                "work budget spent; the phase goes on in a new request");
-            result.status = PhaseStatus::Failed as i32;
-            result.error = format!("{done} of {total} done when the request's work budget ran out");
-            (transient, unfinished) = (true, true);
-        }
         Err(error) => {
             transient = error.is_transient();
             if transient {
@@ -102,7 +88,7 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
             result.error = error.to_string();
         }
     }
-    Handled { result, transient, unfinished }
+    Handled { result, transient }
 }
 
 async fn run_phase(
@@ -121,6 +107,19 @@ async fn run_phase(
         PhaseId::Compose => crate::phase7_compose::run(ctx, at, request, progress).await,
         PhaseId::Publish => crate::phase8_publish::run(ctx, at, progress).await,
     }
+}
+
+/// Draws one item of a phase spread over items (phase 5: one panel), under the phase's model
+/// call timeout.
+///
+/// # Errors
+/// [`PhaseError`] when the item is not one of the phase's, its inputs are missing, or the model fails.
+pub async fn draw_item(ctx: &PhaseContext, at: PhaseAddress, item: &str) -> Result<(), PhaseError> {
+    if at.phase != PhaseId::Images {
+        return Err(PhaseError::Invalid(format!("{} has no items; {item} cannot be one", at.phase)));
+    }
+    let panel = PanelId::parse(item)?;
+    ctx.models.with_timeout_of(at.phase, crate::phase5_images::draw_panel(ctx, at, panel)).await.map(drop)
 }
 
 /// The panels a request is narrowed to (empty: all), checked against the storyboard.

@@ -1,27 +1,163 @@
-//! Phase 5, images: one picture per panel from the image model, drawn in
-//! parallel (at most min(cpus × 2, 8) at once), each with its figure boxes.
+//! Phase 5, images: one picture per panel from the image model, each with its
+//! figure boxes.
 //!
 //! Each panel drawn leaves a receipt for its attempt
-//! ([`ArtifactKey::drawn_panel`]), so a delivery of the same attempt after a
-//! cut request, a crash or a transient failure draws only what is missing:
-//! every delivery makes progress, and no panel is paid for twice.
+//! ([`ArtifactKey::drawn_panel`]: the art and what drawing it used), so a
+//! delivery of the same attempt after a cut request, a crash or a transient
+//! failure draws only what is missing, and no panel is paid for twice. In the
+//! fleet each missing panel is its own message ([`draw_panel`], one push
+//! request each, spread over instances) and the request that finds every
+//! receipt assembles the set ([`run`]); in one process [`run`] draws what is
+//! missing itself, at most `image_concurrency` at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use futures_util::{StreamExt, stream};
-use manga_ai::PanelRequest;
+use manga_ai::{ImageModel, Ledger, PanelRequest};
 use manga_domain::{
-    ArtifactKey, CharacterBible, JobOptions, PanelArt, PanelArtSet, PanelId, PhaseId, QualityReport, Reason, Shot,
-    Storyboard,
+    AiUsage, ArtifactKey, CharacterBible, CharacterId, JobOptions, PanelArt, PanelArtSet, PanelId, PanelPlan, PhaseId,
+    QualityReport, Reason, Shot, Storyboard,
 };
 use manga_proto::{PhaseAddress, PhaseRequest};
+use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{load_json, save_json};
 use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
 
-/// Draws the panels (all, or only those the request names) and stores `images.json`.
+/// What one attempt keeps for each panel it drew.
+#[derive(Debug, Serialize, Deserialize)]
+struct DrawnPanel {
+    art: PanelArt,
+    /// The model calls drawing it took, and their notes (a fallback taken).
+    #[serde(default)]
+    usage: Vec<AiUsage>,
+    #[serde(default)]
+    notes: Vec<String>,
+}
+
+/// What drawing a panel needs, read once per request.
+struct Inputs {
+    storyboard: Storyboard,
+    bible: CharacterBible,
+    options: JobOptions,
+    painter: std::sync::Arc<dyn ImageModel>,
+    /// Remote models that take reference images get the cast's portraits, so faces stay the same.
+    portraits: HashMap<CharacterId, bytes::Bytes>,
+}
+
+impl Inputs {
+    /// Reads the storyboard, bible and options; the portraits only of `cast` (all: `None`).
+    async fn load(ctx: &PhaseContext, at: PhaseAddress, cast: Option<&[CharacterId]>) -> Result<Self, PhaseError> {
+        let blob = ctx.blob.as_ref();
+        let storyboard = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
+        let bible: CharacterBible =
+            load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Characters)).await?;
+        let options: JobOptions = load_json(blob, &ArtifactKey::options(at.job, at.version)).await?;
+        let painter = ctx.image(PhaseId::Images, &options)?;
+        let mut portraits = HashMap::new();
+        if painter.accepts_references() {
+            for sheet in bible.characters.iter().filter(|s| cast.is_none_or(|cast| cast.contains(&s.id))) {
+                if let Some(key) = &sheet.portrait {
+                    portraits.insert(sheet.id.clone(), ctx.blob.get(key).await?);
+                }
+            }
+        }
+        Ok(Self { storyboard, bible, options, painter, portraits })
+    }
+
+    /// Draws one panel, stores its art and its receipt, and adds what it used to the caller's ledger.
+    async fn draw(&self, ctx: &PhaseContext, at: PhaseAddress, panel: PanelPlan) -> Result<PanelArt, PhaseError> {
+        let request = PanelRequest {
+            characters: panel.cast.iter().filter_map(|id| self.bible.get(id).cloned()).collect(),
+            references: panel.cast.iter().filter_map(|id| self.portraits.get(id).cloned()).collect(),
+            right_to_left: self.storyboard.reading_direction == manga_domain::ReadingDirection::RightToLeft,
+            width: panel.frame.w.round() as u32,
+            height: panel.frame.h.round() as u32,
+            panel,
+            seed: self.options.seed,
+            attempt: at.attempt,
+        };
+        // Its own ledger, so the receipt says what this panel took.
+        let ledger = Ledger::default();
+        let image = ledger.scope(self.painter.draw_panel(&request)).await?;
+        let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
+        ctx.blob.put(&key, image.png, "image/png").await?;
+        let art = PanelArt {
+            panel: request.panel.id,
+            image: key,
+            width: image.width,
+            height: image.height,
+            figures: image.figures,
+            provider: image.provider,
+            figures_estimated: image.figures_estimated,
+        };
+        let drawn = DrawnPanel { art, usage: ledger.usage(), notes: ledger.notes() };
+        let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, drawn.art.panel);
+        save_json(ctx.blob.as_ref(), &receipt, &drawn).await?;
+        if let Some(outer) = Ledger::current() {
+            outer.carry(&drawn.usage, &drawn.notes);
+        }
+        Ok(drawn.art)
+    }
+}
+
+/// The panels a request covers: those it names, or all.
+fn requested(request: &PhaseRequest, storyboard: &Storyboard) -> Result<Vec<PanelPlan>, PhaseError> {
+    let only = crate::handler::requested_panels(request, storyboard)?;
+    Ok(storyboard.panels().filter(|p| only.is_empty() || only.contains(&p.id)).cloned().collect())
+}
+
+/// This attempt's receipt for a panel, if it drew it.
+async fn receipt(ctx: &PhaseContext, at: PhaseAddress, panel: PanelId) -> Result<Option<DrawnPanel>, PhaseError> {
+    match load_json(ctx.blob.as_ref(), &ArtifactKey::drawn_panel(at.job, at.version, at.attempt, panel)).await {
+        Ok(drawn) => Ok(Some(drawn)),
+        Err(PhaseError::Blob(manga_blob::BlobError::NotFound(_))) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The panels of a request this attempt has not drawn yet: the fleet sends one message for each.
+///
+/// # Errors
+/// [`PhaseError`] when the storyboard is missing or a requested panel is unknown.
+pub async fn panels_to_draw(
+    ctx: &PhaseContext,
+    at: PhaseAddress,
+    request: &PhaseRequest,
+) -> Result<Vec<PanelId>, PhaseError> {
+    let storyboard: Storyboard =
+        load_json(ctx.blob.as_ref(), &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
+    let panels = requested(request, &storyboard)?;
+    let mut missing = Vec::new();
+    for panel in panels {
+        if receipt(ctx, at, panel.id).await?.is_none() {
+            missing.push(panel.id);
+        }
+    }
+    Ok(missing)
+}
+
+/// Draws one panel of an attempt and keeps its receipt (a no-op when the receipt is there).
+///
+/// # Errors
+/// [`PhaseError`] when inputs are missing, the panel is unknown, or the model fails.
+pub async fn draw_panel(ctx: &PhaseContext, at: PhaseAddress, panel: PanelId) -> Result<PanelArt, PhaseError> {
+    if let Some(drawn) = receipt(ctx, at, panel).await? {
+        return Ok(drawn.art);
+    }
+    let storyboard: Storyboard =
+        load_json(ctx.blob.as_ref(), &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
+    let plan = storyboard
+        .panel(panel)
+        .cloned()
+        .ok_or_else(|| PhaseError::Invalid(format!("there is no panel {panel} in the storyboard")))?;
+    let inputs = Inputs::load(ctx, at, Some(&plan.cast)).await?;
+    inputs.draw(ctx, at, plan).await
+}
+
+/// Draws the panels (all, or only those the request names) that this attempt has no receipt
+/// for, then stores `images.json`.
 ///
 /// # Errors
 /// [`PhaseError`] when inputs are missing, a panel id is unknown, or the model fails.
@@ -32,94 +168,42 @@ pub async fn run(
     progress: &Progress,
 ) -> Result<PhaseOutput, PhaseError> {
     let blob = ctx.blob.as_ref();
-    let storyboard: Storyboard = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
-    let bible: CharacterBible =
-        load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Characters)).await?;
-    let options: JobOptions = load_json(blob, &ArtifactKey::options(at.job, at.version)).await?;
+    let inputs = Inputs::load(ctx, at, None).await?;
     let set_key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Images);
-
+    let todo = requested(request, &inputs.storyboard)?;
     // A redraw of named panels keeps every other panel as it was.
-    let only = crate::handler::requested_panels(request, &storyboard)?;
     let mut kept: HashMap<PanelId, PanelArt> = HashMap::new();
-    if !only.is_empty() {
+    if todo.len() < inputs.storyboard.panels().count() {
+        let redrawn: HashSet<PanelId> = todo.iter().map(|p| p.id).collect();
         let previous: PanelArtSet = load_json(blob, &set_key).await?;
-        kept = previous.panels.into_iter().filter(|p| !only.contains(&p.panel)).map(|p| (p.panel, p)).collect();
+        kept = previous.panels.into_iter().filter(|p| !redrawn.contains(&p.panel)).map(|p| (p.panel, p)).collect();
     }
-    let todo: Vec<_> = storyboard.panels().filter(|p| only.is_empty() || only.contains(&p.id)).cloned().collect();
+    // Panels drawn by an earlier request or item of this attempt are kept, and what they used is counted.
     let total = todo.len();
-    // Panels an earlier delivery of this attempt drew are kept as they are.
     let mut done = 0;
     let mut missing = Vec::with_capacity(total);
+    let ledger = Ledger::current();
     for panel in todo {
-        let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, panel.id);
-        match load_json::<PanelArt>(blob, &receipt).await {
-            Ok(art) => {
-                kept.insert(art.panel, art);
+        match receipt(ctx, at, panel.id).await? {
+            Some(drawn) => {
+                if let Some(ledger) = &ledger {
+                    ledger.carry(&drawn.usage, &drawn.notes);
+                }
+                kept.insert(drawn.art.panel, drawn.art);
                 done += 1;
             }
-            Err(PhaseError::Blob(manga_blob::BlobError::NotFound(_))) => missing.push(panel),
-            Err(e) => return Err(e),
+            None => missing.push(panel),
         }
     }
-    if done > 0 {
+    if done > 0 && !missing.is_empty() {
         progress.advance(done, total, format!("{done} panels kept from an earlier request")).await;
     }
-    // Remote models that take reference images get the cast's portraits, so faces stay the same across panels.
-    let mut portraits: HashMap<manga_domain::CharacterId, bytes::Bytes> = HashMap::new();
-    let painter = ctx.image(PhaseId::Images, &options)?;
-    if painter.accepts_references() {
-        for sheet in &bible.characters {
-            if let Some(key) = &sheet.portrait {
-                portraits.insert(sheet.id.clone(), ctx.blob.get(key).await?);
-            }
-        }
-    }
-    let right_to_left = storyboard.reading_direction == manga_domain::ReadingDirection::RightToLeft;
-
-    // After a failure, or past the request's work budget, no new panel starts, but those in
-    // flight finish and keep their receipts: what was paid for is not thrown away. The first
-    // batch always starts, so every request makes progress.
+    // After a failure no new panel starts, but those in flight finish and keep their receipts:
+    // what was paid for is not thrown away.
     let failed = AtomicBool::new(false);
-    let budget_ends = ctx.work_budget.map(|budget| Instant::now() + budget);
-    let mut started = 0;
     let mut drawn = stream::iter(missing)
-        .take_while(|_| {
-            started += 1;
-            let in_budget = started <= ctx.image_concurrency || budget_ends.is_none_or(|end| Instant::now() < end);
-            std::future::ready(in_budget && !failed.load(Ordering::SeqCst))
-        })
-        .map(|panel| {
-            let characters = panel.cast.iter().filter_map(|id| bible.get(id).cloned()).collect();
-            let references = panel.cast.iter().filter_map(|id| portraits.get(id).cloned()).collect();
-            let request = PanelRequest {
-                references,
-                right_to_left,
-                width: panel.frame.w.round() as u32,
-                height: panel.frame.h.round() as u32,
-                panel,
-                characters,
-                seed: options.seed,
-                attempt: at.attempt,
-            };
-            let (ctx, painter) = (ctx.clone(), painter.clone());
-            async move {
-                let image = painter.draw_panel(&request).await?;
-                let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
-                ctx.blob.put(&key, image.png, "image/png").await?;
-                let art = PanelArt {
-                    panel: request.panel.id,
-                    image: key,
-                    width: image.width,
-                    height: image.height,
-                    figures: image.figures,
-                    provider: image.provider,
-                    figures_estimated: image.figures_estimated,
-                };
-                let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, art.panel);
-                save_json(ctx.blob.as_ref(), &receipt, &art).await?;
-                Ok::<_, PhaseError>(art)
-            }
-        })
+        .take_while(|_| std::future::ready(!failed.load(Ordering::SeqCst)))
+        .map(|panel| inputs.draw(ctx, at, panel))
         .buffer_unordered(ctx.image_concurrency);
     let mut first_error = None;
     while let Some(art) = drawn.next().await {
@@ -139,12 +223,9 @@ pub async fn run(
     if let Some(e) = first_error {
         return Err(e);
     }
-    if done < total {
-        return Err(PhaseError::Unfinished { done, total });
-    }
-    let panels: Vec<PanelArt> = storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect();
+    let panels: Vec<PanelArt> = inputs.storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect();
     let set = PanelArtSet { panels };
-    let quality = check(&storyboard, &set);
+    let quality = check(&inputs.storyboard, &set);
     save_json(blob, &set_key, &set).await?;
     let outputs = std::iter::once(set_key).chain(set.panels.iter().map(|p| p.image.clone())).collect();
     Ok(PhaseOutput { outputs, quality })

@@ -20,13 +20,15 @@ use bytes::Bytes;
 use manga_blob::{BlobStore, GcsBlobStore, LocalBlobStore};
 use manga_bus::{Bus, BusMessage, PubSubBus, topics};
 use manga_domain::{ArtifactKey, PhaseId};
-use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus};
+use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus, ProgressKind};
 use manga_runtime::{BlobBackend, Config, HandlerError, PushHandler, PushMessage};
-use manga_store::{LeaseHolder, MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PoolSettings, RunClaim, Store};
+use manga_store::{
+    ItemClaim, ItemsLeft, LeaseHolder, MessageKey, PgStore, PhaseRunKey, PhaseRunOutcome, PoolSettings, RunClaim, Store,
+};
 use prost::Message;
 
-use crate::PhaseContext;
 use crate::handler::handle;
+use crate::{PhaseContext, Progress};
 
 /// Where local-file artifacts live when `BLOB_ROOT` is not set.
 pub const DEFAULT_BLOB_ROOT: &str = "/tmp/manga-blobs";
@@ -37,6 +39,9 @@ pub struct PhaseService {
     ctx: PhaseContext,
     store: Arc<dyn Store>,
     lease: std::time::Duration,
+    /// How long a delivery may wait for another's lease: what its request has left for
+    /// waiting once the longest model call is set aside ([`work_budget`]); `None`: a lease.
+    work_budget: Option<std::time::Duration>,
     metrics: PhaseMetrics,
     /// The model calls' collectors, on the same /metrics.
     ai_metrics: Arc<manga_ai::remote::metrics::AiMetrics>,
@@ -132,18 +137,34 @@ impl PhaseService {
         };
         let models =
             crate::models::build(&settings, redis.as_ref(), ai_metrics.clone()).map_err(ServiceError::Models)?;
-        let mut ctx = PhaseContext::with_models(blob, Arc::new(models), bus);
+        let ctx = PhaseContext::with_models(blob, Arc::new(models), bus);
         let call_timeout = settings.phase_timeouts.get(&phase).copied().unwrap_or(settings.timeout);
-        ctx.work_budget = config.request_timeout.map(|request| work_budget(request, call_timeout));
+        let work_budget = config.request_timeout.map(|request| work_budget(request, call_timeout));
         let simulated_ai = config.simulated_ai_scale.map(|scale| crate::simulated::scaled(phase, scale));
         let metrics = PhaseMetrics::new();
-        Ok(Self { phase, ctx, store, lease: config.work_lease, metrics, ai_metrics, simulated_ai })
+        Ok(Self { phase, ctx, store, lease: config.work_lease, work_budget, metrics, ai_metrics, simulated_ai })
     }
 
     /// A handler over given parts (tests).
     pub fn new(phase: PhaseId, ctx: PhaseContext, store: Arc<dyn Store>, lease: std::time::Duration) -> Self {
         let ai_metrics = Arc::new(manga_ai::remote::metrics::AiMetrics::new());
-        Self { phase, ctx, store, lease, metrics: PhaseMetrics::new(), ai_metrics, simulated_ai: None }
+        Self {
+            phase,
+            ctx,
+            store,
+            lease,
+            work_budget: None,
+            metrics: PhaseMetrics::new(),
+            ai_metrics,
+            simulated_ai: None,
+        }
+    }
+
+    /// Sets how long a delivery may wait for another's lease (tests; `connect` derives it).
+    #[must_use]
+    pub fn with_work_budget(mut self, budget: std::time::Duration) -> Self {
+        self.work_budget = Some(budget);
+        self
     }
 
     async fn poison(&self, message: &PushMessage, reason: String) -> HandlerError {
@@ -156,61 +177,62 @@ impl PhaseService {
 
     /// Claims the run for this delivery: `Ok(Some(holder))` to do the work, `Ok(None)` for a
     /// duplicate of finished work, an error (redeliver later) while another delivery holds it.
-    ///
-    /// While another delivery holds the run, this one waits (at most half its work budget, or a
-    /// lease) for that lease to run out or the work to finish. Pub/Sub gives a message five
-    /// deliveries, and the emulator redelivers about every second: answered at once, a crash's
-    /// redeliveries would all be spent before the dead holder's lease ends, and the job dead-lettered.
     async fn claim(&self, run: PhaseRunKey) -> Result<Option<LeaseHolder>, HandlerError> {
         let holder = LeaseHolder::new();
-        let patience = self.ctx.work_budget.map_or(self.lease, |budget| budget / 2);
-        let give_up = tokio::time::Instant::now() + patience;
+        let patience = self.patience();
         loop {
-            match self.store.claim_phase_run(run, &holder, self.lease).await.map_err(transient)? {
+            let busy_until = match self.store.claim_phase_run(run, &holder, self.lease).await.map_err(transient)? {
                 RunClaim::Held { took_over, .. } => {
                     if took_over {
                         // Its lease ran out (an instance died or stalled) or was released (a transient
-                        // failure, a cut request, or the phase going on in a new request).
+                        // failure or a cut request).
                         tracing::info!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
                             "taking over a run no longer held");
                     }
                     return Ok(Some(holder));
                 }
                 RunClaim::Finished(_) => return Ok(None),
-                RunClaim::HeldElsewhere(other) => {
-                    let now = tokio::time::Instant::now();
-                    if now >= give_up {
-                        return Err(HandlerError::Transient(format!(
-                            "{} attempt {} is running elsewhere",
-                            run.phase, run.attempt
-                        )));
-                    }
-                    // Look again when its lease ends, and at least every second in case it finishes first.
-                    let lease_left = other
-                        .lease_until
-                        .and_then(|until| (until - chrono::Utc::now()).to_std().ok())
-                        .unwrap_or_default();
-                    let wait =
-                        lease_left.clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
-                    tokio::time::sleep(wait.min(give_up - now)).await;
-                }
-            }
+                RunClaim::HeldElsewhere(other) => other.lease_until,
+            };
+            patience.wait(busy_until, || format!("{} attempt {} is running elsewhere", run.phase, run.attempt)).await?;
         }
+    }
+
+    /// Claims one item of a run: `Ok(Some(holder))` to draw it, `Ok(None)` when it is done.
+    async fn claim_item(&self, run: PhaseRunKey, item: &str) -> Result<Option<LeaseHolder>, HandlerError> {
+        let holder = LeaseHolder::new();
+        let patience = self.patience();
+        loop {
+            let busy_until = match self.store.claim_item(run, item, &holder, self.lease).await.map_err(transient)? {
+                ItemClaim::Held => return Ok(Some(holder)),
+                ItemClaim::Done => return Ok(None),
+                ItemClaim::HeldElsewhere(until) => Some(until),
+            };
+            let busy = || format!("{item} of {} attempt {} is being drawn elsewhere", run.phase, run.attempt);
+            patience.wait(busy_until, busy).await?;
+        }
+    }
+
+    /// How long a delivery waits for another's lease: half what its request has to spare
+    /// ([`work_budget`]), or a lease.
+    fn patience(&self) -> Patience {
+        let patience = self.work_budget.map_or(self.lease, |budget| budget / 2);
+        Patience { give_up: tokio::time::Instant::now() + patience }
     }
 
     /// Runs `work` while renewing the lease every quarter lease. `None` when the lease
     /// was lost to a takeover: the new holder's outcome counts, not this one's.
-    async fn holding<T>(&self, run: PhaseRunKey, holder: &LeaseHolder, work: impl Future<Output = T>) -> Option<T> {
+    async fn holding<T>(&self, leased: &Leased, holder: &LeaseHolder, work: impl Future<Output = T>) -> Option<T> {
         let heartbeat = async {
             let mut beat = tokio::time::interval(self.lease / 4);
             beat.tick().await;
             loop {
                 beat.tick().await;
-                match self.store.renew_phase_run(run, holder, self.lease).await {
+                match leased.renew(self.store.as_ref(), holder, self.lease).await {
                     Ok(true) => {}
                     Ok(false) => return,
                     // An outage shorter than the lease costs nothing; a longer one ends in a takeover.
-                    Err(e) => tracing::warn!(job_id = %run.job, error = %e, "lease not renewed; trying again"),
+                    Err(e) => tracing::warn!(lease = %leased, error = %e, "lease not renewed; trying again"),
                 }
             }
         };
@@ -221,11 +243,74 @@ impl PhaseService {
     }
 }
 
-/// Releases a lease when the handler is dropped before it finished the run (a request cut
+/// A delivery waiting for another's lease. Pub/Sub gives a message five deliveries, and the
+/// emulator redelivers about every second: answered at once, a crash's redeliveries would all
+/// be spent before the dead holder's lease ends, and the job dead-lettered.
+struct Patience {
+    give_up: tokio::time::Instant,
+}
+
+impl Patience {
+    /// Waits until the other lease ends (at least every second, in case it finishes first), or
+    /// fails with `busy()` once patience is spent, so Pub/Sub delivers again later.
+    async fn wait(
+        &self,
+        lease_until: Option<chrono::DateTime<chrono::Utc>>,
+        busy: impl FnOnce() -> String,
+    ) -> Result<(), HandlerError> {
+        let now = tokio::time::Instant::now();
+        if now >= self.give_up {
+            return Err(HandlerError::Transient(busy()));
+        }
+        let lease_left = lease_until.and_then(|until| (until - chrono::Utc::now()).to_std().ok()).unwrap_or_default();
+        let wait = lease_left.clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
+        tokio::time::sleep(wait.min(self.give_up - now)).await;
+        Ok(())
+    }
+}
+
+/// What a delivery holds a lease on: a whole run, or one item of it.
+#[derive(Clone)]
+enum Leased {
+    Run(PhaseRunKey),
+    Item(PhaseRunKey, String),
+}
+
+impl Leased {
+    async fn renew(
+        &self,
+        store: &dyn Store,
+        holder: &LeaseHolder,
+        lease: std::time::Duration,
+    ) -> Result<bool, manga_store::StoreError> {
+        match self {
+            Self::Run(run) => store.renew_phase_run(*run, holder, lease).await,
+            Self::Item(run, item) => store.renew_item(*run, item, holder, lease).await,
+        }
+    }
+
+    async fn release(&self, store: &dyn Store, holder: &LeaseHolder) -> Result<bool, manga_store::StoreError> {
+        match self {
+            Self::Run(run) => store.release_phase_run(*run, holder).await,
+            Self::Item(run, item) => store.release_item(*run, item, holder).await,
+        }
+    }
+}
+
+impl std::fmt::Display for Leased {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Run(run) => write!(f, "{run}"),
+            Self::Item(run, item) => write!(f, "{run}/{item}"),
+        }
+    }
+}
+
+/// Releases a lease when the handler is dropped before it finished the work (a request cut
 /// at its timeout, a shutdown), so the redelivery need not wait for the lease to run out.
 struct LeaseGuard {
     store: Arc<dyn Store>,
-    run: PhaseRunKey,
+    leased: Leased,
     holder: Option<LeaseHolder>,
 }
 
@@ -233,12 +318,12 @@ impl LeaseGuard {
     /// Releases the lease now (a transient failure: the redelivery should run at once).
     async fn release(mut self) -> Result<(), HandlerError> {
         if let Some(holder) = self.holder.take() {
-            self.store.release_phase_run(self.run, &holder).await.map_err(transient)?;
+            self.leased.release(self.store.as_ref(), &holder).await.map_err(transient)?;
         }
         Ok(())
     }
 
-    /// The run is finished: nothing to release.
+    /// The work is finished, or handed on: nothing to release.
     fn disarm(mut self) {
         self.holder = None;
     }
@@ -247,10 +332,10 @@ impl LeaseGuard {
 impl Drop for LeaseGuard {
     fn drop(&mut self) {
         let (Some(holder), Ok(runtime)) = (self.holder.take(), tokio::runtime::Handle::try_current()) else { return };
-        let (store, run) = (self.store.clone(), self.run);
+        let (store, leased) = (self.store.clone(), self.leased.clone());
         runtime.spawn(async move {
-            if let Err(e) = store.release_phase_run(run, &holder).await {
-                tracing::warn!(job_id = %run.job, error = %e, "lease of a cut request not released; it runs out");
+            if let Err(e) = leased.release(store.as_ref(), &holder).await {
+                tracing::warn!(lease = %leased, error = %e, "lease of a cut request not released; it runs out");
             }
         });
     }
@@ -266,6 +351,167 @@ impl PhaseService {
             .await
             .map(drop)
             .map_err(|e| HandlerError::Transient(e.to_string()))
+    }
+
+    /// Keeps a run's result, records how the run ended and sends the result, once: of two
+    /// deliveries concluding the same run only the one whose outcome is recorded first sends.
+    async fn conclude(&self, run: PhaseRunKey, at: PhaseAddress, result: PhaseResult) -> Result<(), HandlerError> {
+        let outcome = if result.status() == PhaseStatus::Succeeded {
+            PhaseRunOutcome::Succeeded { report: result.quality_report(), outputs: result.output_keys() }
+        } else {
+            PhaseRunOutcome::Failed { error: result.error.clone() }
+        };
+        // Kept before the run is marked finished: from then on a redelivery sends this copy.
+        let kept = ArtifactKey::phase_result(at.job, at.version, at.phase, at.attempt);
+        let encoded = Bytes::from(result.encode_to_vec());
+        self.ctx
+            .blob
+            .put(&kept, encoded, "application/x-protobuf")
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        if self.store.finish_phase_run(run, outcome).await.map_err(transient)?.is_new() {
+            self.publish(&result, at).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends one message per panel still to draw, on the phase's item topic, after recording
+    /// them as the run's items.
+    async fn fan_out(
+        &self,
+        message: &PushMessage,
+        request: &PhaseRequest,
+        at: PhaseAddress,
+        run: PhaseRunKey,
+        topic: &str,
+        panels: &[manga_domain::PanelId],
+    ) -> Result<(), HandlerError> {
+        let items: Vec<String> = panels.iter().map(ToString::to_string).collect();
+        let left = self.store.plan_items(run, &items).await.map_err(transient)?;
+        let mut sends = Vec::with_capacity(items.len());
+        for item in &items {
+            let one = PhaseRequest { item: item.clone(), panels: Vec::new(), ..request.clone() };
+            let mut out = BusMessage::new(one.encode_to_vec());
+            out.attributes = message.attributes.clone();
+            out.attributes.insert("item".into(), item.clone());
+            sends.push(self.ctx.bus.publish(topic, out));
+        }
+        // A send that fails fails the delivery: its redelivery plans again and sends what is still
+        // undrawn; an item sent twice is drawn once.
+        futures_util::future::try_join_all(sends).await.map_err(|e| HandlerError::Transient(e.to_string()))?;
+        tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, items = items.len(),
+            "panels sent to be drawn, one message each");
+        Progress::new(self.ctx.bus.clone(), at)
+            .send(ProgressKind::PhaseStarted, 0, left as usize, format!("{left} panels to draw"))
+            .await;
+        Ok(())
+    }
+
+    /// One item of a run (phase 5: a panel): draw it once, and the delivery that finishes the
+    /// run's last item assembles the phase's output and sends its result.
+    async fn handle_item(
+        &self,
+        message: &PushMessage,
+        request: &PhaseRequest,
+        at: PhaseAddress,
+        run: PhaseRunKey,
+    ) -> Result<(), HandlerError> {
+        let item = request.item.as_str();
+        let holder = match self.claim_item(run, item).await {
+            Ok(Some(holder)) => holder,
+            // Drawn already: a duplicate, or the redelivery of one whose completion did not go through.
+            Ok(None) => return self.complete_if_ready(run, at, request, message.delivery_attempt).await,
+            Err(HandlerError::Permanent(reason)) => return Err(self.poison(message, reason).await),
+            Err(e) => return Err(e),
+        };
+        let leased = Leased::Item(run, item.to_owned());
+        let lease = LeaseGuard { store: self.store.clone(), leased: leased.clone(), holder: Some(holder.clone()) };
+        let started = std::time::Instant::now();
+        let work = async {
+            if let Some(wait) = self.simulated_ai {
+                tokio::time::sleep(wait).await;
+            }
+            crate::handler::draw_item(&self.ctx, at, item).await
+        };
+        let Some(drawn) = self.holding(&leased, &holder, work).await else {
+            lease.disarm();
+            tracing::warn!(job_id = %at.job, item, "item lease lost to a takeover; this delivery's outcome is dropped");
+            return Ok(());
+        };
+        match drawn {
+            Ok(()) => {
+                self.metrics.observe(self.phase, "item_done", started.elapsed().as_secs_f64());
+                let finished = self.store.finish_item(run, item).await.map_err(transient)?;
+                lease.disarm();
+                match finished {
+                    Some(ItemsLeft { left: 0, .. }) | None => self.complete_if_ready(run, at, request, None).await,
+                    Some(ItemsLeft { left, total }) => {
+                        let done = (total - left) as usize;
+                        Progress::new(self.ctx.bus.clone(), at)
+                            .advance(done, total as usize, format!("panel {item} drawn"))
+                            .await;
+                        Ok(())
+                    }
+                }
+            }
+            Err(error) if error.is_transient() => {
+                self.metrics.observe(self.phase, "transient_failure", started.elapsed().as_secs_f64());
+                lease.release().await?;
+                Err(HandlerError::Transient(format!("{item}: {error}")))
+            }
+            Err(error) => {
+                // One panel that can never be drawn fails the attempt, as it would in one request.
+                self.metrics.observe(self.phase, "failed", started.elapsed().as_secs_f64());
+                tracing::warn!(job_id = %at.job, item, error = %error, "an item failed for good; the attempt fails");
+                let result = PhaseResult {
+                    job_id: at.job.to_string(),
+                    version: at.version.get(),
+                    phase: at.phase.number(),
+                    attempt: at.attempt,
+                    status: PhaseStatus::Failed as i32,
+                    error: format!("panel {item}: {error}"),
+                    ..PhaseResult::default()
+                };
+                let concluded = self.conclude(run, at, result).await;
+                lease.disarm();
+                concluded
+            }
+        }
+    }
+
+    /// Assembles the phase's output once every item of the run is done, and sends its result.
+    /// When the run has finished already, a redelivery (`delivery_attempt` past 1: the last
+    /// item's result may not have gone out) sends the kept result again; a first delivery is a
+    /// duplicate of an item drawn long ago, and sends nothing.
+    async fn complete_if_ready(
+        &self,
+        run: PhaseRunKey,
+        at: PhaseAddress,
+        request: &PhaseRequest,
+        delivery_attempt: Option<u32>,
+    ) -> Result<(), HandlerError> {
+        let Some(state) = self.store.get_phase_run(run).await.map_err(transient)? else {
+            return Err(HandlerError::Permanent(format!("{run} was never started")));
+        };
+        if state.status != manga_store::PhaseRunStatus::Running {
+            return match delivery_attempt {
+                Some(n) if n > 1 => self.send_again(at).await,
+                _ => Ok(()),
+            };
+        }
+        if state.items_left != Some(0) {
+            return Ok(());
+        }
+        // The assembly is the phase itself over the request its items came from: every receipt is there.
+        let whole = PhaseRequest { item: String::new(), ..request.clone() };
+        let handled = handle(&self.ctx, &whole, at).await;
+        if handled.transient {
+            return Err(HandlerError::Transient(handled.result.error));
+        }
+        let mut result = handled.result;
+        // The attempt took from its first claim to now, over every item.
+        result.duration_ms = (chrono::Utc::now() - state.started_at).num_milliseconds().max(0) as u64;
+        self.conclude(run, at, result).await
     }
 
     /// A delivery of a run already finished: its result may never have gone out (the publish
@@ -291,9 +537,15 @@ impl PhaseService {
     }
 }
 
-/// How long a request may start new items: what is left of the request timeout once the
-/// longest model call and a margin for saving are set aside (a quarter of it at least), so a
-/// request is never cut mid-item.
+/// The topic of a phase that spreads its work over one message per item, so no push request
+/// does more than one model call's work: phase 5's panels.
+pub fn item_topic(phase: PhaseId) -> Option<&'static str> {
+    (phase == PhaseId::Images).then_some(topics::PHASE_5_PANELS)
+}
+
+/// What a request has to spare beyond its work: the request timeout less the longest model
+/// call and a margin for saving (a quarter of it at least). A delivery waits at most half of it
+/// for another's lease, so waiting and then drawing still fits the request.
 pub fn work_budget(request: std::time::Duration, call: std::time::Duration) -> std::time::Duration {
     let margin = std::time::Duration::from_secs(5);
     request.checked_sub(call + margin).filter(|b| *b >= request / 4).unwrap_or(request / 4)
@@ -316,68 +568,60 @@ impl PushHandler for PhaseService {
                 .await);
         }
         let run = PhaseRunKey { job: at.job, version: at.version, phase: at.phase, attempt: at.attempt };
+        if !request.item.is_empty() {
+            return self.handle_item(&message, &request, at, run).await;
+        }
         let Some(holder) = self.claim(run).await? else {
             return self.send_again(at).await;
         };
-        let lease = LeaseGuard { store: self.store.clone(), run, holder: Some(holder.clone()) };
+        let lease = LeaseGuard { store: self.store.clone(), leased: Leased::Run(run), holder: Some(holder.clone()) };
         let started = std::time::Instant::now();
+        if let Some(topic) = item_topic(self.phase) {
+            match self
+                .holding(&Leased::Run(run), &holder, crate::phase5_images::panels_to_draw(&self.ctx, at, &request))
+                .await
+            {
+                None => {
+                    lease.disarm();
+                    return Ok(());
+                }
+                Some(Ok(panels)) if !panels.is_empty() => {
+                    self.fan_out(&message, &request, at, run, topic, &panels).await?;
+                    // The run stays held, by its items' work now; the sweep leaves it alone while they move.
+                    lease.disarm();
+                    self.metrics.observe(self.phase, "fanned_out", started.elapsed().as_secs_f64());
+                    return Ok(());
+                }
+                // Every panel is drawn, or the inputs are wrong: the phase itself assembles or says why.
+                Some(_) => {}
+            }
+        }
         let work = async {
             if let Some(wait) = self.simulated_ai {
                 tokio::time::sleep(wait).await;
             }
             handle(&self.ctx, &request, at).await
         };
-        let Some(handled) = self.holding(run, &holder, work).await else {
+        let Some(handled) = self.holding(&Leased::Run(run), &holder, work).await else {
             lease.disarm();
             tracing::warn!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt,
                 "lease lost to a takeover; this delivery's outcome is dropped");
             return Ok(());
         };
         let outcome = match (handled.transient, handled.result.status()) {
-            _ if handled.unfinished => "handed_on",
             (true, _) => "transient_failure",
             (false, PhaseStatus::Succeeded) => "succeeded",
             _ => "failed",
         };
         self.metrics.observe(self.phase, outcome, started.elapsed().as_secs_f64());
-        if handled.unfinished {
-            // What was done is kept; the same request, sent anew, goes on from there in a fresh request.
-            lease.release().await?;
-            // It carries what this request used and took, so the result counts every part.
-            let on = PhaseRequest {
-                usage_so_far: handled.result.usage.clone(),
-                duration_ms_so_far: handled.result.duration_ms,
-                ..request.clone()
-            };
-            let mut again = BusMessage::new(on.encode_to_vec());
-            again.attributes = message.attributes.clone();
-            self.ctx.bus.publish(&self.phase.request_topic(), again).await.map_err(|e| {
-                HandlerError::Transient(format!("{}; the next part not sent: {e}", handled.result.error))
-            })?;
-            return Ok(());
-        }
         if handled.transient {
             // Let Pub/Sub redeliver, and the redelivery run at once.
             lease.release().await?;
             return Err(HandlerError::Transient(handled.result.error));
         }
-        let result = handled.result;
-        let outcome = if result.status() == PhaseStatus::Succeeded {
-            PhaseRunOutcome::Succeeded { report: result.quality_report(), outputs: result.output_keys() }
-        } else {
-            PhaseRunOutcome::Failed { error: result.error.clone() }
-        };
-        // Kept before the run is marked finished: from then on a redelivery sends this copy.
-        let kept = ArtifactKey::phase_result(at.job, at.version, at.phase, at.attempt);
-        let encoded = Bytes::from(result.encode_to_vec());
-        self.ctx
-            .blob
-            .put(&kept, encoded, "application/x-protobuf")
-            .await
-            .map_err(|e| HandlerError::Transient(e.to_string()))?;
-        self.store.finish_phase_run(run, outcome).await.map_err(transient)?;
+        let concluded = self.conclude(run, at, handled.result).await;
         lease.disarm();
-        self.publish(&result, at).await
+        concluded
     }
 
     async fn ready(&self) -> Result<(), String> {

@@ -33,6 +33,7 @@ impl ImageModel for MeteredPainter {
             return Err(AiError::Unavailable { provider: "metered".into(), message: "overloaded".into() });
         }
         self.drawn.fetch_add(1, Ordering::SeqCst);
+        manga_ai::remote::usage::note(format!("{} drawn by the metered painter", request.panel.id));
         LocalProvider.draw_panel(request).await
     }
 
@@ -117,14 +118,26 @@ async fn a_second_delivery_of_phase_5_draws_only_the_panels_the_first_left() {
     }
 }
 
+/// A push of `message` as the subscription `subscription` delivers it.
+fn push(subscription: &str, id: usize, message: &manga_bus::BusMessage) -> manga_runtime::PushMessage {
+    manga_runtime::PushMessage {
+        subscription: format!("projects/p/subscriptions/{subscription}"),
+        message_id: format!("m-{id}"),
+        data: message.data.to_vec(),
+        attributes: message.attributes.clone(),
+        publish_time: None,
+        delivery_attempt: None,
+    }
+}
+
 #[tokio::test]
-async fn past_its_work_budget_phase_5_sends_itself_on_until_every_panel_is_drawn_once() {
+async fn the_fleets_phase_5_sends_one_message_per_panel_and_the_last_one_drawn_sends_the_result_once() {
     use manga_bus::{Bus, topics};
-    use manga_runtime::{PushHandler, PushMessage};
+    use manga_runtime::PushHandler;
     use manga_store::{JobMode, NewJob, SqliteStore, Store, UserId};
 
     let job = JobId::new();
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let blob = storyboarded(dir.path(), job).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
     let new = NewJob {
@@ -137,50 +150,64 @@ async fn past_its_work_budget_phase_5_sends_itself_on_until_every_panel_is_drawn
     };
     store.create_job(new).await.unwrap();
     let bus = Arc::new(InMemoryBus::new());
-    let mut requests = bus.subscribe(&PhaseId::Images.request_topic()).await.unwrap();
+    let mut panels = bus.subscribe(topics::PHASE_5_PANELS).await.unwrap();
     let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
     let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
-    let mut ctx = PhaseContext::new(blob.clone(), Arc::new(LocalProvider), painter.clone(), bus.clone());
-    // A budget spent at once: each request draws one batch of two panels, then hands on.
-    (ctx.image_concurrency, ctx.work_budget) = (2, Some(std::time::Duration::ZERO));
-    let service =
-        manga_phases::service::PhaseService::new(PhaseId::Images, ctx, store, std::time::Duration::from_secs(60));
+    let ctx = PhaseContext::new(blob.clone(), Arc::new(LocalProvider), painter.clone(), bus.clone());
+    let service = Arc::new(manga_phases::service::PhaseService::new(
+        PhaseId::Images,
+        ctx,
+        store,
+        std::time::Duration::from_secs(60),
+    ));
 
-    let first = manga_phases::handler::request_message(address(job, PhaseId::Images), 1);
-    // As if an earlier request of this attempt had paid for three calls: the result must count them.
-    let (mut carried, _) = PhaseRequest::decode_checked(&first.data).unwrap();
-    carried.usage_so_far =
-        vec![manga_proto::AiUsage { provider: "earlier".into(), model: "m".into(), requests: 3, ..Default::default() }];
-    let mut push = PushMessage {
-        subscription: "projects/p/subscriptions/phase-5-requests-push".into(),
-        message_id: "m-0".into(),
-        data: prost::Message::encode_to_vec(&carried),
-        attributes: first.attributes.clone(),
-        publish_time: None,
-        delivery_attempt: None,
+    let request = manga_phases::handler::request_message(address(job, PhaseId::Images), 1);
+    service.handle(push("phase-5-requests-push", 0, &request)).await.unwrap();
+    assert_eq!(painter.drawn.load(Ordering::SeqCst), 0, "the phase's own request draws nothing");
+    let mut items = Vec::new();
+    while let Ok(Some(item)) = tokio::time::timeout(std::time::Duration::from_millis(200), panels.next()).await {
+        items.push(item);
+    }
+    let storyboard_panels = {
+        let key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Name);
+        let storyboard: manga_domain::Storyboard = serde_json::from_slice(&blob.get(&key).await.unwrap()).unwrap();
+        storyboard.panels().map(|p| p.id.to_string()).collect::<Vec<_>>()
     };
-    let mut deliveries = 0;
-    let result = loop {
-        service.handle(push.clone()).await.unwrap();
-        deliveries += 1;
-        assert!(painter.drawn.load(Ordering::SeqCst) <= 2 * deliveries, "at most one batch a request");
-        if let Ok(Some(done)) = tokio::time::timeout(std::time::Duration::from_millis(10), results.next()).await {
-            break done;
-        }
-        let next = tokio::time::timeout(std::time::Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
-        let (on, to) = PhaseRequest::decode_checked(&next.data).unwrap();
-        let (before, _) = PhaseRequest::decode_checked(&push.data).unwrap();
-        assert_eq!(to, address(job, PhaseId::Images), "the same attempt, sent on");
-        assert!(on.duration_ms_so_far >= before.duration_ms_so_far, "and the time it took so far");
-        push.data = next.data.to_vec();
-        push.message_id = format!("m-{deliveries}");
-        assert!(deliveries < 50, "no progress");
-    };
-    let (result, _) = manga_proto::PhaseResult::decode_checked(&result.data).unwrap();
-    assert_eq!(result.status(), PhaseStatus::Succeeded, "{}", result.error);
-    assert_eq!(result.usage().iter().map(|u| (u.provider.as_str(), u.requests)).collect::<Vec<_>>(), [("earlier", 3)]);
+    let sent: Vec<String> = items.iter().map(|m| PhaseRequest::decode_checked(&m.data).unwrap().0.item).collect();
+    assert_eq!(sent, storyboard_panels, "one message per panel, in order");
+    assert_eq!(items[0].attributes.get("item").map(String::as_str), Some(sent[0].as_str()));
+
+    // Every panel delivered twice at once, as Pub/Sub may: each is drawn once, and one result goes out.
+    let deliveries = items.iter().chain(&items).enumerate().map(|(n, item)| {
+        let service = service.clone();
+        let message = push("phase-5-panels-push", n + 1, item);
+        tokio::spawn(async move { service.handle(message).await })
+    });
+    for delivery in futures_util::future::join_all(deliveries).await {
+        let answered = delivery.unwrap();
+        // A duplicate that found its twin drawing may be asked to come back; none may fail for good.
+        assert!(!matches!(answered, Err(manga_runtime::HandlerError::Permanent(_))), "{answered:?}");
+    }
+    let result = tokio::time::timeout(std::time::Duration::from_secs(5), results.next()).await.unwrap().unwrap();
+    let (result, at) = manga_proto::PhaseResult::decode_checked(&result.data).unwrap();
+    assert_eq!((result.status(), at), (PhaseStatus::Succeeded, address(job, PhaseId::Images)), "{}", result.error);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), results.next()).await.is_err(),
+        "exactly one result"
+    );
+    assert_eq!(painter.drawn.load(Ordering::SeqCst), storyboard_panels.len() as u32, "each panel drawn once");
+    let notes = result.reasons.iter().filter(|r| r.code == manga_phases::handler::MODEL_NOTE).count();
+    assert_eq!(notes, storyboard_panels.len(), "each panel's note, carried from its receipt into the result");
+
+    // The same panels as one process draws in one go, byte for byte.
     let set_key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Images);
     let set: PanelArtSet = serde_json::from_slice(&blob.get(&set_key).await.unwrap()).unwrap();
-    assert_eq!(painter.drawn.load(Ordering::SeqCst), set.panels.len() as u32, "each panel drawn once");
-    assert_eq!(deliveries, set.panels.len().div_ceil(2) as u32, "{} panels, two a request", set.panels.len());
+    let fresh = storyboarded(whole.path(), job).await;
+    let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
+    assert_eq!(images(&fresh, painter, job).await.result.status(), PhaseStatus::Succeeded);
+    let clean: PanelArtSet = serde_json::from_slice(&fresh.get(&set_key).await.unwrap()).unwrap();
+    assert_eq!(set, clean);
+    for art in &set.panels {
+        assert_eq!(blob.get(&art.image).await.unwrap(), fresh.get(&art.image).await.unwrap(), "{}", art.panel);
+    }
 }

@@ -92,6 +92,7 @@ impl App {
             draining: AtomicBool::new(false),
             body_limit: PUSH_BODY_LIMIT,
             request_timeout: config.request_timeout,
+            slots: config.container_concurrency.map(tokio::sync::Semaphore::new),
         });
 
         let app_state = state.clone();

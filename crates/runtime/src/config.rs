@@ -33,6 +33,7 @@ const VARIABLES: &[&str] = &[
     "BLOB_ROOT",
     "WORK_LEASE_SECONDS",
     "REQUEST_TIMEOUT_SECONDS",
+    "CONTAINER_CONCURRENCY",
     "SECRET_KEY",
     "JWT_ALGORITHM",
     "CORS_ORIGINS",
@@ -83,6 +84,11 @@ pub struct Config {
     /// `timeoutSeconds`; deploy/local/up sets it so the local fleet fails where
     /// Cloud Run would.
     pub request_timeout: Option<Duration>,
+    /// `CONTAINER_CONCURRENCY` (unset: no limit): pushes handled at once; more
+    /// wait for a free slot before their request timeout starts, as Cloud Run
+    /// holds a request until an instance has room (its `containerConcurrency`).
+    /// deploy/local/up sets it so a local service takes what one instance would.
+    pub container_concurrency: Option<usize>,
     /// `WORK_LEASE_SECONDS` (default: the request timeout, else 60): how long a
     /// claim on a phase run stands without a heartbeat (one every quarter
     /// lease); after that a redelivery takes the run over (its instance is
@@ -206,6 +212,7 @@ impl fmt::Debug for Config {
             .field("blob_root", &self.blob_root)
             .field("blob_backend", &self.blob_backend)
             .field("request_timeout", &self.request_timeout)
+            .field("container_concurrency", &self.container_concurrency)
             .field("work_lease", &self.work_lease)
             .field("simulated_ai_scale", &self.simulated_ai_scale)
             .finish()
@@ -271,6 +278,19 @@ impl Config {
             1..=3600,
             "a whole number of seconds from 1 to 3600 (Cloud Run's limit)",
         )?;
+        let container_concurrency = match vars.get("CONTAINER_CONCURRENCY") {
+            None => None,
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(n) if (1..=1000).contains(&n) => Some(n),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "CONTAINER_CONCURRENCY",
+                        expected: "a whole number from 1 to 1000 (Cloud Run's limit)",
+                        got: raw.to_owned(),
+                    });
+                }
+            },
+        };
         // A claim lives as long as its request could; the heartbeat keeps a longer run's.
         let work_lease = seconds(&vars, "WORK_LEASE_SECONDS", 1..=86_400, "a whole number of seconds from 1 to 86400")?
             .or(request_timeout)
@@ -323,6 +343,7 @@ impl Config {
             blob_root: vars.get("BLOB_ROOT").map(std::path::PathBuf::from),
             blob_backend,
             request_timeout,
+            container_concurrency,
             work_lease,
             api,
             simulated_ai_scale,
@@ -489,7 +510,13 @@ mod tests {
             (Some(Duration::from_secs(20)), Duration::from_secs(20))
         );
         vars.push(("WORK_LEASE_SECONDS", "90"));
-        assert_eq!(Config::from_vars(vars).unwrap().work_lease, Duration::from_secs(90));
+        vars.push(("CONTAINER_CONCURRENCY", "5"));
+        let config = Config::from_vars(vars).unwrap();
+        assert_eq!((config.work_lease, config.container_concurrency), (Duration::from_secs(90), Some(5)));
+        let mut bad = verify_vars();
+        bad.push(("CONTAINER_CONCURRENCY", "0"));
+        let error = Config::from_vars(bad).unwrap_err().to_string();
+        assert!(error.starts_with("CONTAINER_CONCURRENCY must be a whole number from 1 to 1000"), "{error}");
         let mut bad = verify_vars();
         bad.push(("REQUEST_TIMEOUT_SECONDS", "3601"));
         let error = Config::from_vars(bad).unwrap_err().to_string();

@@ -33,6 +33,9 @@ pub(crate) struct AppState {
     pub(crate) body_limit: usize,
     /// `REQUEST_TIMEOUT_SECONDS`: a push still running past it is cut, as Cloud Run cuts it.
     pub(crate) request_timeout: Option<std::time::Duration>,
+    /// `CONTAINER_CONCURRENCY`: pushes handled at once; the rest wait here, before their
+    /// request timeout starts, as Cloud Run holds a request until an instance has room.
+    pub(crate) slots: Option<tokio::sync::Semaphore>,
 }
 
 /// `GET /health`: the process is alive.
@@ -141,6 +144,11 @@ async fn handle(message: PushMessage, state: &AppState) -> Result<Ack, PushError
     // one the span stays a child of the HTTP request's.
     propagation::set_parent_from_attributes(&span, &message.attributes);
 
+    // The semaphore is never closed, so acquiring fails only if it were; then nothing is held back.
+    let _slot = match &state.slots {
+        Some(slots) => slots.acquire().await.ok(),
+        None => None,
+    };
     let started = Instant::now();
     let handling = AssertUnwindSafe(state.handler.handle(message)).catch_unwind().instrument(span.clone());
     let outcome = match state.request_timeout {

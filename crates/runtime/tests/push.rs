@@ -263,3 +263,30 @@ async fn a_push_still_running_at_the_request_timeout_answers_504_and_its_work_is
     assert!(app.metrics().await.contains(r#"pubsub_push_total{outcome="nacked"} 1"#));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn past_its_container_concurrency_a_push_waits_for_a_slot_before_its_timeout_starts() {
+    let issuer = TestIssuer::start().await;
+    let mut vars = verifying_vars(&issuer);
+    vars.push(("CONTAINER_CONCURRENCY".into(), "1".into()));
+    vars.push(("REQUEST_TIMEOUT_SECONDS".into(), "1".into()));
+    let app = std::sync::Arc::new(spawn_app(vars).await);
+    let token = issuer.token(&issuer.claims());
+
+    let (first, token_first) = (app.clone(), token.clone());
+    let holding =
+        tokio::spawn(async move { first.push(Some(&token_first), &envelope("m-1", b"slow", &attributes())).await });
+    app.handler.started.notified().await;
+    let (second, token_second) = (app.clone(), token.clone());
+    let waiting =
+        tokio::spawn(async move { second.push(Some(&token_second), &envelope("m-2", b"fine", &attributes())).await });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.handler.calls().len(), 1, "the second push waits while the one slot is taken");
+    // The first is cut at its 1 s timeout, which frees the slot; the second then runs with its own full second,
+    // though it has waited longer than that in all.
+    assert_eq!(holding.await.unwrap().status(), 504);
+    let started = std::time::Instant::now();
+    assert_eq!(waiting.await.unwrap().status(), 204);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(app.handler.calls().len(), 2);
+}

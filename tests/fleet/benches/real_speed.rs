@@ -7,7 +7,8 @@
 //! FLEET_BENCH_PAGES pages (default 8,24) run one after another. Printed per
 //! job: phase 5's wall time against ceil(panels / concurrency) × the mean image
 //! latency (the goal is at most 1.2×), model calls per panel (1.0 with no
-//! faults), how many requests phase 5 took, and jobs left running (must be 0).
+//! faults), how many pushes phase 5 took (its request, one per panel, and the
+//! redeliveries), and jobs left running (must be 0).
 //!
 //! Run: `cargo bench -p manga-fleet-tests --bench real_speed` (Postgres, Redis
 //! and the emulator, as the fleet test). FLEET_BENCH_PROFILE picks the
@@ -55,15 +56,18 @@ fn main() {
             owned("AI_RATE_LIMIT_PER_MINUTE", "100000".into()),
             // Every panel a real call: the answer cache would answer alike panels from Redis.
             owned("AI_CACHE", "off".into()),
-            // The handler's info lines say when phase 5 hands on to a new request.
-            owned("RUST_LOG", "warn,manga_phases::handler=info".into()),
+            // As deploy/cloudrun/phase5-images.yaml: one image call per push, as many as its containerConcurrency.
+            owned("AI_CONCURRENCY", "5".into()),
+            // The runtime's info line per push handled counts phase 5's pushes.
+            owned("RUST_LOG", "warn,manga_runtime::routes=info".into()),
         ]);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let fleet = Fleet::up_with(profile, &env);
         let http = authorised_client();
         let store = PgStore::connect(&format!("{PGURL}/{}", fleet.database), PoolSettings::default()).await.unwrap();
-        // The services run on this machine: one phase 5 instance, AI_CONCURRENCY (4) images at once.
-        let concurrency = 4.0;
+        // The services run on this machine: one phase 5 instance, taking its containerConcurrency (5)
+        // pushes at once, one panel each.
+        let concurrency = 5.0;
         let mean_image = at(20.0).as_secs_f64();
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         println!(
@@ -90,7 +94,7 @@ fn main() {
             let phase5 = runs.iter().find(|r| r.key.phase == PhaseId::Images).unwrap();
             let wall = (phase5.finished_at.unwrap() - phase5.started_at).as_seconds_f64();
             let ideal = (panels as f64 / concurrency).ceil() * mean_image;
-            let handed_on = fleet.log("phase5-images").matches("the phase goes on in a new request").count();
+            let pushes = fleet.log("phase5-images").matches("push handled").count();
             let at_job = |field: &str| job[field].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
             println!(
                 "{n} pages: {panels} panels; phase 5 {wall:.1} s vs ideal {ideal:.1} s = {:.2}x; {:.2} image calls a panel; \
@@ -99,7 +103,7 @@ fn main() {
                 panel_calls as f64 / panels as f64,
                 (at_job("updated_at") - at_job("created_at")).as_seconds_f64(),
             );
-            println!("  phase 5 requests that handed on, all jobs so far: {handed_on}");
+            println!("  phase 5 pushes handled, all jobs so far: {pushes}");
         }
         let running = store.list_jobs_in_state(JobState::Running, chrono::Utc::now(), 1000).await.unwrap();
         println!("jobs left running: {}", running.len());

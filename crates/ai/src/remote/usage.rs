@@ -41,6 +41,20 @@ impl Ledger {
         self.lock().notes.clone()
     }
 
+    /// Adds work done elsewhere to this ledger: another item's or an earlier
+    /// request's calls, kept with what they made, so the attempt counts every part.
+    pub fn carry(&self, usage: &[AiUsage], notes: &[String]) {
+        let mut entries = self.lock();
+        let merged = AiUsage::merge(entries.usage.iter().chain(usage));
+        entries.usage = merged;
+        entries.notes.extend(notes.iter().cloned());
+    }
+
+    /// The ledger of the scope this runs in, if any.
+    pub fn current() -> Option<Self> {
+        LEDGER.try_with(Clone::clone).ok()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -110,5 +124,10 @@ mod tests {
         assert_eq!((usage[0].requests, usage[0].input_tokens, usage[0].output_tokens), (1, 10, 5));
         assert_eq!(usage[1].cache_hits, 1);
         assert_eq!(ledger.notes(), vec!["a note".to_owned()]);
+
+        let earlier = AiUsage { provider: "gemini".into(), model: "m".into(), requests: 2, ..Default::default() };
+        ledger.scope(async { Ledger::current().unwrap().carry(&[earlier], &["kept".to_owned()]) }).await;
+        assert_eq!(ledger.usage()[0].requests, 3, "carried usage adds to the same model's record");
+        assert_eq!(ledger.notes(), vec!["a note".to_owned(), "kept".to_owned()]);
     }
 }
