@@ -10,6 +10,12 @@
 //! faults), how many pushes phase 5 took (its request, one per panel, and the
 //! redeliveries), and jobs left running (must be 0).
 //!
+//! With FLEET_BENCH_FAULTS=1 the same runs under faults: 30 % of model calls
+//! answer 429/503/500, every tenth message on the work topics is delivered a
+//! second time (the bench taps them and publishes a copy), and phase 5 is
+//! killed with SIGKILL mid-job and started again. Every job must then end
+//! succeeded or failed with a reason, none left running.
+//!
 //! Run: `cargo bench -p manga-fleet-tests --bench real_speed` (Postgres, Redis
 //! and the emulator, as the fleet test). FLEET_BENCH_PROFILE picks the
 //! services' cargo profile (release).
@@ -17,11 +23,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a bench binary: a failure should stop it loudly")]
 #![allow(clippy::disallowed_methods, reason = "a bench reads its knobs from the environment")]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use manga_bus::{Bus, BusMessage, PubSubBus};
 
 use manga_ai_fake::{Endpoint, FakeProviders};
 use manga_domain::{ArtifactKey, CharacterBible, PanelArtSet, PhaseId, Version};
-use manga_fleet_tests::{Fleet, PGURL, authorised_client};
+use manga_fleet_tests::{Fleet, PGURL, authorised_client, wait_for};
 use manga_store::{JobState, PgStore, PoolSettings, Store};
 
 fn knob(name: &str, default: &str) -> String {
@@ -33,17 +43,49 @@ fn scaled_secs(seconds: f64, scale: f64) -> String {
     ((seconds * scale).ceil() as u64).max(1).to_string()
 }
 
+/// Taps the work topics and publishes every tenth message once more, as Pub/Sub's
+/// at-least-once delivery may; returns how many copies went out.
+async fn duplicate_every_tenth(bus: Arc<PubSubBus>) -> Arc<AtomicUsize> {
+    let (seen, copies) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let topics = PhaseId::ALL
+        .iter()
+        .map(|p| p.request_topic())
+        .chain([manga_bus::topics::PHASE_5_PANELS.to_owned(), manga_bus::topics::PHASE_COMPLETED.to_owned()]);
+    for topic in topics {
+        let mut tap = bus.subscribe(&topic).await.expect("a tap on the topic");
+        let (bus, seen, copies) = (bus.clone(), seen.clone(), copies.clone());
+        tokio::spawn(async move {
+            while let Some(message) = tap.next().await {
+                if message.attributes.contains_key("bench_copy") || seen.fetch_add(1, Ordering::SeqCst) % 10 != 9 {
+                    continue;
+                }
+                let mut copy = BusMessage::new(message.data.to_vec());
+                copy.attributes = message.attributes.clone();
+                copy.attributes.insert("bench_copy".into(), "1".into());
+                if bus.publish(&topic, copy).await.is_ok() {
+                    copies.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+    }
+    copies
+}
+
 fn main() {
     let scale: f64 = knob("FLEET_TIME_SCALE", "0.1").parse().expect("FLEET_TIME_SCALE is a number");
     let pages: Vec<u32> =
         knob("FLEET_BENCH_PAGES", "8,24").split(',').map(|p| p.trim().parse().expect("pages")).collect();
     let profile: &'static str = if knob("FLEET_BENCH_PROFILE", "release") == "dev" { "dev" } else { "release" };
+    let faults = knob("FLEET_BENCH_FAULTS", "0") == "1";
     let at = |seconds: f64| Duration::from_secs_f64(seconds * scale);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let fake = FakeProviders::start().await;
         fake.set_max_image_side(256);
         fake.set_latency(at(3.0)..=at(15.0), at(10.0)..=at(30.0), 5);
+        if faults {
+            fake.fail_randomly(0.3, 11);
+        }
         let mut env: Vec<(String, String)> =
             fake.env_for("gemini").into_iter().chain(fake.env_for("gemini-image")).collect();
         let owned = |k: &str, v: String| (k.to_owned(), v);
@@ -65,6 +107,12 @@ fn main() {
         let fleet = Fleet::up_with(profile, &env);
         let http = authorised_client();
         let store = PgStore::connect(&format!("{PGURL}/{}", fleet.database), PoolSettings::default()).await.unwrap();
+        let copies = if faults {
+            let bus = PubSubBus::new(fleet.project.clone(), Some(fleet.emulator.clone())).await.unwrap();
+            Some(duplicate_every_tenth(Arc::new(bus)).await)
+        } else {
+            None
+        };
         // The services run on this machine: one phase 5 instance, taking its containerConcurrency (5)
         // pushes at once, one panel each.
         let concurrency = 5.0;
@@ -80,8 +128,27 @@ fn main() {
         for n in pages {
             fake.clear_requests();
             let id = fleet.submit(&http, n, 7).await;
+            if faults {
+                // SIGKILL phase 5 a few panels into the phase, and start it again as Cloud Run would.
+                wait_for(Duration::from_secs(600), "phase 5 to start", async || {
+                    let job: serde_json::Value =
+                        http.get(fleet.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json().await.ok()?;
+                    (job["current_phase"] == 5).then_some(())
+                })
+                .await;
+                tokio::time::sleep(at(40.0)).await;
+                let pid = std::fs::read_to_string(fleet.dir.path().join("pids/phase5-images")).unwrap();
+                assert!(std::process::Command::new("kill").args(["-9", pid.trim()]).status().unwrap().success());
+                let restarted = fleet.script("up").env("FLEET_NO_BUILD", "1").status().unwrap();
+                assert!(restarted.success(), "phase 5 did not come back");
+                println!("  phase 5 killed (SIGKILL) {:.1} s into the phase and started again", at(40.0).as_secs_f64());
+            }
             let job = fleet.finished(&http, id).await;
-            assert_eq!(job["state"], "succeeded", "{job:#}");
+            if job["state"] != "succeeded" {
+                assert!(faults, "no faults, yet: {job:#}");
+                println!("{n} pages: failed: {}", job["error"]);
+                continue;
+            }
             let v = Version::FIRST;
             let set: PanelArtSet =
                 serde_json::from_slice(&fleet.blob(&ArtifactKey::phase_output(id, v, PhaseId::Images))).unwrap();
@@ -107,5 +174,8 @@ fn main() {
         }
         let running = store.list_jobs_in_state(JobState::Running, chrono::Utc::now(), 1000).await.unwrap();
         println!("jobs left running: {}", running.len());
+        if let Some(copies) = copies {
+            println!("messages delivered twice: {}", copies.load(Ordering::SeqCst));
+        }
     });
 }
