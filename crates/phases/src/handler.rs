@@ -29,9 +29,15 @@ pub const MODEL_NOTE: &str = "model_note";
 
 /// Runs the phase a request names and describes the outcome as a result message.
 pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> Handled {
+    Progress::new(ctx.bus.clone(), at).send(ProgressKind::PhaseStarted, 0, 0, format!("{} started", at.phase)).await;
+    finish(ctx, request, at).await
+}
+
+/// Runs the phase to its end once its items are done (phase 5 in the fleet: every panel was
+/// drawn by its own push), and describes the outcome; it started long ago, so that is not said again.
+pub async fn finish(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> Handled {
     let started = Instant::now();
     let progress = Progress::new(ctx.bus.clone(), at);
-    progress.send(ProgressKind::PhaseStarted, 0, 0, format!("{} started", at.phase)).await;
     // Every model call the phase makes records into this attempt's ledger.
     let ledger = manga_ai::Ledger::default();
     let outcome = ctx.models.with_timeout_of(at.phase, ledger.scope(run_phase(ctx, request, at, &progress))).await;

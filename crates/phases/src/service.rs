@@ -175,9 +175,8 @@ impl PhaseService {
         HandlerError::Permanent(reason)
     }
 
-    /// Claims the run for this delivery: `Ok(Some(holder))` to do the work, `Ok(None)` for a
-    /// duplicate of finished work, an error (redeliver later) while another delivery holds it.
-    async fn claim(&self, run: PhaseRunKey) -> Result<Option<LeaseHolder>, HandlerError> {
+    /// Claims the run for this delivery; an error (redeliver later) while another delivery holds it.
+    async fn claim(&self, run: PhaseRunKey) -> Result<RunTurn, HandlerError> {
         let holder = LeaseHolder::new();
         let patience = self.patience();
         loop {
@@ -189,9 +188,13 @@ impl PhaseService {
                         tracing::info!(job_id = %run.job, phase = run.phase.name(), attempt = run.attempt,
                             "taking over a run no longer held");
                     }
-                    return Ok(Some(holder));
+                    return Ok(RunTurn::Work(holder));
                 }
-                RunClaim::Finished(_) => return Ok(None),
+                RunClaim::Finished(_) => return Ok(RunTurn::Finished),
+                // Its items keep it held while they are drawn, however long that takes: waiting would
+                // spend this delivery's tries and dead-letter a job that is moving. Should its items all
+                // stop, the lease runs out and the stall sweep sends the request again.
+                RunClaim::HeldElsewhere(other) if other.items_left.is_some() => return Ok(RunTurn::WithItsItems),
                 RunClaim::HeldElsewhere(other) => other.lease_until,
             };
             patience.wait(busy_until, || format!("{} attempt {} is running elsewhere", run.phase, run.attempt)).await?;
@@ -241,6 +244,16 @@ impl PhaseService {
             () = heartbeat => None,
         }
     }
+}
+
+/// What a delivery of a whole run is to do.
+enum RunTurn {
+    /// Run it: this delivery holds it now.
+    Work(LeaseHolder),
+    /// It has finished: send its kept result again.
+    Finished,
+    /// Its items are being drawn, and the last one drawn finishes it: nothing to do.
+    WithItsItems,
 }
 
 /// A delivery waiting for another's lease. Pub/Sub gives a message five deliveries, and the
@@ -504,7 +517,7 @@ impl PhaseService {
         }
         // The assembly is the phase itself over the request its items came from: every receipt is there.
         let whole = PhaseRequest { item: String::new(), ..request.clone() };
-        let handled = handle(&self.ctx, &whole, at).await;
+        let handled = crate::handler::finish(&self.ctx, &whole, at).await;
         if handled.transient {
             return Err(HandlerError::Transient(handled.result.error));
         }
@@ -571,8 +584,14 @@ impl PushHandler for PhaseService {
         if !request.item.is_empty() {
             return self.handle_item(&message, &request, at, run).await;
         }
-        let Some(holder) = self.claim(run).await? else {
-            return self.send_again(at).await;
+        let holder = match self.claim(run).await? {
+            RunTurn::Work(holder) => holder,
+            RunTurn::Finished => return self.send_again(at).await,
+            RunTurn::WithItsItems => {
+                tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt,
+                    "another delivery of a run whose items are being drawn; they finish it");
+                return Ok(());
+            }
         };
         let lease = LeaseGuard { store: self.store.clone(), leased: Leased::Run(run), holder: Some(holder.clone()) };
         let started = std::time::Instant::now();

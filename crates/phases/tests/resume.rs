@@ -177,6 +177,15 @@ async fn the_fleets_phase_5_sends_one_message_per_panel_and_the_last_one_drawn_s
     assert_eq!(sent, storyboard_panels, "one message per panel, in order");
     assert_eq!(items[0].attributes.get("item").map(String::as_str), Some(sent[0].as_str()));
 
+    // A copy of the phase's request while its panels are out (a duplicate, the stall sweep) is
+    // answered at once and sends nothing: waiting on the run would spend its tries for nothing.
+    let copy = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        service.handle(push("phase-5-requests-push", 99, &request)),
+    );
+    assert!(matches!(copy.await, Ok(Ok(()))), "acknowledged at once");
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(200), panels.next()).await.is_err());
+
     // Every panel delivered twice at once, as Pub/Sub may: each is drawn once, and one result goes out.
     let deliveries = items.iter().chain(&items).enumerate().map(|(n, item)| {
         let service = service.clone();
