@@ -84,6 +84,17 @@ pub trait WorkItems: Send + Sync {
     async fn finish_item(&self, run: PhaseRunKey, item: &str) -> Result<Option<ItemsLeft>, StoreError>;
 }
 
+/// Binds a run's key (job, version, phase, attempt) as the query's next four parameters.
+macro_rules! bind_run {
+    ($query:expr, $run:expr) => {
+        $query
+            .bind(job_uuid($run.job)?)
+            .bind(version_number($run.version))
+            .bind(phase_name($run.phase))
+            .bind(i64::from($run.attempt))
+    };
+}
+
 /// Implements [`WorkItems`] for a struct with a `pool: sqlx::Pool<DB>` field.
 macro_rules! impl_work_items {
     ($store:ty) => {
@@ -113,18 +124,15 @@ macro_rules! impl_work_items {
                     run: PhaseRunKey,
                     until: chrono::DateTime<chrono::Utc>,
                 ) -> Result<(), StoreError> {
-                    sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE phase_runs SET lease_until = $1 WHERE job_id = $2 AND version = $3 AND phase = $4 \
                          AND attempt = $5 AND status = 'running' AND (lease_until IS NULL OR lease_until < $1)",
                     )
-                    .bind(until)
-                    .bind(job_uuid(run.job)?)
-                    .bind(version_number(run.version))
-                    .bind(phase_name(run.phase))
-                    .bind(i64::from(run.attempt))
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::db("keeping a phase run held by its items"))?;
+                    .bind(until);
+                    bind_run!(query, run)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(StoreError::db("keeping a phase run held by its items"))?;
                     Ok(())
                 }
 
@@ -133,18 +141,15 @@ macro_rules! impl_work_items {
                     run: PhaseRunKey,
                     item: &str,
                 ) -> Result<Option<(bool, Option<chrono::DateTime<chrono::Utc>>)>, StoreError> {
-                    sqlx::query_as(
+                    let query = sqlx::query_as(
                         "SELECT done, lease_until FROM phase_items WHERE job_id = $1 AND version = $2 \
                          AND phase = $3 AND attempt = $4 AND item = $5",
-                    )
-                    .bind(job_uuid(run.job)?)
-                    .bind(version_number(run.version))
-                    .bind(phase_name(run.phase))
-                    .bind(i64::from(run.attempt))
-                    .bind(item)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(StoreError::db("reading a phase item"))
+                    );
+                    bind_run!(query, run)
+                        .bind(item)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(StoreError::db("reading a phase item"))
                 }
 
                 /// Moves `holder`'s lease on an item not done to `until` (`None`: ended now).
@@ -155,20 +160,17 @@ macro_rules! impl_work_items {
                     holder: &LeaseHolder,
                     until: Option<chrono::DateTime<chrono::Utc>>,
                 ) -> Result<bool, StoreError> {
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE phase_items SET lease_until = $1 WHERE job_id = $2 AND version = $3 AND phase = $4 \
                          AND attempt = $5 AND item = $6 AND holder = $7 AND NOT done",
                     )
-                    .bind(until)
-                    .bind(job_uuid(run.job)?)
-                    .bind(version_number(run.version))
-                    .bind(phase_name(run.phase))
-                    .bind(i64::from(run.attempt))
-                    .bind(item)
-                    .bind(holder.as_str())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::db("moving a phase item's lease"))?;
+                    .bind(until);
+                    let done = bind_run!(query, run)
+                        .bind(item)
+                        .bind(holder.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(StoreError::db("moving a phase item's lease"))?;
                     Ok(done.rows_affected() == 1)
                 }
             }
@@ -180,33 +182,27 @@ macro_rules! impl_work_items {
                     let mut tx = self.pool.begin().await.map_err(StoreError::db("planning phase items"))?;
                     // Items first, then the run: the order `finish_item` takes its locks in.
                     for item in items {
-                        sqlx::query(
+                        let query = sqlx::query(
                             "INSERT INTO phase_items (job_id, version, phase, attempt, item) \
                              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(job_uuid(run.job)?)
-                        .bind(version_number(run.version))
-                        .bind(phase_name(run.phase))
-                        .bind(i64::from(run.attempt))
-                        .bind(item)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(StoreError::db("planning phase items"))
-                        .map_err(|e| if e.is_foreign_key_violation() { not_running() } else { e })?;
+                        );
+                        bind_run!(query, run)
+                            .bind(item)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::db("planning phase items"))
+                            .map_err(|e| if e.is_foreign_key_violation() { not_running() } else { e })?;
                     }
-                    let left: Option<(Option<i64>,)> = sqlx::query_as(
+                    let query = sqlx::query_as(
                         "UPDATE phase_runs SET items_left = (SELECT COUNT(*) FROM phase_items i \
                          WHERE i.job_id = $1 AND i.version = $2 AND i.phase = $3 AND i.attempt = $4 AND NOT i.done) \
                          WHERE job_id = $1 AND version = $2 AND phase = $3 AND attempt = $4 AND status = 'running' \
                          RETURNING items_left",
-                    )
-                    .bind(job_uuid(run.job)?)
-                    .bind(version_number(run.version))
-                    .bind(phase_name(run.phase))
-                    .bind(i64::from(run.attempt))
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("counting phase items"))?;
+                    );
+                    let left: Option<(Option<i64>,)> = bind_run!(query, run)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(StoreError::db("counting phase items"))?;
                     let left = left.ok_or_else(not_running)?.0.unwrap_or_default();
                     tx.commit().await.map_err(StoreError::db("planning phase items"))?;
                     count(left, "phase run items left")
@@ -221,22 +217,19 @@ macro_rules! impl_work_items {
                 ) -> Result<ItemClaim, StoreError> {
                     let (claimed_at, until) = (now(), until(lease));
                     // One statement decides, as for a run: of two racing claims one updates.
-                    let taken = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE phase_items SET holder = $1, lease_until = $2 WHERE job_id = $3 AND version = $4 \
                          AND phase = $5 AND attempt = $6 AND item = $7 AND NOT done \
                          AND (lease_until IS NULL OR lease_until < $8)",
                     )
                     .bind(holder.as_str())
-                    .bind(until)
-                    .bind(job_uuid(run.job)?)
-                    .bind(version_number(run.version))
-                    .bind(phase_name(run.phase))
-                    .bind(i64::from(run.attempt))
-                    .bind(item)
-                    .bind(claimed_at)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::db("claiming a phase item"))?;
+                    .bind(until);
+                    let taken = bind_run!(query, run)
+                        .bind(item)
+                        .bind(claimed_at)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(StoreError::db("claiming a phase item"))?;
                     if taken.rows_affected() == 1 {
                         self.keep_run_held(run, until).await?;
                         return Ok(ItemClaim::Held);
@@ -275,18 +268,15 @@ macro_rules! impl_work_items {
 
                 async fn finish_item(&self, run: PhaseRunKey, item: &str) -> Result<Option<ItemsLeft>, StoreError> {
                     let mut tx = self.pool.begin().await.map_err(StoreError::db("finishing a phase item"))?;
-                    let finished = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE phase_items SET done = TRUE, holder = NULL, lease_until = NULL WHERE job_id = $1 \
                          AND version = $2 AND phase = $3 AND attempt = $4 AND item = $5 AND NOT done",
-                    )
-                    .bind(job_uuid(run.job)?)
-                    .bind(version_number(run.version))
-                    .bind(phase_name(run.phase))
-                    .bind(i64::from(run.attempt))
-                    .bind(item)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("finishing a phase item"))?;
+                    );
+                    let finished = bind_run!(query, run)
+                        .bind(item)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::db("finishing a phase item"))?;
                     if finished.rows_affected() == 0 {
                         drop(tx);
                         return match self.item_state(run, item).await? {
@@ -295,18 +285,15 @@ macro_rules! impl_work_items {
                         };
                     }
                     // The run's row lock orders finishing deliveries: each sees the count the one before left.
-                    let counts: (Option<i64>, i64) = sqlx::query_as(
+                    let query = sqlx::query_as(
                         "UPDATE phase_runs SET items_left = items_left - 1 WHERE job_id = $1 AND version = $2 \
                          AND phase = $3 AND attempt = $4 RETURNING items_left, (SELECT COUNT(*) FROM phase_items i \
                          WHERE i.job_id = $1 AND i.version = $2 AND i.phase = $3 AND i.attempt = $4)",
-                    )
-                    .bind(job_uuid(run.job)?)
-                    .bind(version_number(run.version))
-                    .bind(phase_name(run.phase))
-                    .bind(i64::from(run.attempt))
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("counting a phase run's items down"))?;
+                    );
+                    let counts: (Option<i64>, i64) = bind_run!(query, run)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(StoreError::db("counting a phase run's items down"))?;
                     tx.commit().await.map_err(StoreError::db("finishing a phase item"))?;
                     let left = counts.0.ok_or_else(|| StoreError::corrupt("phase run items left", "never planned"))?;
                     Ok(Some(ItemsLeft {
