@@ -91,6 +91,17 @@ impl ArtifactKey {
         Self::job(job, version, &format!("drawn/attempt-{attempt}/{panel}.json"))
     }
 
+    /// The character designs one attempt of phase 2 got from the text model, before any
+    /// portrait (a receipt, JSON): a redelivery of that attempt keeps them instead of asking again.
+    pub fn designed_characters(job: JobId, version: Version, attempt: u32) -> Self {
+        Self::job(job, version, &format!("drawn/attempt-{attempt}/characters.json"))
+    }
+
+    /// The receipt of a portrait drawn by one attempt of phase 2 (JSON).
+    pub fn drawn_portrait(job: JobId, version: Version, attempt: u32, character: &crate::CharacterId) -> Self {
+        Self::job(job, version, &format!("drawn/attempt-{attempt}/portrait-{character}.json"))
+    }
+
     /// A panel's lettered image (phase 6).
     pub fn lettered_panel(job: JobId, version: Version, panel: PanelId) -> Self {
         Self::job(job, version, &format!("lettered/{panel}.png"))

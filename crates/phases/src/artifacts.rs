@@ -1,12 +1,13 @@
 //! Typed reads and writes of artifacts: JSON for structured outputs, PNG for pictures.
 
 use bytes::Bytes;
+use manga_ai::Ledger;
 use manga_blob::BlobStore;
-use manga_domain::ArtifactKey;
+use manga_domain::{AiUsage, ArtifactKey};
 use manga_render::image_io::{PngSpeed, decode_png, encode_png};
 use manga_render::tiny_skia::Pixmap;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::PhaseError;
 
@@ -52,4 +53,62 @@ pub async fn save_png(
     let bytes = Bytes::from(encode_png(pixmap, speed)?);
     blob.put(key, bytes.clone(), "image/png").await?;
     Ok(bytes)
+}
+
+/// What an attempt keeps for one piece of model work it paid for (a panel, a portrait, the
+/// character designs): the piece, and what its calls used and noted. A redelivery of the same
+/// attempt (after a cut request, a crash, a transient failure) keeps the piece instead of paying
+/// for it again, and the attempt's result still counts what it cost.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Receipt<T> {
+    pub made: T,
+    #[serde(default)]
+    pub usage: Vec<AiUsage>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl<T> Receipt<T> {
+    /// The piece, with what it cost added to the ledger of the scope this runs in.
+    pub fn carry(self) -> T {
+        if let Some(ledger) = Ledger::current() {
+            ledger.carry(&self.usage, &self.notes);
+        }
+        self.made
+    }
+}
+
+/// The receipt at `key`, if the work was paid for.
+///
+/// # Errors
+/// [`PhaseError`] when the store fails or the receipt does not parse.
+pub(crate) async fn receipt<T: DeserializeOwned>(
+    blob: &dyn BlobStore,
+    key: &ArtifactKey,
+) -> Result<Option<Receipt<T>>, PhaseError> {
+    match load_json(blob, key).await {
+        Ok(receipt) => Ok(Some(receipt)),
+        Err(PhaseError::Blob(manga_blob::BlobError::NotFound(_))) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The piece whose receipt is at `key`, or `work` run in its own ledger and its receipt kept
+/// there; either way what it cost is added to the caller's ledger.
+///
+/// # Errors
+/// What `work` fails with, or [`PhaseError`] when the store fails.
+pub(crate) async fn pay_once<T, F>(blob: &dyn BlobStore, key: &ArtifactKey, work: F) -> Result<T, PhaseError>
+where
+    T: Serialize + DeserializeOwned,
+    F: Future<Output = Result<T, PhaseError>>,
+{
+    if let Some(kept) = receipt(blob, key).await? {
+        return Ok(kept.carry());
+    }
+    let ledger = Ledger::default();
+    let made = ledger.scope(work).await?;
+    let receipt = Receipt { made, usage: ledger.usage(), notes: ledger.notes() };
+    save_json(blob, key, &receipt).await?;
+    Ok(receipt.carry())
 }

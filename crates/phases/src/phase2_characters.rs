@@ -1,14 +1,17 @@
 //! Phase 2, characters: a sheet per character from the text model, and a
-//! reference portrait each from the image model.
+//! reference portrait each from the image model. The designs and each portrait
+//! leave a receipt for their attempt, so a redelivery pays for neither again.
 
 use std::collections::HashSet;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::{StreamExt, stream};
 use manga_ai::PortraitRequest;
 use manga_domain::{ArtifactKey, CharacterBible, CharacterId, Concept, JobOptions, PhaseId, QualityReport, Reason};
 use manga_proto::{PhaseAddress, PhaseRequest};
 
-use crate::artifacts::{load_json, save_json};
+use crate::artifacts::{load_json, pay_once, save_json};
 use crate::phase1_concept::load_story;
 use crate::{PhaseContext, PhaseError, PhaseOutput};
 
@@ -27,8 +30,13 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, request: &PhaseRequest) -
     // Named characters: redraw only their portraits from the stored (perhaps edited) bible.
     let only: Vec<CharacterId> = request.characters.iter().map(|c| CharacterId::parse(c)).collect::<Result<_, _>>()?;
     let mut bible = if only.is_empty() {
-        let story = load_story(ctx, at).await?;
-        ctx.text(PhaseId::Characters, &options)?.design_characters(&story, &concept).await?
+        // Kept per attempt, like each portrait: a redelivery does not ask the model again.
+        let designed = ArtifactKey::designed_characters(at.job, at.version, at.attempt);
+        pay_once(ctx.blob.as_ref(), &designed, async {
+            let story = load_story(ctx, at).await?;
+            Ok(ctx.text(PhaseId::Characters, &options)?.design_characters(&story, &concept).await?)
+        })
+        .await?
     } else {
         let bible: CharacterBible = load_json(ctx.blob.as_ref(), &key).await?;
         if let Some(unknown) = only.iter().find(|id| bible.get(id).is_none()) {
@@ -41,22 +49,43 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, request: &PhaseRequest) -
     let seed = options.seed.wrapping_add(u64::from(at.attempt.saturating_sub(1)));
 
     let painter = ctx.image(PhaseId::Characters, &options)?;
-    let portraits: Vec<(CharacterId, ArtifactKey)> = stream::iter(todo)
+    // After a failure no new portrait starts, but those in flight finish and keep their receipts:
+    // what was paid for is not thrown away.
+    let failed = AtomicBool::new(false);
+    let mut drawing = stream::iter(todo)
+        .take_while(|_| std::future::ready(!failed.load(Ordering::SeqCst)))
         .map(|character| {
             // Owned per task: borrowed captures here trip rustc's Send inference for spawned futures.
             let (ctx, painter) = (ctx.clone(), painter.clone());
             async move {
-                let key = ArtifactKey::portrait(at.job, at.version, &character.id);
                 let id = character.id.clone();
-                let request = PortraitRequest { character, size: PORTRAIT_SIZE, seed };
-                let image = painter.draw_portrait(&request).await?;
-                ctx.blob.put(&key, image.png, "image/png").await?;
+                let drawn = ArtifactKey::drawn_portrait(at.job, at.version, at.attempt, &id);
+                let key = pay_once(ctx.blob.as_ref(), &drawn, async {
+                    let key = ArtifactKey::portrait(at.job, at.version, &character.id);
+                    let request = PortraitRequest { character, size: PORTRAIT_SIZE, seed };
+                    let image = painter.draw_portrait(&request).await?;
+                    ctx.blob.put(&key, image.png, "image/png").await?;
+                    Ok(key)
+                })
+                .await?;
                 Ok::<_, PhaseError>((id, key))
             }
         })
-        .buffered(ctx.image_concurrency)
-        .try_collect()
-        .await?;
+        .buffered(ctx.image_concurrency);
+    let (mut portraits, mut first_error) = (Vec::new(), None);
+    while let Some(drawn) = drawing.next().await {
+        match drawn {
+            Ok(portrait) => portraits.push(portrait),
+            Err(e) => {
+                failed.store(true, Ordering::SeqCst);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    drop(drawing);
+    if let Some(e) = first_error {
+        return Err(e);
+    }
     for (id, portrait) in &portraits {
         if let Some(sheet) = bible.characters.iter_mut().find(|c| &c.id == id) {
             sheet.portrait = Some(portrait.clone());

@@ -14,27 +14,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::{StreamExt, stream};
-use manga_ai::{ImageModel, Ledger, PanelRequest};
+use manga_ai::{ImageModel, PanelRequest};
 use manga_domain::{
-    AiUsage, ArtifactKey, CharacterBible, CharacterId, JobOptions, PanelArt, PanelArtSet, PanelId, PanelPlan, PhaseId,
+    ArtifactKey, CharacterBible, CharacterId, JobOptions, PanelArt, PanelArtSet, PanelId, PanelPlan, PhaseId,
     QualityReport, Reason, Shot, Storyboard,
 };
 use manga_proto::{PhaseAddress, PhaseRequest};
-use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{load_json, save_json};
+use crate::artifacts::{Receipt, load_json, pay_once, receipt, save_json};
 use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
-
-/// What one attempt keeps for each panel it drew.
-#[derive(Debug, Serialize, Deserialize)]
-struct DrawnPanel {
-    art: PanelArt,
-    /// The model calls drawing it took, and their notes (a fallback taken).
-    #[serde(default)]
-    usage: Vec<AiUsage>,
-    #[serde(default)]
-    notes: Vec<String>,
-}
 
 /// What drawing a panel needs, read once per request.
 struct Inputs {
@@ -78,27 +66,22 @@ impl Inputs {
             seed: self.options.seed,
             attempt: at.attempt,
         };
-        // Its own ledger, so the receipt says what this panel took.
-        let ledger = Ledger::default();
-        let image = ledger.scope(self.painter.draw_panel(&request)).await?;
-        let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
-        ctx.blob.put(&key, image.png, "image/png").await?;
-        let art = PanelArt {
-            panel: request.panel.id,
-            image: key,
-            width: image.width,
-            height: image.height,
-            figures: image.figures,
-            provider: image.provider,
-            figures_estimated: image.figures_estimated,
-        };
-        let drawn = DrawnPanel { art, usage: ledger.usage(), notes: ledger.notes() };
-        let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, drawn.art.panel);
-        save_json(ctx.blob.as_ref(), &receipt, &drawn).await?;
-        if let Some(outer) = Ledger::current() {
-            outer.carry(&drawn.usage, &drawn.notes);
-        }
-        Ok(drawn.art)
+        let receipt = ArtifactKey::drawn_panel(at.job, at.version, at.attempt, request.panel.id);
+        pay_once(ctx.blob.as_ref(), &receipt, async {
+            let image = self.painter.draw_panel(&request).await?;
+            let key = ArtifactKey::panel_art(at.job, at.version, request.panel.id);
+            ctx.blob.put(&key, image.png, "image/png").await?;
+            Ok(PanelArt {
+                panel: request.panel.id,
+                image: key,
+                width: image.width,
+                height: image.height,
+                figures: image.figures,
+                provider: image.provider,
+                figures_estimated: image.figures_estimated,
+            })
+        })
+        .await
     }
 }
 
@@ -109,12 +92,8 @@ fn requested(request: &PhaseRequest, storyboard: &Storyboard) -> Result<Vec<Pane
 }
 
 /// This attempt's receipt for a panel, if it drew it.
-async fn receipt(ctx: &PhaseContext, at: PhaseAddress, panel: PanelId) -> Result<Option<DrawnPanel>, PhaseError> {
-    match load_json(ctx.blob.as_ref(), &ArtifactKey::drawn_panel(at.job, at.version, at.attempt, panel)).await {
-        Ok(drawn) => Ok(Some(drawn)),
-        Err(PhaseError::Blob(manga_blob::BlobError::NotFound(_))) => Ok(None),
-        Err(e) => Err(e),
-    }
+async fn drawn(ctx: &PhaseContext, at: PhaseAddress, panel: PanelId) -> Result<Option<Receipt<PanelArt>>, PhaseError> {
+    receipt(ctx.blob.as_ref(), &ArtifactKey::drawn_panel(at.job, at.version, at.attempt, panel)).await
 }
 
 /// The panels of a request this attempt has not drawn yet: the fleet sends one message for each.
@@ -131,7 +110,7 @@ pub async fn panels_to_draw(
     let panels = requested(request, &storyboard)?;
     let mut missing = Vec::new();
     for panel in panels {
-        if receipt(ctx, at, panel.id).await?.is_none() {
+        if drawn(ctx, at, panel.id).await?.is_none() {
             missing.push(panel.id);
         }
     }
@@ -143,8 +122,8 @@ pub async fn panels_to_draw(
 /// # Errors
 /// [`PhaseError`] when inputs are missing, the panel is unknown, or the model fails.
 pub async fn draw_panel(ctx: &PhaseContext, at: PhaseAddress, panel: PanelId) -> Result<PanelArt, PhaseError> {
-    if let Some(drawn) = receipt(ctx, at, panel).await? {
-        return Ok(drawn.art);
+    if let Some(kept) = drawn(ctx, at, panel).await? {
+        return Ok(kept.made);
     }
     let storyboard: Storyboard =
         load_json(ctx.blob.as_ref(), &ArtifactKey::phase_output(at.job, at.version, PhaseId::Name)).await?;
@@ -182,14 +161,11 @@ pub async fn run(
     let total = todo.len();
     let mut done = 0;
     let mut missing = Vec::with_capacity(total);
-    let ledger = Ledger::current();
     for panel in todo {
-        match receipt(ctx, at, panel.id).await? {
-            Some(drawn) => {
-                if let Some(ledger) = &ledger {
-                    ledger.carry(&drawn.usage, &drawn.notes);
-                }
-                kept.insert(drawn.art.panel, drawn.art);
+        match drawn(ctx, at, panel.id).await? {
+            Some(receipt) => {
+                let art = receipt.carry();
+                kept.insert(art.panel, art);
                 done += 1;
             }
             None => missing.push(panel),

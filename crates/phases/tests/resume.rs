@@ -216,3 +216,103 @@ async fn the_fleets_phase_5_sends_one_message_per_panel_and_the_last_one_drawn_s
 
     assert_drawn_as_in_one_go(&blob, whole.path(), job).await;
 }
+
+/// The local text model, counting how often it designs characters.
+#[derive(Default)]
+struct CountingDesigner {
+    designs: AtomicU32,
+}
+
+#[async_trait]
+impl manga_ai::TextModel for CountingDesigner {
+    fn name(&self) -> &str {
+        "counting"
+    }
+
+    async fn analyse_story(
+        &self,
+        story: &manga_domain::StoryText,
+        request: &manga_ai::ConceptRequest,
+    ) -> Result<manga_domain::Concept, AiError> {
+        LocalProvider.analyse_story(story, request).await
+    }
+
+    async fn design_characters(
+        &self,
+        story: &manga_domain::StoryText,
+        concept: &manga_domain::Concept,
+    ) -> Result<manga_domain::CharacterBible, AiError> {
+        self.designs.fetch_add(1, Ordering::SeqCst);
+        LocalProvider.design_characters(story, concept).await
+    }
+
+    async fn outline_plot(
+        &self,
+        story: &manga_domain::StoryText,
+        concept: &manga_domain::Concept,
+        bible: &manga_domain::CharacterBible,
+    ) -> Result<manga_domain::Plot, AiError> {
+        LocalProvider.outline_plot(story, concept, bible).await
+    }
+}
+
+/// The local painter's portraits, failing transiently once `budget` are drawn.
+struct PortraitMeter {
+    budget: AtomicI64,
+    drawn: AtomicU32,
+}
+
+#[async_trait]
+impl ImageModel for PortraitMeter {
+    fn name(&self) -> &str {
+        "portrait-meter"
+    }
+
+    async fn draw_panel(&self, request: &PanelRequest) -> Result<DrawnImage, AiError> {
+        LocalProvider.draw_panel(request).await
+    }
+
+    async fn draw_portrait(&self, request: &PortraitRequest) -> Result<DrawnImage, AiError> {
+        if self.budget.fetch_sub(1, Ordering::SeqCst) <= 0 {
+            return Err(AiError::Unavailable { provider: "portrait-meter".into(), message: "overloaded".into() });
+        }
+        self.drawn.fetch_add(1, Ordering::SeqCst);
+        LocalProvider.draw_portrait(request).await
+    }
+}
+
+#[tokio::test]
+async fn a_second_delivery_of_phase_2_asks_for_the_designs_once_and_draws_only_the_portraits_left() {
+    let job = JobId::new();
+    let (cut, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bus = Arc::new(InMemoryBus::new());
+    let key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Characters);
+    let mut bibles = Vec::new();
+    for dir in [cut.path(), whole.path()] {
+        // Attempt 2 of phase 2 (phases 1–4 ran as attempt 1): nothing of it is kept yet.
+        let blob = storyboarded(dir, job).await;
+        let designer = Arc::new(CountingDesigner::default());
+        let mut portraits_paid = 0;
+        // In the cut run the painter gives out after one portrait, then a redelivery goes on.
+        let budgets: &[i64] = if dir == cut.path() { &[1, i64::MAX] } else { &[i64::MAX] };
+        for (n, budget) in budgets.iter().enumerate() {
+            let painter = Arc::new(PortraitMeter { budget: AtomicI64::new(*budget), drawn: AtomicU32::new(0) });
+            let ctx = PhaseContext::new(blob.clone(), designer.clone(), painter.clone(), bus.clone());
+            let at = PhaseAddress { attempt: 2, ..address(job, PhaseId::Characters) };
+            let handled = handle(&ctx, &PhaseRequest { attempt: 2, ..request(job, PhaseId::Characters) }, at).await;
+            let last = n + 1 == budgets.len();
+            assert_eq!(handled.transient, !last, "delivery {n}: {}", handled.result.error);
+            portraits_paid += painter.drawn.load(Ordering::SeqCst);
+        }
+        assert_eq!(designer.designs.load(Ordering::SeqCst), 1, "the designs asked for once in {}", dir.display());
+        let bible: manga_domain::CharacterBible = serde_json::from_slice(&blob.get(&key).await.unwrap()).unwrap();
+        assert!(bible.characters.len() > 1, "a cast of {}", bible.characters.len());
+        assert_eq!(portraits_paid as usize, bible.characters.len(), "each portrait drawn once");
+        let mut portraits = Vec::new();
+        for sheet in &bible.characters {
+            portraits.push(blob.get(sheet.portrait.as_ref().unwrap()).await.unwrap());
+        }
+        bibles.push((bible, portraits));
+    }
+    assert_eq!(bibles[0], bibles[1], "the same bible and portraits as in one go, byte for byte");
+}
