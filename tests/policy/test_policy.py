@@ -359,7 +359,7 @@ def test_the_terraform_topics_are_the_ones_the_bus_creates_on_the_emulator():
     for subscription in ["phase-transition-handler", "hitl-feedback-processor", "session-cleanup-service",
                          "phase-progress-push"]:
         assert subscription in topology and subscription in terraform_text, subscription
-    for topic in ["phase-completed", "hitl-feedback-topic", "phase-progress", "phase-5-panels"]:
+    for topic in ["phase-completed", "hitl-feedback-topic", "phase-progress", "phase-5-panels", "phase-2-portraits"]:
         assert f'"{topic}"' in bus and f'"{topic}"' in terraform_text, topic
     assert "session-management-topic" in topology and "session-management-topic" in terraform_text
     assert '"{topic}-push"' in topology and "requests-push" in terraform_text

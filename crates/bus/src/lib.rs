@@ -29,6 +29,8 @@ pub mod topics {
     pub const PROGRESS: &str = "phase-progress";
     /// Human feedback for the orchestrator.
     pub const HITL_FEEDBACK: &str = "hitl-feedback-topic";
+    /// Phase 2's portraits, one message each, so no push request draws more than one.
+    pub const PHASE_2_PORTRAITS: &str = "phase-2-portraits";
     /// Phase 5's panels, one message each, so no push request draws more than one.
     pub const PHASE_5_PANELS: &str = "phase-5-panels";
 }

@@ -292,9 +292,9 @@ async fn the_seed_topology_applies_idempotently_with_each_service_endpoint() {
     let endpoints = |service: &str| format!("http://127.0.0.1:9/{service}/pubsub/push");
 
     let first = topology.apply(&admin, endpoints).await.unwrap();
-    assert_eq!((first.created.len(), first.existing.len()), (52, 0));
+    assert_eq!((first.created.len(), first.existing.len()), (56, 0));
     let second = topology.apply(&admin, endpoints).await.unwrap();
-    assert_eq!((second.created.len(), second.existing.len()), (0, 52));
+    assert_eq!((second.created.len(), second.existing.len()), (0, 56));
 
     let phase5 = admin.subscription("phase-5-requests-push").await.unwrap().expect("phase 5's subscription exists");
     assert_eq!(phase5.topic, "phase-5-requests");

@@ -2,8 +2,8 @@
 //! API, fed by Pub/Sub pushes:
 //!
 //! - `phase-transition-handler` (topic `phase-completed`): phase results;
-//! - `phase-{n}-requests-dead-letter-push` and `phase-5-panels-dead-letter-push`: requests
-//!   that failed 5 deliveries: the job fails;
+//! - `phase-{n}-requests-dead-letter-push`, `phase-2-portraits-…` and `phase-5-panels-…`:
+//!   requests that failed 5 deliveries: the job fails;
 //! - `phase-completed-dead-letter-push`: results not taken in 5 deliveries: one more
 //!   try, else the job fails with why;
 //! - `phase-progress-push` (topic `phase-progress`): progress for live streams.
@@ -63,8 +63,8 @@ pub enum Inbox {
     Result,
     /// `phase-progress-push`: a progress event.
     Progress,
-    /// `phase-{n}-requests-dead-letter-push` (and `phase-5-panels-dead-letter-push`, one
-    /// panel's request): a request no delivery could run.
+    /// `phase-{n}-requests-dead-letter-push` (and `phase-2-portraits-…`, `phase-5-panels-…`,
+    /// one item's request): a request no delivery could run.
     RequestDeadLetter,
     /// `phase-completed-dead-letter-push`: a result the orchestrator could not take in 5 deliveries.
     ResultDeadLetter,
@@ -87,7 +87,9 @@ impl Inbox {
             _ if dead_letter_of(topics::PHASE_COMPLETED) => Self::ResultDeadLetter,
             _ if dead_letter_of(topics::PROGRESS) => Self::ProgressDeadLetter,
             _ if PhaseId::ALL.iter().any(|p| dead_letter_of(&p.request_topic())) => Self::RequestDeadLetter,
-            _ if dead_letter_of(topics::PHASE_5_PANELS) => Self::RequestDeadLetter,
+            _ if dead_letter_of(topics::PHASE_2_PORTRAITS) || dead_letter_of(topics::PHASE_5_PANELS) => {
+                Self::RequestDeadLetter
+            }
             "hitl-feedback-processor" | "session-cleanup-service" => Self::Unused(short.to_owned()),
             _ if dead_letter_of(topics::HITL_FEEDBACK) || dead_letter_of("session-management-topic") => {
                 Self::Unused(short.to_owned())
@@ -122,7 +124,7 @@ impl PushHandler for FleetOrchestrator {
                     .map_err(|e| HandlerError::Permanent(format!("undecodable dead-lettered request: {e}")))?;
                 let what = match request.item.as_str() {
                     "" => format!("{} attempt {}", at.phase, at.attempt),
-                    item => format!("panel {item} of {} attempt {}", at.phase, at.attempt),
+                    item => format!("{item} of {} attempt {}", at.phase, at.attempt),
                 };
                 let reason = format!("{what} could not be delivered after {} tries", count());
                 self.service.on_dead_letter(at, &reason).await.map_err(handler_error)

@@ -109,8 +109,9 @@ fn every_subscription_pushed_to_the_orchestrator_has_an_inbox() {
     let routes: Vec<_> = topology.routes.iter().filter(|r| r.service == manga_bus::pubsub::ORCHESTRATOR).collect();
     assert_eq!(
         routes.len(),
-        8 + 1 + 4 + 4,
-        "8 request dead letters, phase 5's panels' dead letter, 4 work subscriptions, their 4 dead letters"
+        8 + 2 + 4 + 4,
+        "8 request dead letters, the dead letters of phase 2's portraits and phase 5's panels, 4 work subscriptions, \
+         their 4 dead letters"
     );
     for route in routes {
         let name = &route.subscription.name;
@@ -119,6 +120,7 @@ fn every_subscription_pushed_to_the_orchestrator_has_an_inbox() {
     assert_eq!(Inbox::of("projects/p/subscriptions/phase-completed-dead-letter-push"), Some(Inbox::ResultDeadLetter));
     assert_eq!(Inbox::of("phase-5-requests-dead-letter-push"), Some(Inbox::RequestDeadLetter));
     assert_eq!(Inbox::of("phase-5-panels-dead-letter-push"), Some(Inbox::RequestDeadLetter));
+    assert_eq!(Inbox::of("phase-2-portraits-dead-letter-push"), Some(Inbox::RequestDeadLetter));
     assert_eq!(Inbox::of("phase-5-panels-push"), None, "phase 5's panels are phase 5's");
     assert_eq!(Inbox::of("phase-transition-handler"), Some(Inbox::Result));
     assert_eq!(Inbox::of("phase-5-requests-push"), None, "a phase's own requests are not the orchestrator's");

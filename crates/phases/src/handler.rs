@@ -115,17 +115,48 @@ async fn run_phase(
     }
 }
 
-/// Draws one item of a phase spread over items (phase 5: one panel), under the phase's model
-/// call timeout.
+/// The items of a request not done yet by its attempt, for a phase spread over one message per
+/// item: phase 2's portraits (after the designs, one text call), phase 5's panels; none for
+/// the other phases.
+///
+/// # Errors
+/// [`PhaseError`] when inputs are missing, a named panel or character is unknown, or the model fails.
+pub async fn items_to_do(
+    ctx: &PhaseContext,
+    request: &PhaseRequest,
+    at: PhaseAddress,
+) -> Result<Vec<String>, PhaseError> {
+    fn strings<T: ToString>(ids: Vec<T>) -> Vec<String> {
+        ids.iter().map(ToString::to_string).collect()
+    }
+    match at.phase {
+        PhaseId::Characters => {
+            let designs = crate::phase2_characters::portraits_to_draw(ctx, at, request);
+            Ok(strings(ctx.models.with_timeout_of(at.phase, designs).await?))
+        }
+        PhaseId::Images => Ok(strings(crate::phase5_images::panels_to_draw(ctx, at, request).await?)),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Draws the one item a request names (`request.item`: a character's portrait in phase 2, a
+/// panel in phase 5), under the phase's model call timeout.
 ///
 /// # Errors
 /// [`PhaseError`] when the item is not one of the phase's, its inputs are missing, or the model fails.
-pub async fn draw_item(ctx: &PhaseContext, at: PhaseAddress, item: &str) -> Result<(), PhaseError> {
-    if at.phase != PhaseId::Images {
-        return Err(PhaseError::Invalid(format!("{} has no items; {item} cannot be one", at.phase)));
-    }
-    let panel = PanelId::parse(item)?;
-    ctx.models.with_timeout_of(at.phase, crate::phase5_images::draw_panel(ctx, at, panel)).await.map(drop)
+pub async fn draw_item(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> Result<(), PhaseError> {
+    let item = request.item.as_str();
+    let drawing = async {
+        match at.phase {
+            PhaseId::Characters => {
+                let character = CharacterId::parse(item)?;
+                crate::phase2_characters::draw_portrait(ctx, at, request, &character).await
+            }
+            PhaseId::Images => crate::phase5_images::draw_panel(ctx, at, PanelId::parse(item)?).await.map(drop),
+            phase => Err(PhaseError::Invalid(format!("{phase} has no items; {item} cannot be one"))),
+        }
+    };
+    ctx.models.with_timeout_of(at.phase, drawing).await
 }
 
 /// The panels a request is narrowed to (empty: all), checked against the storyboard.

@@ -388,8 +388,8 @@ impl PhaseService {
         Ok(())
     }
 
-    /// Sends one message per panel still to draw, on the phase's item topic, after recording
-    /// them as the run's items.
+    /// Sends one message per item still to do (a portrait, a panel) on the phase's item topic,
+    /// after recording them as the run's items.
     async fn fan_out(
         &self,
         message: &PushMessage,
@@ -397,12 +397,11 @@ impl PhaseService {
         at: PhaseAddress,
         run: PhaseRunKey,
         topic: &str,
-        panels: &[manga_domain::PanelId],
+        items: &[String],
     ) -> Result<(), HandlerError> {
-        let items: Vec<String> = panels.iter().map(ToString::to_string).collect();
-        let left = self.store.plan_items(run, &items).await.map_err(transient)?;
+        let left = self.store.plan_items(run, items).await.map_err(transient)?;
         let mut sends = Vec::with_capacity(items.len());
-        for item in &items {
+        for item in items {
             let one = PhaseRequest { item: item.clone(), panels: Vec::new(), ..request.clone() };
             let mut out = BusMessage::new(one.encode_to_vec());
             out.attributes = message.attributes.clone();
@@ -413,9 +412,14 @@ impl PhaseService {
         // undrawn; an item sent twice is drawn once.
         futures_util::future::try_join_all(sends).await.map_err(|e| HandlerError::Transient(e.to_string()))?;
         tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, items = items.len(),
-            "panels sent to be drawn, one message each");
+            "items sent to be drawn, one message each");
         Progress::new(self.ctx.bus.clone(), at)
-            .send(ProgressKind::PhaseStarted, 0, left as usize, format!("{left} panels to draw"))
+            .send(
+                ProgressKind::PhaseStarted,
+                0,
+                left as usize,
+                format!("{left} {} to draw", item_noun(self.phase, left)),
+            )
             .await;
         Ok(())
     }
@@ -444,7 +448,7 @@ impl PhaseService {
             if let Some(wait) = self.simulated_ai {
                 tokio::time::sleep(wait).await;
             }
-            crate::handler::draw_item(&self.ctx, at, item).await
+            crate::handler::draw_item(&self.ctx, request, at).await
         };
         let Some(drawn) = self.holding(&leased, &holder, work).await else {
             lease.disarm();
@@ -461,7 +465,7 @@ impl PhaseService {
                     Some(ItemsLeft { left, total }) => {
                         let done = (total - left) as usize;
                         Progress::new(self.ctx.bus.clone(), at)
-                            .advance(done, total as usize, format!("panel {item} drawn"))
+                            .advance(done, total as usize, format!("{} {item} drawn", item_noun(self.phase, 1)))
                             .await;
                         Ok(())
                     }
@@ -482,7 +486,7 @@ impl PhaseService {
                     phase: at.phase.number(),
                     attempt: at.attempt,
                     status: PhaseStatus::Failed as i32,
-                    error: format!("panel {item}: {error}"),
+                    error: format!("{} {item}: {error}", item_noun(self.phase, 1)),
                     ..PhaseResult::default()
                 };
                 let concluded = self.conclude(run, at, result).await;
@@ -551,9 +555,23 @@ impl PhaseService {
 }
 
 /// The topic of a phase that spreads its work over one message per item, so no push request
-/// does more than one model call's work: phase 5's panels.
+/// does more than one model call's work: phase 2's portraits, phase 5's panels.
 pub fn item_topic(phase: PhaseId) -> Option<&'static str> {
-    (phase == PhaseId::Images).then_some(topics::PHASE_5_PANELS)
+    match phase {
+        PhaseId::Characters => Some(topics::PHASE_2_PORTRAITS),
+        PhaseId::Images => Some(topics::PHASE_5_PANELS),
+        _ => None,
+    }
+}
+
+/// What a person calls `n` items of `phase`: portraits, panels.
+fn item_noun(phase: PhaseId, n: u32) -> &'static str {
+    match (phase, n) {
+        (PhaseId::Characters, 1) => "portrait of",
+        (PhaseId::Characters, _) => "portraits",
+        (_, 1) => "panel",
+        _ => "panels",
+    }
 }
 
 /// What a request has to spare beyond its work: the request timeout less the longest model
@@ -596,22 +614,24 @@ impl PushHandler for PhaseService {
         let lease = LeaseGuard { store: self.store.clone(), leased: Leased::Run(run), holder: Some(holder.clone()) };
         let started = std::time::Instant::now();
         if let Some(topic) = item_topic(self.phase) {
-            match self
-                .holding(&Leased::Run(run), &holder, crate::phase5_images::panels_to_draw(&self.ctx, at, &request))
-                .await
-            {
+            let planning = crate::handler::items_to_do(&self.ctx, &request, at);
+            match self.holding(&Leased::Run(run), &holder, planning).await {
                 None => {
                     lease.disarm();
                     return Ok(());
                 }
-                Some(Ok(panels)) if !panels.is_empty() => {
-                    self.fan_out(&message, &request, at, run, topic, &panels).await?;
+                Some(Ok(items)) if !items.is_empty() => {
+                    self.fan_out(&message, &request, at, run, topic, &items).await?;
                     // The run stays held, by its items' work now; the sweep leaves it alone while they move.
                     lease.disarm();
                     self.metrics.observe(self.phase, "fanned_out", started.elapsed().as_secs_f64());
                     return Ok(());
                 }
-                // Every panel is drawn, or the inputs are wrong: the phase itself assembles or says why.
+                Some(Err(error)) if error.is_transient() => {
+                    lease.release().await?;
+                    return Err(HandlerError::Transient(error.to_string()));
+                }
+                // Every item is done, or the inputs are wrong: the phase itself assembles, or says why.
                 Some(_) => {}
             }
         }

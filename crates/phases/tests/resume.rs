@@ -316,3 +316,62 @@ async fn a_second_delivery_of_phase_2_asks_for_the_designs_once_and_draws_only_t
     }
     assert_eq!(bibles[0], bibles[1], "the same bible and portraits as in one go, byte for byte");
 }
+
+#[tokio::test]
+async fn the_fleets_phase_2_sends_one_message_per_portrait_after_asking_for_the_designs_once() {
+    use manga_bus::{Bus, topics};
+    use manga_runtime::PushHandler;
+    use manga_store::{JobMode, NewJob, SqliteStore, Store, UserId};
+
+    let job = JobId::new();
+    let (dir, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let blob = storyboarded(dir.path(), job).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let user = UserId::parse("alice").unwrap();
+    let new = NewJob { id: job, user, mode: JobMode::Auto, options: JobOptions::default(), title: None, start: None };
+    store.create_job(new).await.unwrap();
+    let bus = Arc::new(InMemoryBus::new());
+    let mut portraits = bus.subscribe(topics::PHASE_2_PORTRAITS).await.unwrap();
+    let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
+    let designer = Arc::new(CountingDesigner::default());
+    let painter = Arc::new(PortraitMeter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
+    let ctx = PhaseContext::new(blob.clone(), designer.clone(), painter.clone(), bus.clone());
+    let lease = std::time::Duration::from_secs(60);
+    let service = manga_phases::service::PhaseService::new(PhaseId::Characters, ctx, store, lease);
+
+    // Attempt 2: phases 1–4 ran as attempt 1, so nothing of this one is kept yet.
+    let at = PhaseAddress { attempt: 2, ..address(job, PhaseId::Characters) };
+    let whole_phase = manga_phases::handler::request_message(at, 1);
+    service.handle(push("phase-2-requests-push", 0, &whole_phase)).await.unwrap();
+    assert_eq!(painter.drawn.load(Ordering::SeqCst), 0, "the phase's own request draws no portrait");
+    let mut items = Vec::new();
+    while let Ok(Some(item)) = tokio::time::timeout(std::time::Duration::from_millis(200), portraits.next()).await {
+        items.push(item);
+    }
+    for (n, item) in items.iter().enumerate() {
+        service.handle(push("phase-2-portraits-push", n + 1, item)).await.unwrap();
+    }
+    let result = tokio::time::timeout(std::time::Duration::from_secs(5), results.next()).await.unwrap().unwrap();
+    let (result, _) = manga_proto::PhaseResult::decode_checked(&result.data).unwrap();
+    assert_eq!(result.status(), PhaseStatus::Succeeded, "{}", result.error);
+    assert_eq!(designer.designs.load(Ordering::SeqCst), 1, "the designs asked for once");
+
+    let key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Characters);
+    let bible: manga_domain::CharacterBible = serde_json::from_slice(&blob.get(&key).await.unwrap()).unwrap();
+    let sent: Vec<String> = items.iter().map(|m| PhaseRequest::decode_checked(&m.data).unwrap().0.item).collect();
+    let cast: Vec<String> = bible.characters.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(sent, cast, "one message per character, in the bible's order");
+    assert_eq!(painter.drawn.load(Ordering::SeqCst) as usize, cast.len(), "each portrait drawn once");
+
+    // The same bible and portraits as one process makes in one go.
+    let fresh = storyboarded(whole.path(), job).await;
+    let ctx = PhaseContext::new(fresh.clone(), Arc::new(LocalProvider), Arc::new(LocalProvider), bus.clone());
+    let handled = handle(&ctx, &PhaseRequest { attempt: 2, ..request(job, PhaseId::Characters) }, at).await;
+    assert_eq!(handled.result.status(), PhaseStatus::Succeeded);
+    let clean: manga_domain::CharacterBible = serde_json::from_slice(&fresh.get(&key).await.unwrap()).unwrap();
+    assert_eq!(bible, clean);
+    for sheet in &bible.characters {
+        let portrait = sheet.portrait.as_ref().unwrap();
+        assert_eq!(blob.get(portrait).await.unwrap(), fresh.get(portrait).await.unwrap(), "{}", sheet.id);
+    }
+}

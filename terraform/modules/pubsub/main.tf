@@ -31,7 +31,8 @@ locals {
     { for i, s in local.phase_services : "phase-${i + 1}-requests" => {
     subscription = "phase-${i + 1}-requests-push", service = s, ack_deadline = 600 } },
     {
-      # Phase 5's panels, one message each, so no push request draws more than one (DESIGN "How work moves").
+      # Phase 2's portraits and phase 5's panels, one message each, so no push request draws more than one.
+      "phase-2-portraits"        = { subscription = "phase-2-portraits-push", service = "phase2-characters", ack_deadline = 600 }
       "phase-5-panels"           = { subscription = "phase-5-panels-push", service = "phase5-images", ack_deadline = 600 }
       "phase-completed"          = { subscription = "phase-transition-handler", service = "orchestrator", ack_deadline = 60 }
       "hitl-feedback-topic"      = { subscription = "hitl-feedback-processor", service = "orchestrator", ack_deadline = 60 }

@@ -3,6 +3,7 @@
 //! | topic | subscription | pushed to |
 //! |---|---|---|
 //! | `phase-{n}-requests` (n = 1..8) | `phase-{n}-requests-push` | `phase{n}-{name}` |
+//! | `phase-2-portraits` (one portrait each) | `phase-2-portraits-push` | `phase2-characters` |
 //! | `phase-5-panels` (one panel each) | `phase-5-panels-push` | `phase5-images` |
 //! | `phase-completed` (the seeds' phase-completion-topic) | `phase-transition-handler` | `orchestrator` |
 //! | `hitl-feedback-topic` | `hitl-feedback-processor` | `orchestrator` |
@@ -90,8 +91,11 @@ impl Topology {
                 (format!("{topic}-push"), topic, service, PHASE_ACK_DEADLINE)
             })
             .collect();
-        let panels = topics::PHASE_5_PANELS;
-        work.push((format!("{panels}-push"), panels.to_owned(), PHASE_SERVICES[4], PHASE_ACK_DEADLINE));
+        for (items, service) in
+            [(topics::PHASE_2_PORTRAITS, PHASE_SERVICES[1]), (topics::PHASE_5_PANELS, PHASE_SERVICES[4])]
+        {
+            work.push((format!("{items}-push"), items.to_owned(), service, PHASE_ACK_DEADLINE));
+        }
         for (topic, subscription) in [
             (topics::PHASE_COMPLETED, "phase-transition-handler"),
             (topics::HITL_FEEDBACK, "hitl-feedback-processor"),
@@ -178,9 +182,11 @@ mod tests {
     #[test]
     fn the_seed_topology_routes_each_phase_topic_to_its_service_with_dead_letters() {
         let topology = Topology::seeds();
-        // 13 work topics (8 phases, phase 5's panels, completions, feedback, sessions, progress) and
-        // 13 dead-letter topics.
-        assert_eq!((topology.topics.len(), topology.routes.len()), (26, 26));
+        // 14 work topics (8 phases, phase 2's portraits, phase 5's panels, completions, feedback, sessions,
+        // progress) and 14 dead-letter topics.
+        assert_eq!((topology.topics.len(), topology.routes.len()), (28, 28));
+        let portraits = topology.routes.iter().find(|r| r.subscription.name == "phase-2-portraits-push").unwrap();
+        assert_eq!(portraits.service, "phase2-characters");
         let panels = topology.routes.iter().find(|r| r.subscription.name == "phase-5-panels-push").unwrap();
         assert_eq!((panels.service.as_str(), panels.subscription.topic.as_str()), ("phase5-images", "phase-5-panels"));
         assert!(panels.subscription.dead_letter.is_some());
