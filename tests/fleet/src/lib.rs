@@ -101,7 +101,7 @@ impl Fleet {
 
     /// Waits until the job has succeeded or failed; returns its view.
     pub async fn finished(&self, http: &reqwest::Client, id: JobId) -> Value {
-        wait_for(Duration::from_secs(240), "the job to finish", async || {
+        wait_for(Duration::from_secs(480), "the job to finish", async || {
             let job: Value = http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json().await.ok()?;
             matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
         })
