@@ -160,13 +160,6 @@ impl PhaseService {
         }
     }
 
-    /// Sets how long a delivery may wait for another's lease (tests; `connect` derives it).
-    #[must_use]
-    pub fn with_work_budget(mut self, budget: std::time::Duration) -> Self {
-        self.work_budget = Some(budget);
-        self
-    }
-
     async fn poison(&self, message: &PushMessage, reason: String) -> HandlerError {
         let key = MessageKey::undecodable(&message.message_id);
         if let Err(e) = self.store.record_poison(&message.message_id, &key, &reason).await {
@@ -424,7 +417,7 @@ impl PhaseService {
         Ok(())
     }
 
-    /// One item of a run (phase 5: a panel): draw it once, and the delivery that finishes the
+    /// One item of a run (a portrait, a panel): draw it once, and the delivery that finishes the
     /// run's last item assembles the phase's output and sends its result.
     async fn handle_item(
         &self,
@@ -444,12 +437,9 @@ impl PhaseService {
         let leased = Leased::Item(run, item.to_owned());
         let lease = LeaseGuard { store: self.store.clone(), leased: leased.clone(), holder: Some(holder.clone()) };
         let started = std::time::Instant::now();
-        let work = async {
-            if let Some(wait) = self.simulated_ai {
-                tokio::time::sleep(wait).await;
-            }
-            crate::handler::draw_item(&self.ctx, request, at).await
-        };
+        // No `SIMULATED_AI_SCALE` wait here: it stands for a whole phase's model time, which the
+        // phase's own request waited before it planned the items.
+        let work = crate::handler::draw_item(&self.ctx, request, at);
         let Some(drawn) = self.holding(&leased, &holder, work).await else {
             lease.disarm();
             tracing::warn!(job_id = %at.job, item, "item lease lost to a takeover; this delivery's outcome is dropped");
@@ -613,6 +603,9 @@ impl PushHandler for PhaseService {
         };
         let lease = LeaseGuard { store: self.store.clone(), leased: Leased::Run(run), holder: Some(holder.clone()) };
         let started = std::time::Instant::now();
+        if let Some(wait) = self.simulated_ai {
+            tokio::time::sleep(wait).await;
+        }
         if let Some(topic) = item_topic(self.phase) {
             let planning = crate::handler::items_to_do(&self.ctx, &request, at);
             match self.holding(&Leased::Run(run), &holder, planning).await {
@@ -635,13 +628,7 @@ impl PushHandler for PhaseService {
                 Some(_) => {}
             }
         }
-        let work = async {
-            if let Some(wait) = self.simulated_ai {
-                tokio::time::sleep(wait).await;
-            }
-            handle(&self.ctx, &request, at).await
-        };
-        let Some(handled) = self.holding(&Leased::Run(run), &holder, work).await else {
+        let Some(handled) = self.holding(&Leased::Run(run), &holder, handle(&self.ctx, &request, at)).await else {
             lease.disarm();
             tracing::warn!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt,
                 "lease lost to a takeover; this delivery's outcome is dropped");
