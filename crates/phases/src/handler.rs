@@ -33,7 +33,7 @@ pub async fn handle(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress
     finish(ctx, request, at).await
 }
 
-/// Runs the phase to its end once its items are done (phase 5 in the fleet: every panel was
+/// Runs the phase to its end once its items are done (phases 2 and 5 in the fleet: each portrait or panel was
 /// drawn by its own push), and describes the outcome; it started long ago, so that is not said again.
 pub async fn finish(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> Handled {
     let started = Instant::now();
