@@ -1,6 +1,10 @@
 //! Typed reads and writes of artifacts: JSON for structured outputs, PNG for pictures.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bytes::Bytes;
+use futures_util::{StreamExt, stream};
 use manga_ai::Ledger;
 use manga_blob::BlobStore;
 use manga_domain::{AiUsage, ArtifactKey};
@@ -111,4 +115,48 @@ where
     let receipt = Receipt { made, usage: ledger.usage(), notes: ledger.notes() };
     save_json(blob, key, &receipt).await?;
     Ok(receipt.carry())
+}
+
+/// Pieces of paid work (portraits, panels) run at most `at_once` at a time. After the first
+/// failure no new piece starts, but those in flight finish and keep their receipts (what was
+/// paid for is not thrown away); [`Self::finish`] then returns that failure.
+pub(crate) struct UntilFirstFailure<'a, T> {
+    pieces: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, PhaseError>> + Send + 'a>>,
+    failed: Arc<AtomicBool>,
+    first_error: Option<PhaseError>,
+}
+
+impl<'a, T: Send + 'a> UntilFirstFailure<'a, T> {
+    pub fn new<Fut>(work: Vec<Fut>, at_once: usize) -> Self
+    where
+        Fut: Future<Output = Result<T, PhaseError>> + Send + 'a,
+    {
+        let failed = Arc::new(AtomicBool::new(false));
+        let stop = failed.clone();
+        let pieces = stream::iter(work)
+            .take_while(move |_| std::future::ready(!stop.load(Ordering::SeqCst)))
+            .buffer_unordered(at_once);
+        Self { pieces: Box::pin(pieces), failed, first_error: None }
+    }
+
+    /// The next piece made, as it lands; `None` once every started piece has ended.
+    pub async fn next(&mut self) -> Option<T> {
+        loop {
+            match self.pieces.next().await? {
+                Ok(made) => return Some(made),
+                Err(e) => {
+                    self.failed.store(true, Ordering::SeqCst);
+                    self.first_error.get_or_insert(e);
+                }
+            }
+        }
+    }
+
+    /// The first failure, if there was one.
+    ///
+    /// # Errors
+    /// That failure.
+    pub fn finish(self) -> Result<(), PhaseError> {
+        self.first_error.map_or(Ok(()), Err)
+    }
 }

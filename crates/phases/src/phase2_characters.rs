@@ -4,16 +4,13 @@
 
 use std::collections::HashSet;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use futures_util::{StreamExt, stream};
 use manga_ai::PortraitRequest;
 use manga_domain::{
     ArtifactKey, CharacterBible, CharacterId, CharacterSheet, Concept, JobOptions, PhaseId, QualityReport, Reason,
 };
 use manga_proto::{PhaseAddress, PhaseRequest};
 
-use crate::artifacts::{load_json, pay_once, receipt, save_json};
+use crate::artifacts::{UntilFirstFailure, load_json, pay_once, receipt, save_json};
 use crate::phase1_concept::load_story;
 use crate::{PhaseContext, PhaseError, PhaseOutput};
 
@@ -131,36 +128,24 @@ pub async fn run(ctx: &PhaseContext, at: PhaseAddress, request: &PhaseRequest) -
     let mut designs = Designs::of(ctx, at, request).await?;
     let todo = std::mem::take(&mut designs.todo);
     let key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Characters);
-    // After a failure no new portrait starts, but those in flight finish and keep their receipts:
-    // what was paid for is not thrown away.
-    let failed = AtomicBool::new(false);
-    let mut drawing = stream::iter(todo)
-        .take_while(|_| std::future::ready(!failed.load(Ordering::SeqCst)))
-        .map(|character| designs.draw(ctx, at, character))
-        .buffered(ctx.image_concurrency);
-    let (mut portraits, mut first_error) = (Vec::new(), None);
-    while let Some(drawn) = drawing.next().await {
-        match drawn {
-            Ok(portrait) => portraits.push(portrait),
-            Err(e) => {
-                failed.store(true, Ordering::SeqCst);
-                first_error.get_or_insert(e);
-            }
-        }
+    let drawing = todo.into_iter().map(|character| designs.draw(ctx, at, character)).collect();
+    let mut drawing = UntilFirstFailure::new(drawing, ctx.image_concurrency);
+    let mut portraits = std::collections::HashMap::new();
+    while let Some((id, portrait)) = drawing.next().await {
+        portraits.insert(id, portrait);
     }
-    drop(drawing);
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    for (id, portrait) in &portraits {
-        if let Some(sheet) = designs.bible.characters.iter_mut().find(|c| &c.id == id) {
+    drawing.finish()?;
+    // In the bible's order, whichever portrait landed first.
+    let mut outputs = vec![key.clone()];
+    for sheet in &mut designs.bible.characters {
+        if let Some(portrait) = portraits.remove(&sheet.id) {
             sheet.portrait = Some(portrait.clone());
+            outputs.push(portrait);
         }
     }
-
     let quality = check(&designs.concept, &designs.bible);
     save_json(ctx.blob.as_ref(), &key, &designs.bible).await?;
-    Ok(PhaseOutput { outputs: std::iter::once(key).chain(portraits.into_iter().map(|(_, k)| k)).collect(), quality })
+    Ok(PhaseOutput { outputs, quality })
 }
 
 /// Checks that every named character has a sheet and characters can be told apart.

@@ -11,9 +11,7 @@
 //! missing itself, at most `image_concurrency` at once.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures_util::{StreamExt, stream};
 use manga_ai::{ImageModel, PanelRequest};
 use manga_domain::{
     ArtifactKey, CharacterBible, CharacterId, JobOptions, PanelArt, PanelArtSet, PanelId, PanelPlan, PhaseId,
@@ -21,7 +19,7 @@ use manga_domain::{
 };
 use manga_proto::{PhaseAddress, PhaseRequest};
 
-use crate::artifacts::{Receipt, load_json, pay_once, receipt, save_json};
+use crate::artifacts::{Receipt, UntilFirstFailure, load_json, pay_once, receipt, save_json};
 use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
 
 /// What drawing a panel needs, read once per request.
@@ -174,31 +172,14 @@ pub async fn run(
     if done > 0 && !missing.is_empty() {
         progress.advance(done, total, format!("{done} panels kept from an earlier request")).await;
     }
-    // After a failure no new panel starts, but those in flight finish and keep their receipts:
-    // what was paid for is not thrown away.
-    let failed = AtomicBool::new(false);
-    let mut drawn = stream::iter(missing)
-        .take_while(|_| std::future::ready(!failed.load(Ordering::SeqCst)))
-        .map(|panel| inputs.draw(ctx, at, panel))
-        .buffer_unordered(ctx.image_concurrency);
-    let mut first_error = None;
-    while let Some(art) = drawn.next().await {
-        match art {
-            Ok(art) => {
-                done += 1;
-                progress.advance(done, total, format!("panel {} drawn", art.panel)).await;
-                kept.insert(art.panel, art);
-            }
-            Err(e) => {
-                failed.store(true, Ordering::SeqCst);
-                first_error.get_or_insert(e);
-            }
-        }
+    let drawing = missing.into_iter().map(|panel| inputs.draw(ctx, at, panel)).collect();
+    let mut drawing = UntilFirstFailure::new(drawing, ctx.image_concurrency);
+    while let Some(art) = drawing.next().await {
+        done += 1;
+        progress.advance(done, total, format!("panel {} drawn", art.panel)).await;
+        kept.insert(art.panel, art);
     }
-    drop(drawn);
-    if let Some(e) = first_error {
-        return Err(e);
-    }
+    drawing.finish()?;
     let panels: Vec<PanelArt> = inputs.storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect();
     let set = PanelArtSet { panels };
     let quality = check(&inputs.storyboard, &set);
