@@ -12,6 +12,12 @@
 //! A transient failure, or a request cut short, releases the lease at once so
 //! the redelivery runs without waiting. Outputs are deterministic, so a
 //! second run writes the same artifacts.
+//!
+//! Phases 2 and 5 spread a run over one message per item ([`item_topic`]):
+//! the run's own request plans the items and sends them, each item is drawn
+//! under a lease of its own, and the delivery that finishes the last one
+//! assembles the phase and sends its result. The same handler serves the
+//! fleet's pushes and, fed from the in-memory bus, `manga serve`.
 
 use std::sync::Arc;
 
@@ -187,7 +193,10 @@ impl PhaseService {
                 // Its items keep it held while they are drawn, however long that takes: waiting would
                 // spend this delivery's tries and dead-letter a job that is moving. Should its items all
                 // stop, the lease runs out and the stall sweep sends the request again.
-                RunClaim::HeldElsewhere(other) if other.items_left.is_some() => return Ok(RunTurn::WithItsItems),
+                RunClaim::HeldElsewhere(other) if other.items_sent => return Ok(RunTurn::WithItsItems),
+                // Planned but not all sent: the holder may have died mid-send, and nothing else would
+                // ever send the rest.
+                RunClaim::HeldElsewhere(other) if other.items_left.is_some() => return Ok(RunTurn::ItemsUnsent),
                 RunClaim::HeldElsewhere(other) => other.lease_until,
             };
             patience.wait(busy_until, || format!("{} attempt {} is running elsewhere", run.phase, run.attempt)).await?;
@@ -247,6 +256,8 @@ enum RunTurn {
     Finished,
     /// Its items are being drawn, and the last one drawn finishes it: nothing to do.
     WithItsItems,
+    /// Its items were planned by another delivery that has not said they were all sent.
+    ItemsUnsent,
 }
 
 /// A delivery waiting for another's lease. Pub/Sub gives a message five deliveries, and the
@@ -393,17 +404,7 @@ impl PhaseService {
         items: &[String],
     ) -> Result<(), HandlerError> {
         let left = self.store.plan_items(run, items).await.map_err(transient)?;
-        let mut sends = Vec::with_capacity(items.len());
-        for item in items {
-            let one = PhaseRequest { item: item.clone(), panels: Vec::new(), ..request.clone() };
-            let mut out = BusMessage::new(one.encode_to_vec());
-            out.attributes = message.attributes.clone();
-            out.attributes.insert("item".into(), item.clone());
-            sends.push(self.ctx.bus.publish(topic, out));
-        }
-        // A send that fails fails the delivery: its redelivery plans again and sends what is still
-        // undrawn; an item sent twice is drawn once.
-        futures_util::future::try_join_all(sends).await.map_err(|e| HandlerError::Transient(e.to_string()))?;
+        self.send_items(message, request, run, topic, items).await?;
         tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, items = items.len(),
             "items sent to be drawn, one message each");
         Progress::new(self.ctx.bus.clone(), at)
@@ -415,6 +416,31 @@ impl PhaseService {
             )
             .await;
         Ok(())
+    }
+
+    /// Sends one message per item on `topic`, then records the run's items as sent. A send
+    /// that fails fails the delivery: its redelivery sends what is still undone again; an item
+    /// sent twice is drawn once.
+    async fn send_items(
+        &self,
+        message: &PushMessage,
+        request: &PhaseRequest,
+        run: PhaseRunKey,
+        topic: &str,
+        items: &[String],
+    ) -> Result<(), HandlerError> {
+        let mut sends = Vec::with_capacity(items.len());
+        for item in items {
+            // The whole request's scope goes along: the last item drawn assembles the phase as it was asked
+            // for (a redraw of one panel keeps every other panel as it was).
+            let one = PhaseRequest { item: item.clone(), ..request.clone() };
+            let mut out = BusMessage::new(one.encode_to_vec());
+            out.attributes = message.attributes.clone();
+            out.attributes.insert("item".into(), item.clone());
+            sends.push(self.ctx.bus.publish(topic, out));
+        }
+        futures_util::future::try_join_all(sends).await.map_err(|e| HandlerError::Transient(e.to_string()))?;
+        self.store.items_sent(run).await.map_err(transient)
     }
 
     /// One item of a run (a portrait, a panel): draw it once, and the delivery that finishes the
@@ -598,6 +624,19 @@ impl PushHandler for PhaseService {
             RunTurn::WithItsItems => {
                 tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt,
                     "another delivery of a run whose items are being drawn; they finish it");
+                return Ok(());
+            }
+            RunTurn::ItemsUnsent => {
+                let Some(topic) = item_topic(self.phase) else {
+                    return Err(HandlerError::Permanent(format!(
+                        "{run} has items but {} has no item topic",
+                        self.phase
+                    )));
+                };
+                let undone = self.store.undone_items(run).await.map_err(transient)?;
+                self.send_items(&message, &request, run, topic, &undone).await?;
+                tracing::info!(job_id = %at.job, phase = at.phase.name(), attempt = at.attempt, items = undone.len(),
+                    "a run's items were planned but not all sent; the undone ones are sent again");
                 return Ok(());
             }
         };

@@ -136,49 +136,77 @@ fn push(subscription: &str, id: usize, message: &manga_bus::BusMessage) -> manga
     }
 }
 
+/// Phase 5 as one fleet service runs it, over SQLite and the in-memory bus, for a storyboarded job.
+struct FleetPhase5 {
+    blob: Arc<dyn BlobStore>,
+    store: Arc<dyn manga_store::Store>,
+    service: Arc<manga_phases::service::PhaseService>,
+    painter: Arc<MeteredPainter>,
+    panels: manga_bus::Subscription,
+    results: manga_bus::Subscription,
+}
+
+impl FleetPhase5 {
+    async fn new(dir: &std::path::Path, job: JobId) -> Self {
+        use manga_bus::{Bus, topics};
+        use manga_store::{JobMode, NewJob, SqliteStore, Store, UserId};
+
+        let blob = storyboarded(dir, job).await;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+        let new = NewJob {
+            id: job,
+            user: UserId::parse("alice").unwrap(),
+            mode: JobMode::Auto,
+            options: JobOptions::default(),
+            title: None,
+            start: None,
+        };
+        store.create_job(new).await.unwrap();
+        let bus = Arc::new(InMemoryBus::new());
+        let panels = bus.subscribe(topics::PHASE_5_PANELS).await.unwrap();
+        let results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
+        let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
+        let ctx = PhaseContext::new(blob.clone(), Arc::new(LocalProvider), painter.clone(), bus);
+        let service = Arc::new(manga_phases::service::PhaseService::new(
+            PhaseId::Images,
+            ctx,
+            store.clone(),
+            std::time::Duration::from_secs(60),
+        ));
+        Self { blob, store, service, painter, panels, results }
+    }
+}
+
+/// The messages on `subscription` until none comes for 200 ms.
+async fn sent_now(subscription: &mut manga_bus::Subscription) -> Vec<manga_bus::BusMessage> {
+    let mut sent = Vec::new();
+    while let Ok(Some(message)) = tokio::time::timeout(std::time::Duration::from_millis(200), subscription.next()).await
+    {
+        sent.push(message);
+    }
+    sent
+}
+
+/// The panel ids of `job`'s storyboard, in reading order.
+async fn storyboard_panels(blob: &Arc<dyn BlobStore>, job: JobId) -> Vec<String> {
+    let key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Name);
+    let storyboard: manga_domain::Storyboard = serde_json::from_slice(&blob.get(&key).await.unwrap()).unwrap();
+    storyboard.panels().map(|p| p.id.to_string()).collect()
+}
+
 #[tokio::test]
 async fn the_fleets_phase_5_sends_one_message_per_panel_and_the_last_one_drawn_sends_the_result_once() {
-    use manga_bus::{Bus, topics};
     use manga_runtime::PushHandler;
-    use manga_store::{JobMode, NewJob, SqliteStore, Store, UserId};
 
     let job = JobId::new();
     let (dir, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let blob = storyboarded(dir.path(), job).await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
-    let new = NewJob {
-        id: job,
-        user: UserId::parse("alice").unwrap(),
-        mode: JobMode::Auto,
-        options: JobOptions::default(),
-        title: None,
-        start: None,
-    };
-    store.create_job(new).await.unwrap();
-    let bus = Arc::new(InMemoryBus::new());
-    let mut panels = bus.subscribe(topics::PHASE_5_PANELS).await.unwrap();
-    let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
-    let painter = Arc::new(MeteredPainter { budget: AtomicI64::new(i64::MAX), drawn: AtomicU32::new(0) });
-    let ctx = PhaseContext::new(blob.clone(), Arc::new(LocalProvider), painter.clone(), bus.clone());
-    let service = Arc::new(manga_phases::service::PhaseService::new(
-        PhaseId::Images,
-        ctx,
-        store,
-        std::time::Duration::from_secs(60),
-    ));
+    let FleetPhase5 { blob, service, painter, mut panels, mut results, .. } = FleetPhase5::new(dir.path(), job).await;
 
     let request = manga_phases::handler::request_message(address(job, PhaseId::Images), 1);
     service.handle(push("phase-5-requests-push", 0, &request)).await.unwrap();
     assert_eq!(painter.drawn.load(Ordering::SeqCst), 0, "the phase's own request draws nothing");
-    let mut items = Vec::new();
-    while let Ok(Some(item)) = tokio::time::timeout(std::time::Duration::from_millis(200), panels.next()).await {
-        items.push(item);
-    }
-    let storyboard_panels = {
-        let key = ArtifactKey::phase_output(job, Version::FIRST, PhaseId::Name);
-        let storyboard: manga_domain::Storyboard = serde_json::from_slice(&blob.get(&key).await.unwrap()).unwrap();
-        storyboard.panels().map(|p| p.id.to_string()).collect::<Vec<_>>()
-    };
+    let items = sent_now(&mut panels).await;
+    let storyboard_panels = storyboard_panels(&blob, job).await;
     let sent: Vec<String> = items.iter().map(|m| PhaseRequest::decode_checked(&m.data).unwrap().0.item).collect();
     assert_eq!(sent, storyboard_panels, "one message per panel, in order");
     assert_eq!(items[0].attributes.get("item").map(String::as_str), Some(sent[0].as_str()));
@@ -190,7 +218,7 @@ async fn the_fleets_phase_5_sends_one_message_per_panel_and_the_last_one_drawn_s
         service.handle(push("phase-5-requests-push", 99, &request)),
     );
     assert!(matches!(copy.await, Ok(Ok(()))), "acknowledged at once");
-    assert!(tokio::time::timeout(std::time::Duration::from_millis(200), panels.next()).await.is_err());
+    assert!(sent_now(&mut panels).await.is_empty());
 
     // Every panel delivered twice at once, as Pub/Sub may: each is drawn once, and one result goes out.
     let deliveries = items.iter().chain(&items).enumerate().map(|(n, item)| {
@@ -374,4 +402,38 @@ async fn the_fleets_phase_2_sends_one_message_per_portrait_after_asking_for_the_
         let portrait = sheet.portrait.as_ref().unwrap();
         assert_eq!(blob.get(portrait).await.unwrap(), fresh.get(portrait).await.unwrap(), "{}", sheet.id);
     }
+}
+
+#[tokio::test]
+async fn a_delivery_after_its_holder_died_between_planning_and_sending_the_panels_sends_them() {
+    use manga_runtime::PushHandler;
+
+    let job = JobId::new();
+    let dir = tempfile::tempdir().unwrap();
+    let FleetPhase5 { blob, store, service, mut panels, mut results, .. } = FleetPhase5::new(dir.path(), job).await;
+    // The dead holder: it claimed the run and planned every panel, under a lease still live, and sent none.
+    let run = manga_store::PhaseRunKey { job, version: Version::FIRST, phase: PhaseId::Images, attempt: 1 };
+    let storyboard_panels = storyboard_panels(&blob, job).await;
+    let lease = std::time::Duration::from_secs(600);
+    store.claim_phase_run(run, &manga_store::LeaseHolder::new(), lease).await.unwrap();
+    store.plan_items(run, &storyboard_panels).await.unwrap();
+
+    let request = manga_phases::handler::request_message(address(job, PhaseId::Images), 1);
+    service.handle(push("phase-5-requests-push", 0, &request)).await.unwrap();
+    let items = sent_now(&mut panels).await;
+    let mut sent: Vec<String> = items.iter().map(|m| PhaseRequest::decode_checked(&m.data).unwrap().0.item).collect();
+    sent.sort();
+    let mut planned = storyboard_panels.clone();
+    planned.sort();
+    assert_eq!(sent, planned, "every planned panel sent by the redelivery");
+
+    // Sent now: a further copy leaves the panels to finish the run.
+    service.handle(push("phase-5-requests-push", 1, &request)).await.unwrap();
+    assert!(sent_now(&mut panels).await.is_empty(), "nothing sent twice once all went out");
+    for (n, item) in items.iter().enumerate() {
+        service.handle(push("phase-5-panels-push", n + 2, item)).await.unwrap();
+    }
+    let result = tokio::time::timeout(std::time::Duration::from_secs(5), results.next()).await.unwrap().unwrap();
+    let (result, _) = manga_proto::PhaseResult::decode_checked(&result.data).unwrap();
+    assert_eq!(result.status(), PhaseStatus::Succeeded, "{}", result.error);
 }

@@ -43,6 +43,20 @@ pub trait WorkItems: Send + Sync {
     /// [`StoreError::NotFound`] when the run was never claimed or has finished.
     async fn plan_items(&self, run: PhaseRunKey, items: &[String]) -> Result<u32, StoreError>;
 
+    /// Records that every planned item's message went out (`items_sent` on the
+    /// run). Until then a delivery of the run cannot tell a holder still
+    /// sending from one that died mid-send, and sends the undone items itself.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn items_sent(&self, run: PhaseRunKey) -> Result<(), StoreError>;
+
+    /// The run's items not done yet, by name.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn undone_items(&self, run: PhaseRunKey) -> Result<Vec<String>, StoreError>;
+
     /// Claims an item for one delivery: held by `holder` until `lease` from
     /// now when it is not done and nobody holds it under a live lease.
     ///
@@ -206,6 +220,29 @@ macro_rules! impl_work_items {
                     let left = left.ok_or_else(not_running)?.0.unwrap_or_default();
                     tx.commit().await.map_err(StoreError::db("planning phase items"))?;
                     count(left, "phase run items left")
+                }
+
+                async fn items_sent(&self, run: PhaseRunKey) -> Result<(), StoreError> {
+                    let query = sqlx::query(
+                        "UPDATE phase_runs SET items_sent = TRUE WHERE job_id = $1 AND version = $2 AND phase = $3 \
+                         AND attempt = $4",
+                    );
+                    bind_run!(query, run)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(StoreError::db("recording a phase run's items as sent"))?;
+                    Ok(())
+                }
+
+                async fn undone_items(&self, run: PhaseRunKey) -> Result<Vec<String>, StoreError> {
+                    let query = sqlx::query_scalar(
+                        "SELECT item FROM phase_items WHERE job_id = $1 AND version = $2 AND phase = $3 \
+                         AND attempt = $4 AND NOT done ORDER BY item",
+                    );
+                    bind_run!(query, run)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(StoreError::db("reading a phase run's undone items"))
                 }
 
                 async fn claim_item(

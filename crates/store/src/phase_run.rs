@@ -124,6 +124,10 @@ pub struct PhaseRunRecord {
     pub lease_until: Option<DateTime<Utc>>,
     /// For a run spread over items ([`crate::WorkItems`]): how many are not done yet.
     pub items_left: Option<u32>,
+    /// For a run spread over items: whether every item's message went out
+    /// ([`crate::WorkItems::items_sent`]). Planned but not sent, its holder may
+    /// have died mid-send.
+    pub items_sent: bool,
 }
 
 impl PhaseRunRecord {

@@ -24,7 +24,7 @@ macro_rules! job_columns {
 macro_rules! phase_run_columns {
     () => {
         "job_id, version, phase, attempt, status, quality, reasons, outputs, started_at, finished_at, duration_ms, \
-         error, lease_until, items_left"
+         error, lease_until, items_left, items_sent"
     };
 }
 
@@ -142,6 +142,7 @@ pub(crate) struct PhaseRunRow {
     error: Option<String>,
     lease_until: Option<DateTime<Utc>>,
     items_left: Option<i64>,
+    items_sent: bool,
 }
 
 impl TryFrom<PhaseRunRow> for PhaseRunRecord {
@@ -175,6 +176,7 @@ impl TryFrom<PhaseRunRow> for PhaseRunRecord {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|e| StoreError::corrupt("phase run items left", e))?,
+            items_sent: row.items_sent,
         })
     }
 }

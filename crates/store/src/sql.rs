@@ -347,6 +347,22 @@ macro_rules! impl_store {
                     self.set_lease(key, holder, None).await
                 }
 
+                async fn release_every_lease(&self) -> Result<u64, StoreError> {
+                    let mut tx = self.pool.begin().await.map_err(StoreError::db("releasing every lease"))?;
+                    sqlx::query("UPDATE phase_items SET holder = NULL, lease_until = NULL WHERE NOT done")
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::db("releasing every item's lease"))?;
+                    let runs = sqlx::query(
+                        "UPDATE phase_runs SET lease_until = NULL WHERE status = 'running' AND lease_until IS NOT NULL",
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("releasing every run's lease"))?;
+                    tx.commit().await.map_err(StoreError::db("releasing every lease"))?;
+                    Ok(runs.rows_affected())
+                }
+
                 #[tracing::instrument(level = "debug", skip_all, fields(run = %key, status = outcome.status().as_str()))]
                 async fn finish_phase_run(
                     &self,

@@ -150,6 +150,15 @@ pub trait Store: crate::WorkItems + Send + Sync {
     /// [`StoreError::Database`].
     async fn release_phase_run(&self, key: PhaseRunKey, holder: &LeaseHolder) -> Result<bool, StoreError>;
 
+    /// Ends every lease on running runs and their items, for a process that is the only one
+    /// on its database starting again (`manga serve`): nothing from before can still hold
+    /// one, and its re-sent steps should not wait for leases of the dead. Returns how many
+    /// runs were held.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn release_every_lease(&self) -> Result<u64, StoreError>;
+
     /// Records how a started run ended. The first outcome wins: a later call
     /// returns [`Recorded::Unchanged`] with the stored run.
     ///

@@ -75,6 +75,7 @@ contract!(
     items::items_are_claimed_once_and_the_last_one_finished_says_so,
     items::an_item_whose_lease_ran_out_is_taken_over_and_its_work_keeps_the_run_held,
     items::of_concurrent_finishes_of_a_runs_items_exactly_one_sees_none_left,
+    items::releasing_every_lease_lets_a_restarted_process_take_runs_and_items_at_once,
 );
 
 #[tokio::test]

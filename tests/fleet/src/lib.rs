@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use manga_domain::{ArtifactKey, JobId};
+use manga_domain::{ArtifactKey, JobId, PhaseId};
 use serde_json::Value;
 
 /// The Postgres server the fleet's databases are made on.
@@ -99,13 +99,47 @@ impl Fleet {
         JobId::parse(created["id"].as_str().expect("id")).expect("a job id")
     }
 
-    /// Waits until the job has succeeded or failed; returns its view.
+    /// Waits until the job has succeeded or failed; returns its view. On a timeout the panic
+    /// shows the job's last view and every service's last log lines about it, since the fleet's
+    /// logs go with its temporary directory.
     pub async fn finished(&self, http: &reqwest::Client, id: JobId) -> Value {
-        wait_for(Duration::from_secs(480), "the job to finish", async || {
-            let job: Value = http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json().await.ok()?;
-            matches!(job["state"].as_str(), Some("succeeded" | "failed")).then_some(job)
-        })
-        .await
+        let limit = Duration::from_secs(480);
+        let started = Instant::now();
+        let mut last = Value::Null;
+        loop {
+            let view =
+                async { http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.ok()?.json::<Value>().await.ok() };
+            if let Some(job) = view.await {
+                if matches!(job["state"].as_str(), Some("succeeded" | "failed")) {
+                    return job;
+                }
+                last = job;
+            }
+            if started.elapsed() > limit {
+                panic!(
+                    "timed out after {limit:?} waiting for job {id} to finish; last seen:\n{last:#}\n{}",
+                    self.trail(id)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// The last lines each service logged about `id`.
+    fn trail(&self, id: JobId) -> String {
+        let id = id.to_string();
+        let mut trail = String::new();
+        let services = std::iter::once("orchestrator".to_owned()).chain(PhaseId::ALL.map(PhaseId::service));
+        for service in services {
+            let log = self.log(&service);
+            let lines: Vec<&str> = log.lines().filter(|line| line.contains(&id)).collect();
+            trail += &format!("--- {service}: {} lines about the job, the last 15:\n", lines.len());
+            for line in &lines[lines.len().saturating_sub(15)..] {
+                trail += line;
+                trail.push('\n');
+            }
+        }
+        trail
     }
 
     /// An artifact's bytes.

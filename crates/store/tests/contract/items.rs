@@ -18,7 +18,11 @@ pub async fn items_are_claimed_once_and_the_last_one_finished_says_so(store: Arc
     let lease = Duration::from_secs(60);
     store.claim_phase_run(run, &LeaseHolder::new(), lease).await.unwrap();
     assert_eq!(store.plan_items(run, &panels(&["p01-1", "p01-2", "p02-1"])).await.unwrap(), 3);
-    assert_eq!(store.get_phase_run(run).await.unwrap().unwrap().items_left, Some(3));
+    let planned = store.get_phase_run(run).await.unwrap().unwrap();
+    assert_eq!((planned.items_left, planned.items_sent), (Some(3), false), "planned, not sent");
+    assert_eq!(store.undone_items(run).await.unwrap(), panels(&["p01-1", "p01-2", "p02-1"]));
+    store.items_sent(run).await.unwrap();
+    assert!(store.get_phase_run(run).await.unwrap().unwrap().items_sent);
 
     let (first, second) = (LeaseHolder::new(), LeaseHolder::new());
     assert_eq!(store.claim_item(run, "p01-1", &first, lease).await.unwrap(), ItemClaim::Held);
@@ -28,6 +32,7 @@ pub async fn items_are_claimed_once_and_the_last_one_finished_says_so(store: Arc
     assert!(store.renew_item(run, "p01-1", &first, lease).await.unwrap());
 
     assert_eq!(store.finish_item(run, "p01-1").await.unwrap(), Some(ItemsLeft { left: 2, total: 3 }));
+    assert_eq!(store.undone_items(run).await.unwrap(), panels(&["p01-2", "p02-1"]), "only what is left");
     assert_eq!(store.finish_item(run, "p01-1").await.unwrap(), None, "a duplicate finish counts nothing");
     assert_eq!(store.claim_item(run, "p01-1", &second, lease).await.unwrap(), ItemClaim::Done);
     assert!(!store.renew_item(run, "p01-1", &first, lease).await.unwrap(), "nothing to renew once done");
@@ -101,4 +106,24 @@ pub async fn of_concurrent_finishes_of_a_runs_items_exactly_one_sees_none_left(s
     }
     lefts.sort_unstable();
     assert_eq!(lefts, (0..8).collect::<Vec<u32>>(), "each count seen once, zero by one delivery");
+}
+
+pub async fn releasing_every_lease_lets_a_restarted_process_take_runs_and_items_at_once(store: Arc<dyn Store>) {
+    let job = store.create_job(new_job("alice")).await.unwrap();
+    let run = run_key(job.id, PhaseId::Images, 1);
+    let lease = Duration::from_secs(600);
+    store.claim_phase_run(run, &LeaseHolder::new(), lease).await.unwrap();
+    store.plan_items(run, &panels(&["p01-1", "p01-2"])).await.unwrap();
+    assert_eq!(store.claim_item(run, "p01-1", &LeaseHolder::new(), lease).await.unwrap(), ItemClaim::Held);
+    let finished = run_key(job.id, PhaseId::Concept, 1);
+    store.claim_phase_run(finished, &LeaseHolder::new(), lease).await.unwrap();
+    let outcome = PhaseRunOutcome::Succeeded { report: QualityReport::perfect(), outputs: vec![] };
+    store.finish_phase_run(finished, outcome).await.unwrap();
+
+    assert_eq!(store.release_every_lease().await.unwrap(), 1, "the one running run was held");
+    let claim = store.claim_phase_run(run, &LeaseHolder::new(), lease).await.unwrap();
+    assert!(matches!(claim, manga_store::RunClaim::Held { took_over: true, .. }), "{claim:?}");
+    assert_eq!(store.claim_item(run, "p01-1", &LeaseHolder::new(), lease).await.unwrap(), ItemClaim::Held);
+    let again = store.claim_phase_run(finished, &LeaseHolder::new(), lease).await.unwrap();
+    assert!(matches!(again, manga_store::RunClaim::Finished(_)), "a finished run stays finished: {again:?}");
 }
