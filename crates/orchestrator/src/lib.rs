@@ -21,6 +21,7 @@ pub mod embedded;
 mod error;
 pub mod events;
 pub mod export;
+pub mod feed;
 pub mod fleet;
 pub mod http;
 mod job;

@@ -1,8 +1,9 @@
-//! The product in one process (`manga serve`, the API tests): the
-//! [`JobService`] over SQLite, the in-memory bus, local files and the eight
-//! in-process phase workers with the local provider. Phase results and
-//! progress reach the service through bus subscriptions, as pushes do in
-//! the fleet.
+//! The product in one process (`manga serve`, `manga generate`, the API
+//! tests): the [`JobService`] over SQLite, the in-memory bus, local files,
+//! and the fleet's own push handlers (eight phase services and the
+//! orchestrator's) fed from the bus by [`feed`] as Pub/Sub would push to
+//! them: the same messages, one per panel and portrait, the same leases and
+//! redeliveries, the same dead letters.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,13 +14,15 @@ use manga_blob::LocalBlobStore;
 use manga_bus::{Bus, InMemoryBus, topics};
 use manga_domain::PhaseId;
 use manga_phases::PhaseContext;
-use manga_proto::{PhaseResult, ProgressEvent};
+use manga_phases::service::PhaseService;
+use manga_runtime::PushHandler;
 use manga_store::{SqliteStore, Store};
-use prost::Message;
 use tokio::task::JoinHandle;
 
 use crate::JobError;
 use crate::events::{EventHub, LocalHub};
+use crate::feed::{self, Delivery};
+use crate::fleet::FleetOrchestrator;
 use crate::service::{JobService, ServiceSettings};
 
 /// A running in-process product. Dropping it stops its tasks.
@@ -62,42 +65,21 @@ impl LocalProduct {
         let bus = Arc::new(InMemoryBus::new());
         let blob = Arc::new(LocalBlobStore::new(dir.join("artifacts")));
         let events: Arc<dyn EventHub> = Arc::new(LocalHub::new());
-        let mut service = JobService::new(store, bus.clone(), blob.clone(), events, models.clone(), settings.clone());
+        let mut service =
+            JobService::new(store.clone(), bus.clone(), blob.clone(), events, models.clone(), settings.clone());
         if let Some(cache) = sessions {
             service = service.with_sessions(cache);
         }
         let service = Arc::new(service);
 
-        let mut tasks = Vec::new();
-        // Subscribe before any request can be sent, so no result is missed.
-        let mut results = bus.subscribe(topics::PHASE_COMPLETED).await?;
-        let mut progress = bus.subscribe(topics::PROGRESS).await?;
-        let ctx = PhaseContext::with_models(blob.clone(), models, bus.clone() as Arc<dyn Bus>);
-        for phase in PhaseId::ALL {
-            tasks.push(manga_phases::handler::serve(ctx.clone(), phase).await?);
+        // Nothing of an earlier process can still hold a lease on this database: its re-sent
+        // steps below must not wait for the dead.
+        let released = store.release_every_lease().await.map_err(|e| JobError::Store(e.to_string()))?;
+        if released > 0 {
+            tracing::info!(runs = released, "leases of an earlier run released");
         }
-        let me = service.clone();
-        tasks.push(tokio::spawn(async move {
-            while let Some(message) = results.next().await {
-                let Ok((result, at)) = PhaseResult::decode_checked(&message.data) else { continue };
-                // In one process there is no redelivery: retry a failed store write a few times.
-                for wait in [0, 50, 200, 1000] {
-                    tokio::time::sleep(Duration::from_millis(wait)).await;
-                    match me.on_result(&result, at).await {
-                        Ok(()) => break,
-                        Err(e) => tracing::warn!(job_id = %at.job, error = %e, "phase result not applied"),
-                    }
-                }
-            }
-        }));
-        let me = service.clone();
-        tasks.push(tokio::spawn(async move {
-            while let Some(message) = progress.next().await {
-                if let Ok(event) = ProgressEvent::decode(message.data.as_ref()) {
-                    me.on_progress(&event).await;
-                }
-            }
-        }));
+        let ctx = PhaseContext::with_models(blob.clone(), models, bus.clone() as Arc<dyn Bus>);
+        let mut tasks = feed::start(bus.clone() as Arc<dyn Bus>, deliveries(&service, &ctx, &store)).await?;
         let sweep_every = settings.feedback_wait.min(Duration::from_secs(5)).max(Duration::from_millis(100));
         tasks.push(service.spawn_review_sweeper(sweep_every));
         tasks.push(service.spawn_stall_sweeper());
@@ -108,6 +90,40 @@ impl LocalProduct {
             Err(e) => tracing::warn!(error = %e, "unfinished jobs not resumed now; the stall sweep will"),
         }
         Ok(Self { service, bus, blob, tasks })
+    }
+}
+
+/// How long a phase run or item is held in one process without a heartbeat (one every
+/// quarter of it). Only a process that stopped can miss one, and a restart releases them all.
+const LOCAL_LEASE: Duration = Duration::from_secs(30);
+
+/// Requests of different jobs at once, on one phase's topic.
+const REQUESTS_AT_ONCE: usize = 16;
+
+/// Who takes each route of the fleet's topology in one process: the phase services and the
+/// orchestrator the fleet runs, with as many items (panels, portraits) at once as the image
+/// model takes, and results and progress in the order they were sent.
+fn deliveries(
+    service: &Arc<JobService>,
+    ctx: &PhaseContext,
+    store: &Arc<dyn Store>,
+) -> impl Fn(&manga_bus::pubsub::Route) -> Option<Delivery> {
+    let orchestrator: Arc<dyn PushHandler> = Arc::new(FleetOrchestrator::new(service.clone()));
+    let phases: Vec<(String, Arc<dyn PushHandler>)> = PhaseId::ALL
+        .iter()
+        .map(|&phase| {
+            let handler = PhaseService::new(phase, ctx.clone(), store.clone(), LOCAL_LEASE);
+            (phase.service(), Arc::new(handler) as Arc<dyn PushHandler>)
+        })
+        .collect();
+    let items_at_once = ctx.image_concurrency;
+    move |route| {
+        if route.service == manga_bus::pubsub::ORCHESTRATOR {
+            return Some(Delivery { handler: orchestrator.clone(), at_once: 1 });
+        }
+        let (_, handler) = phases.iter().find(|(name, _)| *name == route.service)?;
+        let is_items = [topics::PHASE_2_PORTRAITS, topics::PHASE_5_PANELS].contains(&route.subscription.topic.as_str());
+        Some(Delivery { handler: handler.clone(), at_once: if is_items { items_at_once } else { REQUESTS_AT_ONCE } })
     }
 }
 

@@ -1,16 +1,15 @@
 //! The bus side of a phase: a `PhaseRequest` in, a `PhaseResult` out.
 //!
-//! [`handle`] is what a phase service does with one delivery; [`serve`] is
-//! the in-process loop that subscribes to a phase's request topic, as the
-//! push endpoint does in the fleet.
+//! [`handle`] runs a phase for one delivery; [`items_to_do`], [`draw_item`]
+//! and [`finish`] are a phase spread over one message per item. The service
+//! around them, with its leases and redeliveries, is [`crate::service`].
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use manga_bus::{BusMessage, topics};
+use manga_bus::BusMessage;
 use manga_domain::{CharacterId, PanelId, PhaseId};
 use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus, ProgressKind, QualityReason};
 use prost::Message;
-use tokio::task::JoinHandle;
 
 use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
 
@@ -214,65 +213,4 @@ fn addressed(data: Vec<u8>, at: PhaseAddress) -> BusMessage {
         .with_attribute("job_id", at.job.to_string())
         .with_attribute("phase", at.phase.number().to_string())
         .with_attribute("attempt", at.attempt.to_string())
-}
-
-/// Deliveries of one request in all, as the fleet's dead-letter policy allows.
-const DELIVERIES: usize = 5;
-
-/// The waits between deliveries: Pub/Sub's exponential backoff, shortened for one process.
-fn redelivery_waits() -> impl Iterator<Item = Duration> {
-    (0..DELIVERIES as u32 - 1).map(|n| Duration::from_millis(500 << n))
-}
-
-/// Runs a request as Pub/Sub would deliver it: a transient failure (a model or store outage)
-/// is delivered again, up to [`DELIVERIES`] times, before its failure is the result.
-async fn deliver(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddress) -> PhaseResult {
-    let mut waits = redelivery_waits();
-    loop {
-        let handled = handle(ctx, request, at).await;
-        match waits.next().filter(|_| handled.transient) {
-            Some(wait) => {
-                tracing::warn!(job_id = %at.job, phase = at.phase.name(), error = %handled.result.error,
-                    wait_ms = wait.as_millis() as u64, "transient failure; delivering the request again");
-                tokio::time::sleep(wait).await;
-            }
-            None => return handled.result,
-        }
-    }
-}
-
-/// Subscribes to `phase`'s request topic and answers each request on
-/// `phase-completed`, until the bus goes away. A message that cannot be
-/// decoded is dropped with a log line: redelivering it could never help.
-///
-/// # Errors
-/// [`manga_bus::BusError`] if the subscription cannot be made.
-pub async fn serve(ctx: PhaseContext, phase: PhaseId) -> Result<JoinHandle<()>, manga_bus::BusError> {
-    let mut requests = ctx.bus.subscribe(&phase.request_topic()).await?;
-    Ok(tokio::spawn(async move {
-        while let Some(message) = requests.next().await {
-            let (request, at) = match PhaseRequest::decode_checked(&message.data) {
-                Ok(ok) => ok,
-                Err(e) => {
-                    tracing::error!(message_id = %message.id, error = %e, "undecodable phase request dropped");
-                    continue;
-                }
-            };
-            let ctx = ctx.clone();
-            // Each request runs on its own task, so one slow job does not hold up another.
-            tokio::spawn(async move {
-                let result = deliver(&ctx, &request, at).await;
-                for wait in redelivery_waits() {
-                    match ctx.bus.publish(topics::PHASE_COMPLETED, result_message(&result, at)).await {
-                        Ok(_) => return,
-                        Err(e) => {
-                            tracing::warn!(job_id = %at.job, error = %e, "phase result not published; trying again")
-                        }
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-                tracing::error!(job_id = %at.job, phase = at.phase.name(), "phase result not published; giving up");
-            });
-        }
-    }))
 }

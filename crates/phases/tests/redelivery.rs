@@ -136,28 +136,6 @@ impl manga_ai::TextModel for FlakyText {
     }
 }
 
-#[tokio::test]
-async fn in_one_process_a_transient_failure_is_delivered_again_not_reported_as_failed() {
-    let dir = tempfile::tempdir().unwrap();
-    let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(dir.path()));
-    let bus: Arc<dyn Bus> = Arc::new(InMemoryBus::new());
-    let mut results = bus.subscribe(topics::PHASE_COMPLETED).await.unwrap();
-    let job = manga_domain::JobId::new();
-    let story = "灯台守の娘は嵐の夜に灯りを守った。「消さないで」と父は言った。";
-    blob.put(&ArtifactKey::story(job, Version::FIRST), Bytes::from(story), "text/plain").await.unwrap();
-    let options = serde_json::to_vec(&JobOptions::default()).unwrap();
-    blob.put(&ArtifactKey::options(job, Version::FIRST), options.into(), "application/json").await.unwrap();
-    let text = Arc::new(FlakyText { failures: AtomicU32::new(2), ..FlakyText::default() });
-    let ctx = PhaseContext::new(blob, text, Arc::new(manga_ai::LocalProvider), bus.clone());
-    let _worker = manga_phases::handler::serve(ctx, PhaseId::Concept).await.unwrap();
-
-    let at = PhaseAddress { job, version: Version::FIRST, phase: PhaseId::Concept, attempt: 1 };
-    bus.publish(&PhaseId::Concept.request_topic(), manga_phases::handler::request_message(at, 1)).await.unwrap();
-    let message = tokio::time::timeout(Duration::from_secs(10), results.next()).await.unwrap().unwrap();
-    let (result, _) = PhaseResult::decode_checked(&message.data).unwrap();
-    assert_eq!(result.status(), PhaseStatus::Succeeded, "two outages, then the third delivery ran: {}", result.error);
-}
-
 /// A job in the store with its story and options in the blob store.
 async fn job_with_story(store: &Arc<dyn Store>, blob: &Arc<dyn BlobStore>) -> manga_store::JobRecord {
     let job = store
