@@ -161,6 +161,11 @@ pub enum LineKind {
     Shout,
     /// Thought (（…）, thought, 思った): a cloud.
     Thought,
+    /// Whispered or murmured (whispered, ささやいた, 小声で): a dashed balloon.
+    Whisper,
+    /// Written words read out, not spoken: a sign, a notice, a letter (the sign read,
+    /// 書いてあった, 貼り紙): a box with no tail.
+    Sign,
 }
 
 /// A line of dialogue and who says it.

@@ -100,6 +100,22 @@ pub enum BalloonKind {
     Thought,
     /// A rectangular caption box, no tail.
     Narration,
+    /// A dashed ellipse with a tail: a whisper.
+    Whisper,
+    /// A box ruled twice, no tail: written words (a sign, a notice, a letter).
+    Sign,
+}
+
+impl BalloonKind {
+    /// Whether it is a box (narration, a sign) rather than a shape around an ellipse.
+    pub fn is_boxed(self) -> bool {
+        matches!(self, Self::Narration | Self::Sign)
+    }
+
+    /// Whether it has a tail (or bubbles) towards whoever speaks: not for narration or written words.
+    pub fn has_tail(self) -> bool {
+        !self.is_boxed()
+    }
 }
 
 /// A balloon the storyboard asks for.

@@ -57,9 +57,11 @@ pub fn check(concept: &Concept) -> QualityReport {
     if concept.characters.is_empty() && !concept.dialogue.is_empty() {
         reason("no_characters", "the story has dialogue but no named character was found".into(), 0.1);
     }
-    let attributed = concept.dialogue.iter().filter(|l| l.speaker.is_some()).count();
-    if !concept.dialogue.is_empty() && attributed * 2 < concept.dialogue.len() {
-        let message = format!("only {attributed} of {} lines have a known speaker", concept.dialogue.len());
+    // Written words (a sign, a notice) have nobody to speak them.
+    let spoken: Vec<_> = concept.dialogue.iter().filter(|l| l.kind != manga_domain::LineKind::Sign).collect();
+    let attributed = spoken.iter().filter(|l| l.speaker.is_some()).count();
+    if !spoken.is_empty() && attributed * 2 < spoken.len() {
+        let message = format!("only {attributed} of {} lines have a known speaker", spoken.len());
         reason("speakers_unknown", message, 0.1);
     }
     QualityReport::from_reasons(reasons)

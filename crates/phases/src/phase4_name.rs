@@ -234,6 +234,20 @@ pub fn check(concept: &Concept, storyboard: &Storyboard) -> QualityReport {
             reason("reading_order", format!("page {} breaks reading order {violations} times", page.number), 0.2);
         }
     }
+    // Each line in the balloon its kind calls for: a whisper dashed, a notice boxed, a thought a cloud.
+    let lines: Vec<_> = storyboard.panels().flat_map(|p| &p.balloons).filter_map(|b| Some((b, b.line?))).collect();
+    let miscast = lines
+        .iter()
+        .filter(|(b, id)| concept.dialogue.iter().any(|l| l.id == *id && panels::balloon_kind_of(l.kind) != b.kind))
+        .count();
+    if miscast > 0 {
+        let penalty = (0.15 + 0.3 * miscast as f32 / lines.len() as f32).min(0.45);
+        reason(
+            "balloon_kind",
+            format!("{miscast} of {} line balloons are not of their line's kind", lines.len()),
+            penalty,
+        );
+    }
     let limit = max_balloon_chars(concept.language);
     let long = storyboard
         .panels()
@@ -278,7 +292,7 @@ fn compact(text: &str) -> String {
 mod tests {
     use manga_ai::ConceptRequest;
     use manga_ai::local::analysis;
-    use manga_domain::{PageCount, Shot, StoryText};
+    use manga_domain::{LineKind, PageCount, Shot, StoryText};
 
     use super::*;
 
@@ -305,6 +319,23 @@ mod tests {
                 assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{name}: lines out of story order");
             }
         }
+    }
+
+    #[test]
+    fn kumo_to_kazes_whisper_is_dashed_and_a_line_in_the_wrong_balloon_is_scored_under_the_gate() {
+        let (concept, bible, plot) = example("kumo-to-kaze.txt", 8);
+        let whisper = concept.dialogue.iter().find(|l| l.text.starts_with("ねえ、祠へ")).unwrap();
+        assert_eq!(whisper.kind, LineKind::Whisper, "told by 「…耳にささやいた。」 just before it");
+        let mut board = storyboard(&concept, &bible, &plot, 7, 1).unwrap();
+        fn balloon(board: &mut Storyboard, line: LineId) -> &mut BalloonPlan {
+            let mut balloons = board.pages.iter_mut().flat_map(|p| &mut p.panels).flat_map(|p| &mut p.balloons);
+            balloons.find(|b| b.line == Some(line)).unwrap()
+        }
+        assert_eq!(balloon(&mut board, whisper.id).kind, BalloonKind::Whisper);
+        balloon(&mut board, whisper.id).kind = BalloonKind::Speech;
+        let report = check(&concept, &board);
+        assert_eq!(report.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["balloon_kind"]);
+        assert!(report.score.get() < 0.9, "{report:?}");
     }
 
     #[test]

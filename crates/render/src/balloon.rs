@@ -1,5 +1,6 @@
 //! Balloon shapes: speech ellipses with curved tails, shout bursts, thought
-//! clouds with bubbles, narration boxes.
+//! clouds with bubbles, whispers dashed, narration boxes, and signs (written
+//! words) in a box ruled twice.
 //!
 //! Every shape is built around a base ellipse (or, for narration, a
 //! rectangle) and keeps its text inside the rectangle inscribed in that
@@ -50,7 +51,7 @@ fn ornament(kind: BalloonKind, text_w: f32, text_h: f32) -> f32 {
     match kind {
         BalloonKind::Shout => (0.12 * short + 8.0).min(20.0),
         BalloonKind::Thought => (0.08 * short + 7.0).min(16.0),
-        BalloonKind::Speech | BalloonKind::Narration => 0.0,
+        BalloonKind::Speech | BalloonKind::Whisper | BalloonKind::Narration | BalloonKind::Sign => 0.0,
     }
 }
 
@@ -61,7 +62,7 @@ impl Balloon {
         let rim = stroke_margin() + ornament(kind, text_w, text_h);
         let inset = OUTLINE_WIDTH + PADDING;
         let (w, h) = match kind {
-            BalloonKind::Narration => (text_w + 2.0 * (rim + inset), text_h + 2.0 * (rim + inset)),
+            _ if kind.is_boxed() => (text_w + 2.0 * (rim + inset), text_h + 2.0 * (rim + inset)),
             _ => ((text_w / 2.0 * SQRT_2 + inset + rim) * 2.0, (text_h / 2.0 * SQRT_2 + inset + rim) * 2.0),
         };
         Balloon { kind, bounds: Rect::new(0.0, 0.0, w.ceil(), h.ceil()), tail: None, rim }
@@ -86,7 +87,7 @@ impl Balloon {
         let (c, a, b) = self.base_ellipse();
         let inset = OUTLINE_WIDTH + PADDING;
         let (hw, hh) = match self.kind {
-            BalloonKind::Narration => (a - inset, b - inset),
+            kind if kind.is_boxed() => (a - inset, b - inset),
             _ => ((a - inset).max(0.0) / SQRT_2, (b - inset).max(0.0) / SQRT_2),
         };
         let (hw, hh) = (hw.max(0.0), hh.max(0.0));
@@ -97,7 +98,7 @@ impl Balloon {
     pub fn edge_toward(&self, toward: Point) -> Point {
         let (c, a, b) = self.base_ellipse();
         let t = self.angle_toward(toward);
-        if self.kind == BalloonKind::Narration {
+        if self.kind.is_boxed() {
             let (dx, dy) = (t.cos(), t.sin());
             let k = (a / dx.abs().max(1e-6)).min(b / dy.abs().max(1e-6));
             return Point { x: c.x + dx * k, y: c.y + dy * k };
@@ -121,10 +122,10 @@ impl Balloon {
     pub fn body_path(&self) -> Option<Path> {
         let (c, a, b) = self.base_ellipse();
         match self.kind {
-            BalloonKind::Speech => {
+            BalloonKind::Speech | BalloonKind::Whisper => {
                 PathBuilder::from_oval(tiny_skia::Rect::from_xywh(c.x - a, c.y - b, 2.0 * a, 2.0 * b)?)
             }
-            BalloonKind::Narration => {
+            BalloonKind::Narration | BalloonKind::Sign => {
                 PathBuilder::from_rect(tiny_skia::Rect::from_xywh(c.x - a, c.y - b, 2.0 * a, 2.0 * b)?).into()
             }
             BalloonKind::Shout => self.burst_path(),
@@ -246,20 +247,24 @@ impl Balloon {
         let mut parts: Vec<Path> = self.body_path().into_iter().collect();
         if let Some(tip) = self.tail {
             match self.kind {
-                BalloonKind::Speech => parts.extend(self.tail_path(tip)),
+                BalloonKind::Speech | BalloonKind::Whisper => parts.extend(self.tail_path(tip)),
                 BalloonKind::Thought => parts.extend(self.bubble_paths(tip)),
-                BalloonKind::Shout | BalloonKind::Narration => {}
+                BalloonKind::Shout | BalloonKind::Narration | BalloonKind::Sign => {}
             }
         }
         parts
     }
 
-    /// Draws the balloon: white (narration: off-white) fill, black outline.
+    /// Draws the balloon: white (narration: off-white) fill, black outline (a whisper's
+    /// dashed; a sign's with a thin second rule inside it).
     pub fn draw(&self, pixmap: &mut Pixmap) {
         let parts = self.paths();
         let mut ink = Paint { anti_alias: true, ..Paint::default() };
         ink.set_color(Color::BLACK);
-        let stroke = Stroke { width: OUTLINE_WIDTH * 2.0, line_join: tiny_skia::LineJoin::Round, ..Stroke::default() };
+        let dash =
+            (self.kind == BalloonKind::Whisper).then(|| tiny_skia::StrokeDash::new(vec![7.0, 5.0], 0.0)).flatten();
+        let stroke =
+            Stroke { width: OUTLINE_WIDTH * 2.0, line_join: tiny_skia::LineJoin::Round, dash, ..Stroke::default() };
         for path in &parts {
             pixmap.stroke_path(path, &ink, &stroke, Transform::identity(), None);
         }
@@ -271,6 +276,17 @@ impl Balloon {
         for path in &parts {
             pixmap.fill_path(path, &fill, FillRule::Winding, Transform::identity(), None);
         }
+        if self.kind == BalloonKind::Sign {
+            // Inside the padding, clear of the text area.
+            let (c, a, b) = self.base_ellipse();
+            let inset = OUTLINE_WIDTH + PADDING / 2.0;
+            let rule =
+                tiny_skia::Rect::from_xywh(c.x - a + inset, c.y - b + inset, 2.0 * (a - inset), 2.0 * (b - inset));
+            if let Some(rule) = rule.map(PathBuilder::from_rect) {
+                let thin = Stroke { width: 1.2, ..Stroke::default() };
+                pixmap.stroke_path(&rule, &ink, &thin, Transform::identity(), None);
+            }
+        }
     }
 }
 
@@ -278,8 +294,14 @@ impl Balloon {
 mod tests {
     use super::*;
 
-    const KINDS: [BalloonKind; 4] =
-        [BalloonKind::Speech, BalloonKind::Shout, BalloonKind::Thought, BalloonKind::Narration];
+    const KINDS: [BalloonKind; 6] = [
+        BalloonKind::Speech,
+        BalloonKind::Shout,
+        BalloonKind::Thought,
+        BalloonKind::Narration,
+        BalloonKind::Whisper,
+        BalloonKind::Sign,
+    ];
 
     #[test]
     fn the_text_area_holds_the_text_it_was_made_for() {
@@ -316,10 +338,50 @@ mod tests {
             let left = pixmap.pixel((b.x + 1.5) as u32, c.y as u32).unwrap();
             let right = pixmap.pixel((b.right() - 1.5) as u32, c.y as u32).unwrap();
             let dark = |p: tiny_skia::PremultipliedColorU8| p.red() < 120 && p.green() < 120;
-            if kind != BalloonKind::Shout {
+            if !matches!(kind, BalloonKind::Shout | BalloonKind::Whisper) {
                 assert!(dark(left) || dark(right), "{kind:?} outline missing at the rim");
             }
         }
+    }
+
+    /// Of points just outside the base ellipse (where the outline's outer half lies), how many are dark.
+    fn inked_share_of_the_rim(kind: BalloonKind) -> f32 {
+        let mut pixmap = Pixmap::new(300, 300).unwrap();
+        pixmap.fill(Color::WHITE);
+        let balloon = Balloon::for_text(kind, 100.0, 100.0).moved_to(50.0, 50.0);
+        balloon.draw(&mut pixmap);
+        let (c, a, b) = balloon.base_ellipse();
+        let (mut inked, n) = (0, 720);
+        for i in 0..n {
+            let t = i as f32 / n as f32 * TAU;
+            let (x, y) = (c.x + (a + 1.5) * t.cos(), c.y + (b + 1.5) * t.sin());
+            let p = pixmap.pixel(x as u32, y as u32).unwrap();
+            inked += usize::from(p.red() < 128);
+        }
+        inked as f32 / n as f32
+    }
+
+    #[test]
+    fn a_whisper_is_dashed_where_speech_is_solid_and_a_sign_is_ruled_twice_without_a_tail() {
+        assert!(inked_share_of_the_rim(BalloonKind::Speech) > 0.95);
+        let dashed = inked_share_of_the_rim(BalloonKind::Whisper);
+        assert!((0.4..0.8).contains(&dashed), "dashes and gaps: {dashed}");
+
+        let mut pixmap = Pixmap::new(300, 300).unwrap();
+        pixmap.fill(Color::WHITE);
+        let mut sign = Balloon::for_text(BalloonKind::Sign, 100.0, 60.0).moved_to(50.0, 50.0);
+        sign.tail = Some(Point { x: 280.0, y: 280.0 });
+        sign.draw(&mut pixmap);
+        let row = (sign.bounds.center().y) as u32;
+        let dark_runs = (50..sign.bounds.center().x as u32)
+            .map(|x| pixmap.pixel(x, row).unwrap().red() < 128)
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| !w[0] && w[1])
+            .count()
+            + usize::from(pixmap.pixel(50, row).unwrap().red() < 128);
+        assert_eq!(dark_runs, 2, "an outer and an inner rule on the left side");
+        assert!(pixmap.pixel(270, 270).unwrap().red() > 200, "no tail towards a speaker");
     }
 
     #[test]

@@ -152,7 +152,7 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
         }
         let speaker = plan.speaker.as_ref().and_then(|id| request.figures.iter().find(|f| &f.character == id));
         for mut d in decide(&mut scene, &sizes, plan, text, vertical, speaker) {
-            if let Some(figure) = speaker.filter(|_| plan.kind != BalloonKind::Narration) {
+            if let Some(figure) = speaker.filter(|_| plan.kind.has_tail()) {
                 let edge = d.balloon.edge_toward(figure.mouth);
                 d.balloon.tail = tail_tip(&d.balloon.bounds, edge, &figure.face, figure.mouth, (width, height));
                 scene.tails.push((d.balloon.bounds.center(), figure.mouth));
@@ -298,7 +298,7 @@ fn split_longest(parts: &[String]) -> Option<Vec<String>> {
 fn wants<'a>(scene: &Scene<'_>, kind: BalloonKind, speaker: Option<&'a Figure>) -> Wants<'a> {
     let first = scene.taken.is_empty();
     Wants {
-        speaker: speaker.filter(|_| kind != BalloonKind::Narration),
+        speaker: speaker.filter(|_| kind.has_tail()),
         previous: scene.taken.last().copied(),
         corner_weight: match kind {
             BalloonKind::Narration => 3.0,

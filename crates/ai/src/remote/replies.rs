@@ -80,7 +80,7 @@ pub struct LineNote {
     pub line: u32,
     /// The speaker's name as in `characters`, or null when the story does not tell.
     pub speaker: Option<String>,
-    /// Speech, shout or thought.
+    /// Speech, shout, thought, whisper, or sign (written words read out: a notice, a letter).
     pub kind: LineKind,
 }
 

@@ -449,13 +449,20 @@ pub fn balloon_text(line: &str, language: Language) -> String {
     }
 }
 
-/// The balloons of one dialogue line: its text split to balloon size, in its kind's shape.
-pub(crate) fn line_balloons(line: &manga_domain::DialogueLine, language: Language) -> Vec<BalloonPlan> {
-    let kind = match line.kind {
+/// The balloon a line of `kind` is lettered in.
+pub(crate) fn balloon_kind_of(kind: LineKind) -> BalloonKind {
+    match kind {
         LineKind::Speech => BalloonKind::Speech,
         LineKind::Shout => BalloonKind::Shout,
         LineKind::Thought => BalloonKind::Thought,
-    };
+        LineKind::Whisper => BalloonKind::Whisper,
+        LineKind::Sign => BalloonKind::Sign,
+    }
+}
+
+/// The balloons of one dialogue line: its text split to balloon size, in its kind's shape.
+pub(crate) fn line_balloons(line: &manga_domain::DialogueLine, language: Language) -> Vec<BalloonPlan> {
+    let kind = balloon_kind_of(line.kind);
     split_balloon_text(&balloon_text(&line.text, language), language)
         .into_iter()
         .map(|text| BalloonPlan { line: Some(line.id), kind, speaker: line.speaker.clone(), text })

@@ -1,5 +1,5 @@
-//! Every quoted line of the story, with its kind (speech, shout, thought)
-//! and its speaker: an attribution in the same sentence (`と太郎が叫んだ`,
+//! Every quoted line of the story, with its kind (speech, shout, thought,
+//! whisper, or sign: written words read out) and its speaker: an attribution in the same sentence (`と太郎が叫んだ`,
 //! `said Tom`) always wins; lines without one are left to [`super::turns`].
 //! An English quote split by its attribution (`"Well," Ann said, "it is."`)
 //! is one line.
@@ -21,6 +21,29 @@ const EN_SAYING: &[&str] = &[
 ];
 const SHOUT_WORDS: &[&str] = &["叫", "怒鳴", "わめ", "shout", "yell", "cried", "scream", "roar", "bellow"];
 const THINK_WORDS: &[&str] = &["思った", "思いました", "考えた", "thought", "wondered"];
+const WHISPER_WORDS: &[&str] =
+    &["ささや", "囁", "小声", "つぶや", "呟", "whisper", "murmur", "mutter", "under her breath", "under his breath"];
+/// Words that say a quote is written, not spoken: it is read off a sign, a notice, a letter.
+const SIGN_WORDS: &[&str] = &[
+    "書いてあ",
+    "書かれ",
+    "貼り紙",
+    "張り紙",
+    "看板",
+    "立て札",
+    "札には",
+    "sign read",
+    "sign said",
+    "signs read",
+    "notice read",
+    "notice said",
+    "was written",
+    "were written",
+    "written on",
+    "painted on",
+    "it read",
+    "they read",
+];
 
 /// A line found in a sentence, before speakers are settled.
 pub(super) struct Draft {
@@ -61,6 +84,14 @@ pub(crate) fn extract(
         let pronoun =
             (lang == Language::En && stated.is_none()).then(|| gender::pronoun_at_verb(&s.text, &verbs)).flatten();
         let narration = narration(&s.text, &spans).to_lowercase();
+        // A quote standing alone may be told by the sentence before it: `ハルは耳にささやいた。「ねえ…」`.
+        let lead_in = match si.checked_sub(1).map(|p| &sentences[p].text) {
+            Some(before) if narration.trim().is_empty() && quotes::spans(before, lang).is_empty() => {
+                before.to_lowercase()
+            }
+            _ => String::new(),
+        };
+        let around = Around { narration: &narration, lead_in: &lead_in };
         let first_here = drafts.len();
         for span in &spans {
             let text = s.text[span.inner.clone()].trim().to_owned();
@@ -72,10 +103,10 @@ pub(crate) fn extract(
                 drafts[first_here..].last_mut().filter(|d| lang == Language::En && d.text.ends_with(','))
             {
                 open.text = format!("{} {text}", open.text);
-                open.kind = kind_of(&open.text, span, &narration);
+                open.kind = kind_of(&open.text, span, around);
                 continue;
             }
-            let kind = kind_of(&text, span, &narration);
+            let kind = kind_of(&text, span, around);
             let stated_here = stated.is_some() || unnamed;
             drafts.push(Draft { sentence: si, text, kind, speaker: stated, stated: stated_here, pronoun });
         }
@@ -87,7 +118,8 @@ pub(crate) fn extract(
         .map(|(i, d)| DialogueLine {
             id: LineId(i as u32),
             sentence: sentences[d.sentence].index,
-            speaker: d.speaker.map(|w| characters[w].id.clone()),
+            // Written words have nobody to speak them.
+            speaker: d.speaker.filter(|_| d.kind != LineKind::Sign).map(|w| characters[w].id.clone()),
             text: d.text,
             kind: d.kind,
         })
@@ -243,9 +275,28 @@ fn pronoun_subject(text: &str, verbs: &[usize], lang: Language) -> bool {
     })
 }
 
-fn kind_of(text: &str, span: &QuoteSpan, narration: &str) -> LineKind {
+/// The words around a quote, lowercased.
+#[derive(Clone, Copy)]
+struct Around<'a> {
+    /// Its own sentence without its quotes.
+    narration: &'a str,
+    /// For a sentence that is nothing but quotes, the quote-free sentence before it.
+    lead_in: &'a str,
+}
+
+/// A line's kind from its quote marks, its own end and the words around it: thought, then
+/// written words, then whisper (both also from a lead-in sentence), then shout, else speech.
+fn kind_of(text: &str, span: &QuoteSpan, around: Around<'_>) -> LineKind {
+    let narration = around.narration;
     if span.is_parenthesised() || THINK_WORDS.iter().any(|w| narration.contains(w)) {
         return LineKind::Thought;
+    }
+    let told = |words: &[&str]| words.iter().any(|w| narration.contains(w) || around.lead_in.contains(w));
+    if told(SIGN_WORDS) {
+        return LineKind::Sign;
+    }
+    if told(WHISPER_WORDS) {
+        return LineKind::Whisper;
     }
     let last = text.trim_end_matches(['」', '』', '”', '"', ' ']).chars().next_back();
     if last.is_some_and(|c| "！!‼".contains(c)) || text.ends_with("！？") || text.ends_with("!?") {
@@ -286,6 +337,24 @@ pub(super) mod tests {
         assert_eq!(speaker_names(&lines, &people), vec![Some("太郎".into()), Some("花子".into())]);
         assert_eq!(lines.iter().map(|l| l.kind).collect::<Vec<_>>(), vec![LineKind::Shout, LineKind::Speech]);
         assert_eq!(lines.iter().map(|l| l.id).collect::<Vec<_>>(), vec![LineId(0), LineId(1)]);
+    }
+
+    #[test]
+    fn whispers_and_written_words_are_told_by_their_sentence_or_the_one_before() {
+        let text = "ハルは小太郎の耳にささやいた。「ねえ、祠へ行こう」\n\
+                    戸口の札には「どなたもどうかお入りください」と書いてありました。\n\
+                    「入ろう」と小太郎が言った。";
+        let (lines, people) = analyse(text, Language::Ja);
+        let kinds: Vec<LineKind> = lines.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, [LineKind::Whisper, LineKind::Sign, LineKind::Speech]);
+        assert_eq!(speaker_names(&lines, &people)[1], None, "nobody speaks a notice");
+
+        let (lines, _) = analyse(
+            "\"I kept it burning,\" she whispered. The sign read \"No fishing.\" \"Go,\" said Tom.",
+            Language::En,
+        );
+        let kinds: Vec<LineKind> = lines.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, [LineKind::Whisper, LineKind::Sign, LineKind::Speech]);
     }
 
     #[test]
