@@ -1,6 +1,7 @@
-//! The fleet on one machine, for its end-to-end test and its benchmark:
+//! The fleet on one machine, for its end-to-end tests and its benchmarks:
 //! [`Fleet::up`] runs `deploy/local/up` with a fresh project, database and
-//! ports, and tears all of it down when dropped.
+//! ports, and tears all of it down when dropped; [`real_speed`] runs it
+//! against models as slow as real ones.
 //!
 //! Needs Postgres, Redis and the Pub/Sub emulator (`tests/run` starts them).
 
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use manga_domain::{ArtifactKey, JobId, PhaseId};
 use serde_json::Value;
+
+pub mod real_speed;
 
 /// The Postgres server the fleet's databases are made on.
 pub const PGURL: &str = "postgres://root@127.0.0.1:5432";
