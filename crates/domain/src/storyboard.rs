@@ -107,6 +107,10 @@ pub enum BalloonKind {
 }
 
 impl BalloonKind {
+    /// Every kind.
+    pub const ALL: [BalloonKind; 6] =
+        [Self::Speech, Self::Shout, Self::Thought, Self::Narration, Self::Whisper, Self::Sign];
+
     /// Whether it is a box (narration, a sign) rather than a shape around an ellipse.
     pub fn is_boxed(self) -> bool {
         matches!(self, Self::Narration | Self::Sign)

@@ -294,14 +294,7 @@ impl Balloon {
 mod tests {
     use super::*;
 
-    const KINDS: [BalloonKind; 6] = [
-        BalloonKind::Speech,
-        BalloonKind::Shout,
-        BalloonKind::Thought,
-        BalloonKind::Narration,
-        BalloonKind::Whisper,
-        BalloonKind::Sign,
-    ];
+    const KINDS: [BalloonKind; 6] = BalloonKind::ALL;
 
     #[test]
     fn the_text_area_holds_the_text_it_was_made_for() {

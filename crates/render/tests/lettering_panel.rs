@@ -152,14 +152,7 @@ fn balloons_contain_their_texts_ink_in_english_at_every_panel_size() {
 
 #[test]
 fn every_balloon_kind_keeps_its_text_inside() {
-    for kind in [
-        BalloonKind::Speech,
-        BalloonKind::Shout,
-        BalloonKind::Thought,
-        BalloonKind::Narration,
-        BalloonKind::Whisper,
-        BalloonKind::Sign,
-    ] {
+    for kind in BalloonKind::ALL {
         for language in [Language::Ja, Language::En] {
             let text = if language == Language::Ja { japanese_texts()[3] } else { english_texts()[1] };
             let mut pixmap = blank(500, 600);
