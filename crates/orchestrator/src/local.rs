@@ -149,7 +149,7 @@ pub struct ServeOptions {
     pub port: u16,
     /// Where the database and artifacts live.
     pub data: std::path::PathBuf,
-    /// The HS256 key; `None` makes a random one for this run.
+    /// The HS256 key; `None` uses the one kept in the data directory (made on first use).
     pub secret_key: Option<String>,
     /// Browser origins allowed besides the page itself.
     pub cors_origins: Vec<String>,
@@ -159,6 +159,28 @@ pub struct ServeOptions {
     pub settings: ServiceSettings,
     /// The models jobs run with and may choose from.
     pub models: Arc<Models>,
+}
+
+/// The signing key kept in the data directory (`secret-key`, readable by its owner only),
+/// made on first use, so a restarted `manga serve` accepts the tokens it gave before and an
+/// open page picks its job up again.
+fn kept_secret(data: &Path) -> Result<String, String> {
+    let path = data.join("secret-key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) if key.trim().len() >= 32 => return Ok(key.trim().to_owned()),
+        Ok(_) => return Err(format!("{} is shorter than 32 characters; remove it to make a new key", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    }
+    // 244 random bits from two v4 UUIDs.
+    let key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    let written = file.open(&path).and_then(|mut f| std::io::Write::write_all(&mut f, key.as_bytes()));
+    written.map_err(|e| format!("cannot keep a signing key in {}: {e}", path.display()))?;
+    Ok(key)
 }
 
 /// How long the token `serve` prints stays valid.
@@ -176,10 +198,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         LocalProduct::start_with(&options.data, options.settings.clone(), false, None, options.models.clone())
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
-    let secret = options.secret_key.clone().unwrap_or_else(|| {
-        // A fresh key per run: 244 random bits from two v4 UUIDs.
-        format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
-    });
+    let secret = match options.secret_key.clone() {
+        Some(key) => key,
+        None => kept_secret(&options.data)?,
+    };
     let mut api = crate::api::ApiSettings::new(secret.as_bytes(), options.cors_origins.clone());
     let rate = crate::http::limits::Rate { capacity: options.rate_limit_per_minute, per: Duration::from_secs(60) };
     (api.per_ip, api.per_user) = (rate, rate);

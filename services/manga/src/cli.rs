@@ -44,7 +44,8 @@ pub struct ServeArgs {
     /// Where jobs and their files are kept between runs.
     #[arg(long, default_value = "manga-data")]
     pub data: PathBuf,
-    /// The key tokens are signed with (HS256). Unset: a new random key each run, so old tokens stop working.
+    /// The key tokens are signed with (HS256). Unset: a random key made once and kept in
+    /// `<data>/secret-key`, so tokens keep working across restarts.
     #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
     /// Origins allowed to call the API from a browser (comma-separated); unset allows only the page itself.
