@@ -2,8 +2,8 @@
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use manga_domain::{
-    ArtifactKey, CharacterBible, CharacterSheet, Concept, Figure, JobOptions, LetteredPanel, LetteringSet, PanelArt,
-    PanelArtSet, PanelPlan, PhaseId, QualityReport, Reason, Rect, Storyboard,
+    ArtifactKey, CharacterBible, CharacterSheet, Concept, Figure, JobOptions, LetteredPanel, LetteringSet,
+    NamedCharacter, PanelArt, PanelArtSet, PanelPlan, PhaseId, QualityReport, Reason, Rect, Storyboard,
 };
 use std::collections::HashMap;
 
@@ -111,7 +111,7 @@ pub async fn run(
     let outputs = std::iter::once(set_key.clone()).chain(panels.iter().map(|p| p.image.clone())).collect();
     kept.extend(panels.into_iter().map(|p| (p.panel, p)));
     let set = LetteringSet { panels: storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect() };
-    let mut quality = check(&set);
+    let mut quality = check(&set, &concept.characters);
     let estimated =
         art.panels.iter().filter(|a| a.figures_estimated && (only.is_empty() || only.contains(&a.panel))).count();
     let by_vision = seen.load(std::sync::atomic::Ordering::Relaxed);
@@ -186,17 +186,21 @@ fn figure_under(face: Rect, width: f32, height: f32, character: manga_domain::Ch
 }
 
 /// Counts lettering defects (overflowing text, balloons on faces or on each
-/// other) and blank art found while lettering.
-pub fn check(set: &LetteringSet) -> QualityReport {
+/// other) and blank art found while lettering; `cast` names the faces.
+pub fn check(set: &LetteringSet, cast: &[NamedCharacter]) -> QualityReport {
     let mut reasons = Vec::new();
     for panel in &set.panels {
-        reasons.extend(panel_defects(panel));
+        reasons.extend(panel_defects(panel, cast));
     }
     QualityReport::from_reasons(reasons)
 }
 
-/// The defects of one lettered panel (shared with compose's page checks).
-pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
+/// The defects of one lettered panel (shared with compose's page checks), said as a person
+/// reads them: characters by name, text as written.
+pub fn panel_defects(panel: &LetteredPanel, cast: &[NamedCharacter]) -> Vec<Reason> {
+    let name = |id: &manga_domain::CharacterId| {
+        cast.iter().find(|c| &c.id == id).map_or_else(|| id.to_string(), |c| c.name.clone())
+    };
     let mut reasons = Vec::new();
     if panel.blank_art {
         let message = format!("panel {} is blank", panel.panel);
@@ -206,14 +210,14 @@ pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
         reasons.push(Reason { code: code.into(), message, blame: PhaseId::Lettering, penalty });
     };
     for b in panel.balloons.iter().filter(|b| b.overflow) {
-        reason("text_overflow", format!("panel {}: text does not fit: {:?}", panel.panel, b.text), 0.15);
+        reason("text_overflow", format!("panel {}: text does not fit: “{}”", panel.panel, b.text), 0.15);
     }
     for b in &panel.balloons {
         let min = manga_render::lettering::min_px(b.kind);
         if b.font_px + 0.01 < min {
             let pt = |px: f32| px / manga_render::lettering::PX_PER_PT;
             let message = format!(
-                "panel {}: text set at {:.1} pt, under the {:.1} pt a reader needs: {:?}",
+                "panel {}: text set at {:.1} pt, under the {:.1} pt a reader needs: “{}”",
                 panel.panel,
                 pt(b.font_px),
                 pt(min),
@@ -230,7 +234,7 @@ pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
                 .enumerate()
                 .filter(|&(j, b)| j != i && b.bounds.crossed_by(a.bounds.center(), tip));
             for (_, b) in crossed {
-                let message = format!("panel {}: the tail of {:?} crosses {:?}", panel.panel, a.text, b.text);
+                let message = format!("panel {}: the tail of “{}” crosses “{}”", panel.panel, a.text, b.text);
                 reason("tail_crosses_balloon", message, 0.04);
             }
         }
@@ -244,7 +248,7 @@ pub fn panel_defects(panel: &LetteredPanel) -> Vec<Reason> {
             if a.bounds.intersection(&f.face).is_some_and(|o| o.area() > 0.15 * f.face.area()) {
                 reason(
                     "balloon_over_face",
-                    format!("panel {}: a balloon covers {}'s face", panel.panel, f.character),
+                    format!("panel {}: a balloon covers {}'s face", panel.panel, name(&f.character)),
                     0.04,
                 );
             }
@@ -287,9 +291,11 @@ mod tests {
             figures: vec![],
             blank_art: false,
         };
-        let codes = |p: &LetteredPanel| panel_defects(p).into_iter().map(|r| r.code).collect::<Vec<_>>();
+        let codes = |p: &LetteredPanel| panel_defects(p, &[]).into_iter().map(|r| r.code).collect::<Vec<_>>();
         assert_eq!(codes(&panel), vec!["tail_crosses_balloon".to_owned()]);
+        let said = &panel_defects(&panel, &[])[0].message;
+        assert!(said.contains("the tail of “He's just slow.” crosses"), "{said}");
         panel.balloons[1].tail = Some(Point { x: 470.0, y: 200.0 });
-        assert!(codes(&panel).is_empty(), "{:?}", panel_defects(&panel));
+        assert!(codes(&panel).is_empty(), "{:?}", panel_defects(&panel, &[]));
     }
 }

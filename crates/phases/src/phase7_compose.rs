@@ -47,9 +47,10 @@ pub async fn run(
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let page_size = storyboard.page_size;
     let direction = storyboard.reading_direction;
+    let cast = std::sync::Arc::new(concept.characters.clone());
     let composed: Vec<ComposedPage> = stream::iter(todo)
         .map(|plan| {
-            let (ctx, progress, done) = (ctx.clone(), progress.clone(), done.clone());
+            let (ctx, progress, done, cast) = (ctx.clone(), progress.clone(), done.clone(), cast.clone());
             let lettered: Result<Vec<LetteredPanel>, PhaseError> = plan
                 .panels
                 .iter()
@@ -75,7 +76,7 @@ pub async fn run(
                         .map(|(p, image)| PlacedPanel { frame: p.frame, image })
                         .collect();
                     let page = compose_page(size, &placed, plan.number)?;
-                    let quality = check_page(&plan, &panels, direction);
+                    let quality = check_page(&plan, &panels, direction, &cast);
                     Ok::<_, PhaseError>((encode_png(&page, PngSpeed::Fast)?, quality))
                 })
                 .await
@@ -110,8 +111,9 @@ pub fn check_page(
     plan: &PagePlan,
     panels: &[LetteredPanel],
     direction: manga_domain::ReadingDirection,
+    cast: &[manga_domain::NamedCharacter],
 ) -> QualityReport {
-    let mut reasons: Vec<Reason> = panels.iter().flat_map(panel_defects).collect();
+    let mut reasons: Vec<Reason> = panels.iter().flat_map(|p| panel_defects(p, cast)).collect();
     let frames: Vec<_> = plan.panels.iter().map(|p| p.frame).collect();
     let violations = reading_order_violations(&frames, direction);
     if violations > 0 {
