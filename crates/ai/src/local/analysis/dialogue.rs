@@ -1,6 +1,7 @@
 //! Every quoted line of the story, with its kind (speech, shout, thought,
-//! whisper, or sign: written words read out) and its speaker: an attribution in the same sentence (`と太郎が叫んだ`,
-//! `said Tom`) always wins; lines without one are left to [`super::turns`].
+//! whisper, or sign: written words read out) and its speaker: an
+//! attribution in the same sentence (`と太郎が叫んだ`, `said Tom`) always
+//! wins; lines without one are left to [`super::turns`].
 //! An English quote split by its attribution (`"Well," Ann said, "it is."`)
 //! is one line.
 
@@ -41,8 +42,8 @@ const SIGN_WORDS: &[&str] = &[
     "were written",
     "written on",
     "painted on",
-    "it read",
-    "they read",
+    "it read:",
+    "it read,",
 ];
 
 /// A line found in a sentence, before speakers are settled.
@@ -355,6 +356,9 @@ pub(super) mod tests {
         );
         let kinds: Vec<LineKind> = lines.iter().map(|l| l.kind).collect();
         assert_eq!(kinds, [LineKind::Whisper, LineKind::Sign, LineKind::Speech]);
+
+        let (lines, _) = analyse("Tom got it ready. \"Now.\"", Language::En);
+        assert_eq!(lines[0].kind, LineKind::Speech, "\"it ready\" is no sign");
     }
 
     #[test]
