@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use manga_ai::Models;
 use manga_blob::LocalBlobStore;
-use manga_bus::{Bus, InMemoryBus, topics};
+use manga_bus::{Bus, InMemoryBus};
 use manga_domain::PhaseId;
 use manga_phases::PhaseContext;
-use manga_phases::service::PhaseService;
+use manga_phases::service::{PhaseService, item_topic};
 use manga_runtime::PushHandler;
 use manga_store::{SqliteStore, Store};
 use tokio::task::JoinHandle;
@@ -122,7 +122,7 @@ fn deliveries(
             return Some(Delivery { handler: orchestrator.clone(), at_once: 1 });
         }
         let (_, handler) = phases.iter().find(|(name, _)| *name == route.service)?;
-        let is_items = [topics::PHASE_2_PORTRAITS, topics::PHASE_5_PANELS].contains(&route.subscription.topic.as_str());
+        let is_items = PhaseId::ALL.iter().any(|&p| item_topic(p) == Some(route.subscription.topic.as_str()));
         Some(Delivery { handler: handler.clone(), at_once: if is_items { items_at_once } else { REQUESTS_AT_ONCE } })
     }
 }
