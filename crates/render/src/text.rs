@@ -7,11 +7,12 @@
 //! - [`TextLayout::draw`]: rasterises with ab_glyph coverage and alpha blending.
 //! - [`draw_text_line`]: one centred line, for page numbers and titles.
 //!
-//! Half-width Latin letters and digits inside vertical text are set upright
-//! and centred in the column, each on its own vertical advance (what the
-//! font's `vmtx` gives): simple and always legible, if airy for long words.
+//! Latin letters and digits inside vertical text are set across the column
+//! when short (tate-chū-yoko) and rotated when long, and never broken
+//! mid-word ([`latin`]).
 
 mod kinsoku;
+pub mod latin;
 pub(crate) mod layout;
 mod raster;
 

@@ -5,7 +5,10 @@
 //! brackets). A break that would violate a rule is moved: the comma or full
 //! stop may hang one past the column's length (burasage), otherwise the
 //! column gives up characters to the next one (oidashi), and only when that is
-//! impossible does it take more than its share (oikomi).
+//! impossible does it take more than its share (oikomi). A Latin word is
+//! never broken.
+
+use super::latin::{cells, latin_runs, may_break_in_runs, run_of_each};
 
 /// Characters that may not begin a column (or a line).
 const NO_START: &str = "。、，．,.」』）］｝〉》】〕〗〙〛”’ー〜～・：；？！?!:;ゃゅょっぁぃぅぇぉゎゕゖャュョッァィゥェォヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ…‥々ゝゞヽヾ)]}";
@@ -31,54 +34,88 @@ pub fn may_hang(c: char) -> bool {
     HANGING.contains(c)
 }
 
-/// Whether a break between `chars[at - 1]` and `chars[at]` keeps the rules.
-fn may_break_at(chars: &[char], at: usize) -> bool {
-    at == 0 || at >= chars.len() || (!is_forbidden_at_start(chars[at]) && !is_forbidden_at_end(chars[at - 1]))
+/// The break rules of one paragraph: kinsoku, and whole Latin words.
+struct Paragraph {
+    chars: Vec<char>,
+    run_of: Vec<Option<usize>>,
+    /// Each character's share of the column length, in ems.
+    cells: Vec<f32>,
 }
 
-/// Breaks `text` into columns (or lines) of at most `max_chars` characters, keeping kinsoku.
+impl Paragraph {
+    fn new(text: &str) -> Paragraph {
+        let chars: Vec<char> = text.chars().filter(|&c| c != '\r').collect();
+        let runs = latin_runs(&chars);
+        let run_of = run_of_each(chars.len(), &runs);
+        let cells = cells(&chars, &runs);
+        Paragraph { chars, run_of, cells }
+    }
+
+    /// Whether a break between `chars[at - 1]` and `chars[at]` keeps the rules.
+    fn may_break_at(&self, at: usize) -> bool {
+        let chars = &self.chars;
+        at == 0
+            || at >= chars.len()
+            || (!is_forbidden_at_start(chars[at])
+                && !is_forbidden_at_end(chars[at - 1])
+                && may_break_in_runs(chars, &self.run_of, at))
+    }
+
+    /// Where the column starting at `start` ends (exclusive).
+    fn next_break(&self, start: usize, max: f32) -> usize {
+        let n = self.chars.len();
+        // The longest stretch whose cells fit the column (at least one character).
+        let mut natural = start + 1;
+        let mut used = self.cells[start];
+        while natural < n && used + self.cells[natural] <= max + 1e-3 {
+            used += self.cells[natural];
+            natural += 1;
+        }
+        if self.may_break_at(natural) {
+            return natural;
+        }
+        // Burasage: a single comma or full stop hangs below the column.
+        if may_hang(self.chars[natural]) && self.may_break_at(natural + 1) {
+            return natural + 1;
+        }
+        // Oidashi: give characters to the next column.
+        if let Some(at) = (start + 1..natural).rev().find(|&at| self.may_break_at(at)) {
+            return at;
+        }
+        // Oikomi: take characters from the next column until a break is allowed.
+        (natural + 1..=n).find(|&at| self.may_break_at(at)).unwrap_or(n)
+    }
+}
+
+/// Breaks `text` into columns (or lines) of at most `max_chars` ems, keeping
+/// kinsoku and whole Latin words.
 ///
+/// - A character takes one em of the column, except Latin text: a short run
+///   set upright across the column takes one em in all, rotated letters about
+///   half an em each (see [`super::latin`]).
 /// - A column may be one longer than `max_chars` when it ends in a hanging
 ///   `。` or `、`.
 /// - Otherwise a column that would start with a forbidden character gives its
 ///   last characters to the next column; only if every break inside it is
-///   forbidden (e.g. a run of `ー` longer than a column) does it grow instead.
+///   forbidden (e.g. a run of `ー`, or a Latin word, longer than a column)
+///   does it grow instead.
 /// - A newline forces a break and is not part of any column.
 /// - Concatenating the columns gives back `text` (without newlines).
 ///
 /// `max_chars` of 0 is treated as 1.
 pub fn break_columns(text: &str, max_chars: usize) -> Vec<String> {
-    let max = max_chars.max(1);
+    let max = max_chars.max(1) as f32;
     let mut out = Vec::new();
     for paragraph in text.split('\n') {
-        let chars: Vec<char> = paragraph.chars().filter(|&c| c != '\r').collect();
+        let paragraph = Paragraph::new(paragraph);
         let mut start = 0;
-        while start < chars.len() {
-            let end = next_break(&chars, start, max);
-            out.push(chars[start..end].iter().collect());
+        while start < paragraph.chars.len() {
+            let end = paragraph.next_break(start, max);
+            out.push(paragraph.chars[start..end].iter().collect());
             start = end;
         }
     }
     out
-}
-
-/// Where the column starting at `start` ends (exclusive).
-fn next_break(chars: &[char], start: usize, max: usize) -> usize {
-    let n = chars.len();
-    let natural = (start + max).min(n);
-    if may_break_at(chars, natural) {
-        return natural;
-    }
-    // Burasage: a single comma or full stop hangs below the column.
-    if may_hang(chars[natural]) && may_break_at(chars, natural + 1) {
-        return natural + 1;
-    }
-    // Oidashi: give characters to the next column.
-    if let Some(at) = (start + 1..natural).rev().find(|&at| may_break_at(chars, at)) {
-        return at;
-    }
-    // Oikomi: take characters from the next column until a break is allowed.
-    (natural + 1..=n).find(|&at| may_break_at(chars, at)).unwrap_or(n)
 }
 
 #[cfg(test)]
@@ -152,5 +189,20 @@ mod tests {
                 assert!(col.chars().count() <= max + 1, "{col:?} too long for {max}");
             }
         }
+    }
+
+    #[test]
+    fn latin_words_are_never_broken_and_short_runs_count_as_one_em() {
+        let text = "看板には「WILDCAT HOUSE」、その下にsome ramenと書いてあった。第12話";
+        for max in 1..=12 {
+            let cols = check(text, max);
+            let words: Vec<&str> = cols
+                .iter()
+                .flat_map(|c| c.split(|ch: char| !ch.is_ascii_alphanumeric()))
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(words, ["WILDCAT", "HOUSE", "some", "ramen", "12"], "at {max}: {cols:?}");
+        }
+        assert_eq!(check("第12話です", 4), vec!["第12話で", "す"], "two digits take one em");
     }
 }

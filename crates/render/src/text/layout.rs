@@ -4,6 +4,7 @@ use ab_glyph::Font as _;
 use rustybuzz::{Direction, UnicodeBuffer};
 
 use super::kinsoku::{break_columns, is_forbidden_at_end, is_forbidden_at_start};
+use super::latin::{LatinSetting, latin_runs};
 use crate::fonts::{FontKind, font};
 
 /// Line height of horizontal text, in ems.
@@ -21,7 +22,24 @@ pub struct PlacedGlyph {
     pub x: f32,
     /// Origin y (the baseline).
     pub y: f32,
+    /// Turned 90° clockwise about its origin: Latin text rotated to read
+    /// downwards in a vertical column.
+    pub rotated: bool,
+    /// Horizontal scale (below 1 for tate-chū-yoko squeezed into one em).
+    pub x_scale: f32,
 }
+
+impl PlacedGlyph {
+    /// A glyph set as the font draws it: not rotated, not squeezed.
+    pub fn plain(id: u16, x: f32, y: f32) -> PlacedGlyph {
+        PlacedGlyph { id, x, y, rotated: false, x_scale: 1.0 }
+    }
+}
+
+/// Height above the baseline, in ems, of the line a rotated or upright Latin
+/// run is centred on in a column: between the middle of the capitals and of
+/// the lower case.
+const LATIN_CENTRE: f32 = 0.35;
 
 /// Measured text: glyph ids and positions inside a logical box whose top-left
 /// corner is (0, 0) in layout pixels.
@@ -103,13 +121,31 @@ fn per_char(shaped: &[Shaped], chars: &[(usize, char)], vertical: bool) -> Vec<f
 }
 
 /// Each character of `text` with its advance in font units (vertical:
-/// downwards advance with vertical forms), from shaping the whole text once.
-/// Lets line breaking be tried at many sizes without reshaping.
+/// downwards advance with vertical forms, Latin runs as [`vertical_columns`]
+/// sets them), from shaping the whole text once. Lets line breaking be tried
+/// at many sizes without reshaping.
+///
+/// [`vertical_columns`]: TextLayout::vertical_columns
 pub(crate) fn char_advances(kind: FontKind, text: &str, vertical: bool) -> (Vec<char>, Vec<f32>) {
     let dir = if vertical { Direction::TopToBottom } else { Direction::LeftToRight };
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let advance = per_char(&shape(kind, text, dir), &chars, vertical);
-    (chars.into_iter().map(|(_, c)| c).collect(), advance)
+    let indexed: Vec<(usize, char)> = text.char_indices().collect();
+    let mut advance = per_char(&shape(kind, text, dir), &indexed, vertical);
+    let chars: Vec<char> = indexed.iter().map(|&(_, c)| c).collect();
+    if vertical {
+        for run in latin_runs(&chars) {
+            let run_text: String = chars[run.chars.clone()].iter().collect();
+            let run_chars: Vec<(usize, char)> = run_text.char_indices().collect();
+            let across = per_char(&shape(kind, &run_text, Direction::LeftToRight), &run_chars, false);
+            for (k, i) in run.chars.clone().enumerate() {
+                advance[i] = match run.setting {
+                    LatinSetting::Upright if k == 0 => font(kind).units_per_em(),
+                    LatinSetting::Upright => 0.0,
+                    LatinSetting::Rotated => across[k],
+                };
+            }
+        }
+    }
+    (chars, advance)
 }
 
 /// The glyph ids rustybuzz gives for `text` set horizontally or vertically.
@@ -144,7 +180,7 @@ impl TextLayout {
             let mut pen = (width - widths[line]) / 2.0;
             let baseline = first_baseline + line as f32 * line_height;
             for g in shaped.iter().filter(|g| range.contains(&char_of_byte(g.cluster))) {
-                glyphs.push(PlacedGlyph { id: g.glyph, x: pen + g.x_offset * s, y: baseline - g.y_offset * s });
+                glyphs.push(PlacedGlyph::plain(g.glyph, pen + g.x_offset * s, baseline - g.y_offset * s));
                 pen += g.x_advance * s;
             }
         }
@@ -169,7 +205,8 @@ impl TextLayout {
     }
 
     /// Sets already-broken columns vertically, the first column on the right,
-    /// all columns starting at the top.
+    /// all columns starting at the top. Latin runs are set upright across the
+    /// column or rotated (see [`super::latin`]).
     pub fn vertical_columns(columns: &[String], kind: FontKind, px: f32) -> TextLayout {
         let s = font(kind).px_per_unit(px);
         let pitch = px * COLUMN_PITCH;
@@ -179,13 +216,8 @@ impl TextLayout {
         let mut height = 0.0f32;
         for (i, column) in columns.iter().enumerate() {
             let center_x = width - px / 2.0 - i as f32 * pitch;
-            // Pen in font units, y up, from the column's top centre.
-            let mut pen_y = 0.0f32;
-            for g in shape(kind, column, Direction::TopToBottom) {
-                glyphs.push(PlacedGlyph { id: g.glyph, x: center_x + g.x_offset * s, y: -(pen_y + g.y_offset) * s });
-                pen_y += g.y_advance;
-            }
-            height = height.max(-pen_y * s);
+            let down = set_column(column, kind, px, center_x, &mut glyphs);
+            height = height.max(down * s);
         }
         TextLayout {
             font: kind,
@@ -199,6 +231,61 @@ impl TextLayout {
             line_texts: columns.to_vec(),
         }
     }
+}
+
+/// Sets one column centred on `center_x` from the top, appending its glyphs;
+/// returns its length in font units.
+fn set_column(column: &str, kind: FontKind, px: f32, center_x: f32, glyphs: &mut Vec<PlacedGlyph>) -> f32 {
+    let f = font(kind);
+    let s = f.px_per_unit(px);
+    let em = f.units_per_em();
+    let chars: Vec<char> = column.chars().collect();
+    let mut down = 0.0f32;
+    let set_upright = |text: &str, glyphs: &mut Vec<PlacedGlyph>, down: &mut f32| {
+        for g in shape(kind, text, Direction::TopToBottom) {
+            glyphs.push(PlacedGlyph::plain(g.glyph, center_x + g.x_offset * s, (*down - g.y_offset) * s));
+            *down -= g.y_advance;
+        }
+    };
+    let mut at = 0;
+    for run in latin_runs(&chars) {
+        let before: String = chars[at..run.chars.start].iter().collect();
+        set_upright(&before, glyphs, &mut down);
+        at = run.chars.end;
+        let text: String = chars[run.chars.clone()].iter().collect();
+        let shaped = shape(kind, &text, Direction::LeftToRight);
+        let across: f32 = shaped.iter().map(|g| g.x_advance).sum();
+        match run.setting {
+            LatinSetting::Upright => {
+                // Tate-chū-yoko: across the column, squeezed into one em.
+                let x_scale = (em / across.max(1.0)).min(1.0);
+                let left = center_x - across * x_scale * s / 2.0;
+                let baseline = (down + em / 2.0 + LATIN_CENTRE * em) * s;
+                let mut pen = 0.0;
+                for g in &shaped {
+                    let x = left + (pen + g.x_offset) * x_scale * s;
+                    glyphs.push(PlacedGlyph { x_scale, ..PlacedGlyph::plain(g.glyph, x, baseline - g.y_offset * s) });
+                    pen += g.x_advance;
+                }
+                down += em;
+            }
+            LatinSetting::Rotated => {
+                // Turned clockwise: the line's "up" points right, its advance downwards.
+                let baseline_x = center_x - LATIN_CENTRE * em * s;
+                for g in &shaped {
+                    let y = (down + g.x_offset) * s;
+                    glyphs.push(PlacedGlyph {
+                        rotated: true,
+                        ..PlacedGlyph::plain(g.glyph, baseline_x + g.y_offset * s, y)
+                    });
+                    down += g.x_advance;
+                }
+            }
+        }
+    }
+    let rest: String = chars[at..].iter().collect();
+    set_upright(&rest, glyphs, &mut down);
+    down
 }
 
 /// Greedy line breaking over per-character advances; returns char ranges, trailing spaces excluded.
@@ -296,5 +383,34 @@ mod tests {
         assert!(second.y > first.y, "top to bottom");
         assert!(sixth.x < first.x - 20.0, "second column is to the left");
         assert!((layout.height - 100.0).abs() < 1.0, "five 1-em advances, got {}", layout.height);
+    }
+
+    #[test]
+    fn a_long_latin_word_in_a_column_is_rotated_whole_and_reads_downwards() {
+        let layout = TextLayout::vertical("看板にRESTAURANTとある", FontKind::Dialogue, 20.0, 6);
+        assert!(layout.line_texts.iter().any(|c| c.contains("RESTAURANT")), "never broken: {:?}", layout.line_texts);
+        let rotated: Vec<&PlacedGlyph> = layout.glyphs.iter().filter(|g| g.rotated).collect();
+        assert_eq!(rotated.len(), 10);
+        assert!(rotated.windows(2).all(|w| w[1].y > w[0].y && (w[1].x - w[0].x).abs() < 0.01), "one line, downwards");
+        // Ten rotated capitals take about seven ems, not the ten of upright letters.
+        let (chars, advance) = char_advances(FontKind::Dialogue, "RESTAURANT", true);
+        let ems = advance.iter().sum::<f32>() / font(FontKind::Dialogue).units_per_em();
+        assert_eq!(chars.len(), 10);
+        assert!((5.0..8.0).contains(&ems), "{ems} ems");
+    }
+
+    #[test]
+    fn two_digits_sit_across_one_em_of_the_column() {
+        let layout = TextLayout::vertical("第12話", FontKind::Dialogue, 20.0, 10);
+        assert_eq!(layout.lines, 1);
+        assert!((layout.height - 60.0).abs() < 1.0, "three ems: {}", layout.height);
+        let digits: Vec<&PlacedGlyph> =
+            layout.glyphs.iter().filter(|g| !g.rotated && g.x_scale <= 1.0).skip(1).take(2).collect();
+        assert!((digits[0].y - digits[1].y).abs() < 0.01, "side by side on one baseline");
+        assert!(digits[1].x > digits[0].x);
+        let ink = layout.ink_bounds(0.0, 0.0).unwrap();
+        assert!(ink.w <= 21.0, "within the column's em: {ink:?}");
+        let three = TextLayout::vertical("1234年", FontKind::Dialogue, 20.0, 10);
+        assert!(three.glyphs.iter().take(4).all(|g| g.rotated), "four characters are rotated, not squeezed");
     }
 }

@@ -1,12 +1,12 @@
 //! Drawing laid-out text: ab_glyph coverage blended into a pixmap, or glyph
 //! outlines as tiny-skia paths (for stroked, rotated display text).
 
-use ab_glyph::{Font as _, GlyphId, OutlineCurve, point};
+use ab_glyph::{Font as _, GlyphId, OutlineCurve, PxScale, point};
 use manga_domain::Rect;
 use tiny_skia::{Color, PathBuilder, Pixmap};
 
-use super::layout::TextLayout;
-use crate::fonts::{FontKind, font};
+use super::layout::{PlacedGlyph, TextLayout};
+use crate::fonts::{Font, FontKind, font};
 
 /// Coverage below this is not counted as ink.
 const INK_THRESHOLD: f32 = 0.05;
@@ -57,12 +57,7 @@ impl TextLayout {
         let data = pixmap.data_mut();
         let mut ink = None;
         for g in &self.glyphs {
-            let glyph = GlyphId(g.id).with_scale_and_position(scale, point(x + g.x, y + g.y));
-            let Some(outlined) = f.outline().outline_glyph(glyph) else { continue };
-            let bounds = outlined.px_bounds();
-            let (bx, by) = (bounds.min.x as i32, bounds.min.y as i32);
-            outlined.draw(|gx, gy, coverage| {
-                let (px, py) = (bx + gx as i32, by + gy as i32);
+            each_pixel(f, g, scale, x, y, |px, py, coverage| {
                 if px < x0 || py < y0 || px >= x1 || py >= y1 || coverage <= 0.0 {
                     return;
                 }
@@ -83,12 +78,10 @@ impl TextLayout {
         let scale = f.px_scale(self.px);
         let mut acc: Option<(f32, f32, f32, f32)> = None;
         for g in &self.glyphs {
-            let glyph = GlyphId(g.id).with_scale_and_position(scale, point(x + g.x, y + g.y));
-            let Some(outlined) = f.outline().outline_glyph(glyph) else { continue };
-            let b = outlined.px_bounds();
+            let Some(b) = glyph_bounds(f, g, scale, x, y) else { continue };
             acc = Some(match acc {
-                None => (b.min.x, b.min.y, b.max.x, b.max.y),
-                Some((a, c, d, e)) => (a.min(b.min.x), c.min(b.min.y), d.max(b.max.x), e.max(b.max.y)),
+                None => b,
+                Some((a, c, d, e)) => (a.min(b.0), c.min(b.1), d.max(b.2), e.max(b.3)),
             });
         }
         acc.map(|(x0, y0, x1, y1)| Rect::new(x0, y0, x1 - x0, y1 - y0))
@@ -100,7 +93,11 @@ impl TextLayout {
         let s = f.px_per_unit(self.px);
         for g in &self.glyphs {
             let Some(outline) = f.outline().outline(GlyphId(g.id)) else { continue };
-            let map = |p: ab_glyph::Point| (x + g.x + p.x * s, y + g.y - p.y * s);
+            let map = |p: ab_glyph::Point| {
+                let (dx, dy) = (p.x * s * g.x_scale, -p.y * s);
+                let (dx, dy) = if g.rotated { (-dy, dx) } else { (dx, dy) };
+                (x + g.x + dx, y + g.y + dy)
+            };
             let mut last: Option<ab_glyph::Point> = None;
             for curve in &outline.curves {
                 let start = match curve {
@@ -135,6 +132,51 @@ impl TextLayout {
                 builder.close();
             }
         }
+    }
+}
+
+/// The glyph's scale: the layout's, squeezed across when the glyph is.
+fn glyph_scale(g: &PlacedGlyph, scale: PxScale) -> PxScale {
+    PxScale { x: scale.x * g.x_scale, y: scale.y }
+}
+
+/// Calls `visit(x, y, coverage)` for each pixel of the glyph placed with the
+/// layout's box at (`x`, `y`). A rotated glyph is drawn upright at its origin
+/// and each pixel turned a quarter clockwise about it, which is exact.
+fn each_pixel(f: &Font, g: &PlacedGlyph, scale: PxScale, x: f32, y: f32, mut visit: impl FnMut(i32, i32, f32)) {
+    let scale = glyph_scale(g, scale);
+    if g.rotated {
+        let (ox, oy) = ((x + g.x).round() as i32, (y + g.y).round() as i32);
+        let Some(outlined) = f.outline().outline_glyph(GlyphId(g.id).with_scale_and_position(scale, point(0.0, 0.0)))
+        else {
+            return;
+        };
+        let bounds = outlined.px_bounds();
+        let (bx, by) = (bounds.min.x as i32, bounds.min.y as i32);
+        // The pixel at (u, v) from the origin turns to (-v - 1, u).
+        outlined.draw(|gx, gy, coverage| visit(ox - (by + gy as i32) - 1, oy + bx + gx as i32, coverage));
+    } else {
+        let glyph = GlyphId(g.id).with_scale_and_position(scale, point(x + g.x, y + g.y));
+        let Some(outlined) = f.outline().outline_glyph(glyph) else { return };
+        let bounds = outlined.px_bounds();
+        let (bx, by) = (bounds.min.x as i32, bounds.min.y as i32);
+        outlined.draw(|gx, gy, coverage| visit(bx + gx as i32, by + gy as i32, coverage));
+    }
+}
+
+/// The glyph's pixel bounds (x0, y0, x1, y1) with the layout's box at (`x`, `y`).
+fn glyph_bounds(f: &Font, g: &PlacedGlyph, scale: PxScale, x: f32, y: f32) -> Option<(f32, f32, f32, f32)> {
+    let scale = glyph_scale(g, scale);
+    if g.rotated {
+        let (ox, oy) = ((x + g.x).round(), (y + g.y).round());
+        let outlined = f.outline().outline_glyph(GlyphId(g.id).with_scale_and_position(scale, point(0.0, 0.0)))?;
+        let b = outlined.px_bounds();
+        Some((ox - b.max.y, oy + b.min.x, ox - b.min.y, oy + b.max.x))
+    } else {
+        let outlined =
+            f.outline().outline_glyph(GlyphId(g.id).with_scale_and_position(scale, point(x + g.x, y + g.y)))?;
+        let b = outlined.px_bounds();
+        Some((b.min.x, b.min.y, b.max.x, b.max.y))
     }
 }
 
@@ -194,5 +236,24 @@ mod tests {
         assert!(dark_pixels(&pixmap).iter().all(|&(x, _)| x < 40));
         let estimate = layout.ink_bounds(5.0, 5.0).unwrap();
         assert!(estimate.right() > 60.0, "unclipped ink extends further");
+    }
+
+    #[test]
+    fn rotated_latin_is_inked_down_the_column_where_its_bounds_say() {
+        let layout = TextLayout::vertical("WILDCAT", FontKind::Dialogue, 24.0, 20);
+        let mut pixmap = Pixmap::new(80, 260).unwrap();
+        pixmap.fill(Color::WHITE);
+        let ink = layout.draw(&mut pixmap, 20.0, 10.0, Color::BLACK, None).unwrap();
+        assert!(ink.h > 3.0 * ink.w, "a tall, narrow line: {ink:?}");
+        assert!(ink.x >= 20.0 && ink.right() <= 20.0 + layout.width + 1.0, "inside the column: {ink:?}");
+        let estimate = layout.ink_bounds(20.0, 10.0).unwrap();
+        for (a, b) in [
+            (ink.x, estimate.x),
+            (ink.y, estimate.y),
+            (ink.right(), estimate.right()),
+            (ink.bottom(), estimate.bottom()),
+        ] {
+            assert!((a - b).abs() <= 2.0, "drawn {ink:?}, estimated {estimate:?}");
+        }
     }
 }
