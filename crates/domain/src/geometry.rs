@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
+use crate::{DomainError, ReadingDirection};
 
 /// An axis-aligned rectangle in pixels (page or panel coordinates, as the field says).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -65,6 +65,22 @@ impl Rect {
         Rect::new(self.x - d, self.y - d, self.w + 2.0 * d, self.h + 2.0 * d)
     }
 
+    /// Whether `next`, meant to be read after this rectangle, would be read
+    /// before it: it lies wholly above, or in the same band but behind (to the
+    /// left for left-to-right reading, to the right for right-to-left) without
+    /// starting lower. The rule for panels on a page and balloons in a panel.
+    pub fn breaks_reading_order(&self, next: &Rect, direction: ReadingDirection) -> bool {
+        const EPS: f32 = 2.0;
+        let above = next.bottom() <= self.y + EPS;
+        let same_band = next.y < self.bottom() - EPS && self.y < next.bottom() - EPS;
+        let behind = match direction {
+            ReadingDirection::LeftToRight => next.right() <= self.x + EPS,
+            ReadingDirection::RightToLeft => next.x >= self.right() - EPS,
+        };
+        // A tall rectangle's neighbours may start in its band but further along.
+        above || (same_band && behind && next.y <= self.y + EPS)
+    }
+
     /// Whether the segment from `a` to `b` runs through the rectangle's inside
     /// (touching an edge or a corner does not count). Liang–Barsky clipping.
     pub fn crossed_by(&self, a: Point, b: Point) -> bool {
@@ -95,6 +111,16 @@ pub struct Point {
     pub x: f32,
     /// Vertical, downwards.
     pub y: f32,
+}
+
+/// Whether the segments `a` and `b` cross at a point inside both (touching at
+/// an end, or running along each other, does not count): two tails drawn
+/// across each other.
+pub fn segments_cross(a: (Point, Point), b: (Point, Point)) -> bool {
+    let side = |p: Point, q: Point, r: Point| (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);
+    let (d1, d2) = (side(b.0, b.1, a.0), side(b.0, b.1, a.1));
+    let (d3, d4) = (side(a.0, a.1, b.0), side(a.0, a.1, b.1));
+    d1 * d2 < 0.0 && d3 * d4 < 0.0
 }
 
 /// An sRGB colour, written `#rrggbb`.
@@ -152,6 +178,27 @@ impl From<Rgb> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crossing_tails_cross_and_touching_or_parallel_ones_do_not() {
+        let p = |x: f32, y: f32| Point { x, y };
+        assert!(segments_cross((p(0.0, 0.0), p(10.0, 10.0)), (p(0.0, 10.0), p(10.0, 0.0))));
+        assert!(!segments_cross((p(0.0, 0.0), p(10.0, 10.0)), (p(10.0, 10.0), p(20.0, 0.0))), "meeting at an end");
+        assert!(!segments_cross((p(0.0, 0.0), p(10.0, 0.0)), (p(0.0, 5.0), p(10.0, 5.0))), "parallel");
+        assert!(!segments_cross((p(0.0, 0.0), p(4.0, 4.0)), (p(0.0, 10.0), p(10.0, 0.0))), "short of the other");
+    }
+
+    #[test]
+    fn a_rectangle_above_or_behind_in_its_band_breaks_the_reading_order() {
+        let first = Rect::new(600.0, 100.0, 200.0, 100.0);
+        let rtl = ReadingDirection::RightToLeft;
+        assert!(!first.breaks_reading_order(&Rect::new(300.0, 100.0, 200.0, 100.0), rtl), "to its left");
+        assert!(!first.breaks_reading_order(&Rect::new(700.0, 250.0, 200.0, 100.0), rtl), "below");
+        assert!(first.breaks_reading_order(&Rect::new(850.0, 100.0, 200.0, 100.0), rtl), "to its right");
+        assert!(first.breaks_reading_order(&Rect::new(300.0, 0.0, 200.0, 90.0), rtl), "above");
+        let ltr = ReadingDirection::LeftToRight;
+        assert!(first.breaks_reading_order(&Rect::new(300.0, 100.0, 200.0, 100.0), ltr), "to its left, left to right");
+    }
 
     #[test]
     fn a_segment_crosses_a_rectangle_only_through_its_inside() {

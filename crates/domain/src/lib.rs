@@ -32,7 +32,7 @@ pub use characters::*;
 pub use concept::*;
 pub use error::DomainError;
 pub use feedback::{FeedbackAction, FeedbackSuggestion, Target};
-pub use geometry::{Point, Rect, Rgb};
+pub use geometry::{Point, Rect, Rgb, segments_cross};
 pub use ids::{CharacterId, JobId, LineId, PanelId, SceneId, Version, fnv1a};
 pub use images::*;
 pub use job::*;

@@ -3,7 +3,8 @@
 use futures_util::{StreamExt, TryStreamExt, stream};
 use manga_domain::{
     ArtifactKey, CharacterBible, CharacterSheet, Concept, Figure, JobOptions, LetteredPanel, LetteringSet,
-    NamedCharacter, PanelArt, PanelArtSet, PanelPlan, PhaseId, QualityReport, Reason, Rect, Storyboard,
+    NamedCharacter, PanelArt, PanelArtSet, PanelPlan, PhaseId, QualityReport, ReadingDirection, Reason, Rect,
+    Storyboard, segments_cross,
 };
 use std::collections::HashMap;
 
@@ -111,7 +112,7 @@ pub async fn run(
     let outputs = std::iter::once(set_key.clone()).chain(panels.iter().map(|p| p.image.clone())).collect();
     kept.extend(panels.into_iter().map(|p| (p.panel, p)));
     let set = LetteringSet { panels: storyboard.panels().filter_map(|p| kept.remove(&p.id)).collect() };
-    let mut quality = check(&set, &concept.characters);
+    let mut quality = check(&set, &concept.characters, concept.language.reading_direction());
     let estimated =
         art.panels.iter().filter(|a| a.figures_estimated && (only.is_empty() || only.contains(&a.panel))).count();
     let by_vision = seen.load(std::sync::atomic::Ordering::Relaxed);
@@ -187,17 +188,18 @@ fn figure_under(face: Rect, width: f32, height: f32, character: manga_domain::Ch
 
 /// Counts lettering defects (overflowing text, balloons on faces or on each
 /// other) and blank art found while lettering; `cast` names the faces.
-pub fn check(set: &LetteringSet, cast: &[NamedCharacter]) -> QualityReport {
+pub fn check(set: &LetteringSet, cast: &[NamedCharacter], direction: ReadingDirection) -> QualityReport {
     let mut reasons = Vec::new();
     for panel in &set.panels {
-        reasons.extend(panel_defects(panel, cast));
+        reasons.extend(panel_defects(panel, cast, direction));
     }
     QualityReport::from_reasons(reasons)
 }
 
 /// The defects of one lettered panel (shared with compose's page checks), said as a person
-/// reads them: characters by name, text as written.
-pub fn panel_defects(panel: &LetteredPanel, cast: &[NamedCharacter]) -> Vec<Reason> {
+/// reads them: characters by name, text as written. Each defect a reader
+/// would stumble on takes more than 0.1, so a page with one cannot score 0.9.
+pub fn panel_defects(panel: &LetteredPanel, cast: &[NamedCharacter], direction: ReadingDirection) -> Vec<Reason> {
     let name = |id: &manga_domain::CharacterId| {
         cast.iter().find(|c| &c.id == id).map_or_else(|| id.to_string(), |c| c.name.clone())
     };
@@ -226,6 +228,16 @@ pub fn panel_defects(panel: &LetteredPanel, cast: &[NamedCharacter]) -> Vec<Reas
             reason("text_too_small", message, 0.15);
         }
     }
+    for pair in panel.balloons.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a.line.is_some() && a.line == b.line && a.bounds.breaks_reading_order(&b.bounds, direction) {
+            let message = format!(
+                "panel {}: a split line reads back to front: “{}” comes before “{}”",
+                panel.panel, b.text, a.text
+            );
+            reason("split_out_of_order", message, 0.15);
+        }
+    }
     for (i, a) in panel.balloons.iter().enumerate() {
         if let Some(tip) = a.tail {
             let crossed = panel
@@ -235,7 +247,13 @@ pub fn panel_defects(panel: &LetteredPanel, cast: &[NamedCharacter]) -> Vec<Reas
                 .filter(|&(j, b)| j != i && b.bounds.crossed_by(a.bounds.center(), tip));
             for (_, b) in crossed {
                 let message = format!("panel {}: the tail of “{}” crosses “{}”", panel.panel, a.text, b.text);
-                reason("tail_crosses_balloon", message, 0.04);
+                reason("tail_crosses_balloon", message, 0.12);
+            }
+            for b in &panel.balloons[i + 1..] {
+                if b.tail.is_some_and(|other| segments_cross((a.bounds.center(), tip), (b.bounds.center(), other))) {
+                    let message = format!("panel {}: the tails of “{}” and “{}” cross", panel.panel, a.text, b.text);
+                    reason("tails_cross", message, 0.12);
+                }
             }
         }
         for b in &panel.balloons[i + 1..] {
@@ -279,8 +297,8 @@ mod tests {
 
     #[test]
     fn a_tail_through_another_balloon_is_a_defect_and_one_beside_it_is_not() {
-        let first =
-            balloon("He's usually right.", Rect::new(200.0, 20.0, 150.0, 80.0), Some(Point { x: 240.0, y: 200.0 }));
+        // A caption-like balloon with no tail, so only the second's tail can cross anything.
+        let first = balloon("He's usually right.", Rect::new(200.0, 20.0, 150.0, 80.0), None);
         // Its speaker stands at the left, under the first balloon: the tail runs through it.
         let second = balloon("He's just slow.", Rect::new(400.0, 20.0, 150.0, 80.0), Some(Point { x: 150.0, y: 90.0 }));
         let mut panel = LetteredPanel {
@@ -291,11 +309,45 @@ mod tests {
             figures: vec![],
             blank_art: false,
         };
-        let codes = |p: &LetteredPanel| panel_defects(p, &[]).into_iter().map(|r| r.code).collect::<Vec<_>>();
+        let codes = |p: &LetteredPanel| {
+            panel_defects(p, &[], ReadingDirection::LeftToRight).into_iter().map(|r| r.code).collect::<Vec<_>>()
+        };
         assert_eq!(codes(&panel), vec!["tail_crosses_balloon".to_owned()]);
-        let said = &panel_defects(&panel, &[])[0].message;
+        let said = &panel_defects(&panel, &[], ReadingDirection::LeftToRight)[0].message;
         assert!(said.contains("the tail of “He's just slow.” crosses"), "{said}");
         panel.balloons[1].tail = Some(Point { x: 470.0, y: 200.0 });
-        assert!(codes(&panel).is_empty(), "{:?}", panel_defects(&panel, &[]));
+        assert!(codes(&panel).is_empty(), "{:?}", panel_defects(&panel, &[], ReadingDirection::LeftToRight));
+    }
+
+    #[test]
+    fn a_split_line_read_back_to_front_or_two_crossed_tails_keep_a_panel_under_0_9() {
+        let rtl = ReadingDirection::RightToLeft;
+        let part = |text: &str, x: f32, tail: Option<Point>| PlacedBalloon {
+            line: Some(manga_domain::LineId(3)),
+            ..balloon(text, Rect::new(x, 20.0, 100.0, 150.0), tail)
+        };
+        let mut panel = LetteredPanel {
+            panel: PanelId::new(1, 6).unwrap(),
+            image: ArtifactKey::parse("jobs/a/v1/lettered/p01-6.png").unwrap(),
+            // Right to left: the second half sits to the right of the first, so it is read first.
+            balloons: vec![part("来年も、", 300.0, None), part("三人で来ような", 500.0, None)],
+            sfx: vec![],
+            figures: vec![],
+            blank_art: false,
+        };
+        let report = |p: &LetteredPanel| QualityReport::from_reasons(panel_defects(p, &[], rtl));
+        let found = report(&panel);
+        assert_eq!(found.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["split_out_of_order"]);
+        assert!(found.reasons[0].message.contains("“三人で来ような” comes before “来年も、”"), "{:?}", found.reasons);
+        assert!(found.score.get() < 0.9);
+        panel.balloons[1].bounds.x = 100.0;
+        assert!(report(&panel).reasons.is_empty(), "in order: {:?}", report(&panel).reasons);
+
+        // Each tail reaches across to the other side's speaker.
+        panel.balloons[0].tail = Some(Point { x: 60.0, y: 400.0 });
+        panel.balloons[1].tail = Some(Point { x: 420.0, y: 400.0 });
+        let crossed = report(&panel);
+        assert_eq!(crossed.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["tails_cross"]);
+        assert!(crossed.score.get() < 0.9);
     }
 }

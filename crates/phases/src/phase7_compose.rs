@@ -113,7 +113,7 @@ pub fn check_page(
     direction: manga_domain::ReadingDirection,
     cast: &[manga_domain::NamedCharacter],
 ) -> QualityReport {
-    let mut reasons: Vec<Reason> = panels.iter().flat_map(|p| panel_defects(p, cast)).collect();
+    let mut reasons: Vec<Reason> = panels.iter().flat_map(|p| panel_defects(p, cast, direction)).collect();
     let frames: Vec<_> = plan.panels.iter().map(|p| p.frame).collect();
     let violations = reading_order_violations(&frames, direction);
     if violations > 0 {

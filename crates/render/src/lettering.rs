@@ -212,7 +212,7 @@ fn decide(
     let (base_px, min_px) = sizes.range(kind);
     let (measure, variants) = whole_balloon(text, kind, vertical, sizes);
     if !variants.is_empty() {
-        let (fit, spot) = choose(scene, &variants, kind, speaker);
+        let (fit, spot) = choose(scene, &variants, kind, speaker, false);
         return vec![commit(scene, measure, fit, spot, false)];
     }
     // Too long for one balloon at the smallest readable size: the fewest parts that each fit.
@@ -232,8 +232,9 @@ fn decide(
         if let Some(fitted) = fitted {
             return fitted
                 .into_iter()
-                .map(|(measure, variants)| {
-                    let (fit, spot) = choose(scene, &variants, kind, speaker);
+                .enumerate()
+                .map(|(i, (measure, variants))| {
+                    let (fit, spot) = choose(scene, &variants, kind, speaker, i > 0);
                     commit(scene, measure, fit, spot, false)
                 })
                 .collect();
@@ -243,14 +244,15 @@ fn decide(
     let limits = sizes.part_limits(parts.len(), vertical);
     parts
         .into_iter()
-        .map(|part| {
+        .enumerate()
+        .map(|(i, part)| {
             let measure = Measure::new(&part, kind, vertical);
             let variants = measure.variants(kind, base_px, min_px, limits, limits);
             let (fit, overflow) = match variants.is_empty() {
-                false => (choose(scene, &variants, kind, speaker).0, false),
+                false => (choose(scene, &variants, kind, speaker, i > 0).0, false),
                 true => (measure.truncated(kind, min_px, limits), true),
             };
-            let spot = spot_for(scene, &fit, kind, speaker).unwrap_or(Spot {
+            let spot = spot_for(scene, &fit, kind, speaker, i > 0).unwrap_or(Spot {
                 rect: Rect::new(EDGE, EDGE, fit.balloon.bounds.w, fit.balloon.bounds.h),
                 violation: f32::INFINITY,
                 penalty: 0.0,
@@ -294,12 +296,14 @@ fn split_longest(parts: &[String]) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// The spot search's wishes for a balloon of `kind`.
-fn wants<'a>(scene: &Scene<'_>, kind: BalloonKind, speaker: Option<&'a Figure>) -> Wants<'a> {
+/// The spot search's wishes for a balloon of `kind`; `continues` when it
+/// holds a later part of a split line (the one placed last holds the part before).
+fn wants<'a>(scene: &Scene<'_>, kind: BalloonKind, speaker: Option<&'a Figure>, continues: bool) -> Wants<'a> {
     let first = scene.taken.is_empty();
     Wants {
         speaker: speaker.filter(|_| kind.has_tail()),
         previous: scene.taken.last().copied(),
+        continues: scene.taken.last().copied().filter(|_| continues),
         corner_weight: match kind {
             BalloonKind::Narration => 3.0,
             _ if first => 0.6,
@@ -309,17 +313,29 @@ fn wants<'a>(scene: &Scene<'_>, kind: BalloonKind, speaker: Option<&'a Figure>) 
     }
 }
 
-fn spot_for(scene: &Scene<'_>, fit: &Fit, kind: BalloonKind, speaker: Option<&Figure>) -> Option<Spot> {
+fn spot_for(
+    scene: &Scene<'_>,
+    fit: &Fit,
+    kind: BalloonKind,
+    speaker: Option<&Figure>,
+    continues: bool,
+) -> Option<Spot> {
     let b = fit.balloon.bounds;
-    scene.best_spot(b.w, b.h, &wants(scene, kind, speaker))
+    scene.best_spot(b.w, b.h, &wants(scene, kind, speaker, continues))
 }
 
 /// The first fit (in order of preference) that has a spot clear of faces and
 /// balloons; if none has, the fit and spot that violate least.
-fn choose(scene: &Scene<'_>, variants: &[Fit], kind: BalloonKind, speaker: Option<&Figure>) -> (Fit, Spot) {
+fn choose(
+    scene: &Scene<'_>,
+    variants: &[Fit],
+    kind: BalloonKind,
+    speaker: Option<&Figure>,
+    continues: bool,
+) -> (Fit, Spot) {
     let mut least: Option<(usize, Spot)> = None;
     for (i, fit) in variants.iter().enumerate() {
-        let Some(spot) = spot_for(scene, fit, kind, speaker) else { continue };
+        let Some(spot) = spot_for(scene, fit, kind, speaker, continues) else { continue };
         if spot.violation == 0.0 {
             return (fit.clone(), spot);
         }

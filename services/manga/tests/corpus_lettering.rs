@@ -1,12 +1,14 @@
 //! The corpus on the page: every story in tests/corpus/stories/ and examples/
 //! through `manga generate`, then the lettered balloons read as a reader would
 //! get them: every caption and line of the storyboard lettered whole, nothing
-//! truncated, and no text under the print minimum (8.5 pt dialogue, 8 pt
-//! captions). Prints one row per story (`--no-capture`).
+//! truncated, no text under the print minimum (8.5 pt dialogue, 8 pt
+//! captions), no split line read back to front and no crossing tails. Prints
+//! one row per story (`--no-capture`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use manga_domain::{LetteringSet, ReadingDirection, segments_cross};
 use serde_json::Value;
 
 /// Pixels per point on the B5 page (182 mm across 1,240 px).
@@ -28,10 +30,45 @@ fn texts<'a>(balloons: impl Iterator<Item = &'a Value>) -> String {
     balloons.map(|b| b["text"].as_str().expect("text")).flat_map(str::chars).filter(|c| !c.is_whitespace()).collect()
 }
 
+/// Stories whose tails still cross somewhere, and how often: a panel too
+/// small for its two speakers' balloons, each placed over the other's head
+/// (kumo-to-kaze p01-6). The test fails when a count rises; lower it when it falls.
+const KNOWN_CROSSINGS: &[(&str, usize)] = &[("kumo-to-kaze.txt", 2), ("the-lighthouse-keeper.txt", 3)];
+
+/// Split lines whose later part is placed before the earlier one in reading
+/// order, and tails that cross another tail or run through another balloon.
+fn reading_defects(set: &LetteringSet) -> (usize, usize) {
+    let (mut out_of_order, mut crossings) = (0, 0);
+    for panel in &set.panels {
+        // Vertical text is Japanese, read right to left.
+        let direction = if panel.balloons.iter().any(|b| b.vertical) {
+            ReadingDirection::RightToLeft
+        } else {
+            ReadingDirection::LeftToRight
+        };
+        out_of_order += panel
+            .balloons
+            .windows(2)
+            .filter(|w| w[0].line.is_some() && w[0].line == w[1].line)
+            .filter(|w| w[0].bounds.breaks_reading_order(&w[1].bounds, direction))
+            .count();
+        let tails: Vec<_> =
+            panel.balloons.iter().filter_map(|b| Some((b.bounds, b.bounds.center(), b.tail?))).collect();
+        for (i, &(own, from, to)) in tails.iter().enumerate() {
+            crossings += tails[i + 1..].iter().filter(|t| segments_cross((from, to), (t.1, t.2))).count();
+            crossings += panel.balloons.iter().filter(|b| b.bounds != own && b.bounds.crossed_by(from, to)).count();
+        }
+    }
+    (out_of_order, crossings)
+}
+
 #[test]
 fn every_story_is_lettered_whole_and_at_a_readable_size() {
     let mut failures = Vec::new();
-    println!("{:<28} {:>5} {:>8} {:>8} {:>9} {:>9}", "story", "pages", "balloons", "overflow", "min line", "min capt");
+    println!(
+        "{:<28} {:>5} {:>8} {:>8} {:>9} {:>9} {:>6} {:>6}",
+        "story", "pages", "balloons", "overflow", "min line", "min capt", "order", "tails"
+    );
     for story in stories() {
         let name = story.file_name().expect("name").to_string_lossy().into_owned();
         let dir = tempfile::tempdir().expect("temp dir");
@@ -71,15 +108,25 @@ fn every_story_is_lettered_whole_and_at_a_readable_size() {
                 .fold(f64::INFINITY, f64::min)
         };
         let (min_line, min_caption) = (smallest(false), smallest(true));
+        let set: LetteringSet = serde_json::from_value(job["lettering"].clone()).expect("a lettering set");
+        let (out_of_order, crossings) = reading_defects(&set);
         println!(
-            "{:<28} {:>5} {:>8} {:>8} {:>6.1} pt {:>6.1} pt",
+            "{:<28} {:>5} {:>8} {:>8} {:>6.1} pt {:>6.1} pt {:>6} {:>6}",
             name,
             job["page_count"],
             lettered.len(),
             overflow,
             min_line / PX_PER_PT,
-            min_caption / PX_PER_PT
+            min_caption / PX_PER_PT,
+            out_of_order,
+            crossings
         );
+        let known = KNOWN_CROSSINGS.iter().find(|k| k.0 == name).map_or(0, |k| k.1);
+        if out_of_order > 0 || crossings > known {
+            failures.push(format!(
+                "{name}: {out_of_order} split lines read back to front, {crossings} tails crossing (known: {known})"
+            ));
+        }
         if texts(planned.iter().copied().filter(is_caption)) != texts(lettered.iter().copied().filter(is_caption)) {
             failures.push(format!("{name}: the lettered captions are not the storyboard's"));
         }

@@ -150,22 +150,7 @@ impl Layout {
 /// Counts places where the panel order breaks the reading direction: a panel
 /// read after another but lying wholly above it, or beside it on the wrong side.
 pub fn reading_order_violations(frames: &[Rect], direction: ReadingDirection) -> usize {
-    const EPS: f32 = 2.0;
-    frames
-        .windows(2)
-        .filter(|pair| {
-            let (a, b) = (&pair[0], &pair[1]);
-            let above = b.bottom() <= a.y + EPS;
-            let same_band = b.y < a.bottom() - EPS && a.y < b.bottom() - EPS;
-            let behind = match direction {
-                ReadingDirection::LeftToRight => b.right() <= a.x + EPS,
-                ReadingDirection::RightToLeft => b.x >= a.right() - EPS,
-            };
-            // In a band, the next panel must not be behind; a tall panel's
-            // neighbours may start in its band but further along.
-            above || (same_band && behind && b.y <= a.y + EPS)
-        })
-        .count()
+    frames.windows(2).filter(|pair| pair[0].breaks_reading_order(&pair[1], direction)).count()
 }
 
 #[cfg(test)]

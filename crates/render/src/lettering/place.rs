@@ -1,13 +1,15 @@
 //! Where a balloon goes: a grid of candidate spots over the panel, scored.
 //!
 //! Hard constraints (counted as a violation, only accepted when no spot is
-//! free of them): overlapping an earlier balloon, covering a face. Soft ones
+//! free of them): overlapping an earlier balloon, covering a face, the second
+//! part of a split line read before its first. Soft ones
 //! (a penalty): distance from the top, from the speaker's head, from the
 //! reading-order corner, breaking reading order, a tail crossing a balloon
-//! (this one's over an earlier balloon, or an earlier one's through this),
+//! (this one's over an earlier balloon, or an earlier one's through this) or
+//! another tail,
 //! covering bodies, and on remote art covering busy ink (the detail map).
 
-use manga_domain::{Figure, Point, Rect};
+use manga_domain::{Figure, Point, ReadingDirection, Rect, segments_cross};
 
 /// Balloons and faces stay this far inside the panel.
 pub(crate) const EDGE: f32 = 6.0;
@@ -49,6 +51,9 @@ pub(crate) struct Wants<'a> {
     pub speaker: Option<&'a Figure>,
     /// The previous balloon in reading order, if any.
     pub previous: Option<Rect>,
+    /// The balloon holding the first part of this one's line, when a line is
+    /// split: a spot read before it is a violation, not a mere penalty.
+    pub continues: Option<Rect>,
     /// Narration wants its corner strongly.
     pub corner_weight: f32,
     /// SFX prefer the lower part of the panel, balloons the top.
@@ -60,6 +65,10 @@ fn overlap(a: &Rect, b: &Rect) -> f32 {
 }
 
 impl Scene<'_> {
+    fn direction(&self) -> ReadingDirection {
+        if self.right_to_left { ReadingDirection::RightToLeft } else { ReadingDirection::LeftToRight }
+    }
+
     /// The best spot for a `w` × `h` box, or `None` if it cannot fit inside the panel at all.
     pub fn best_spot(&self, w: f32, h: f32, wants: &Wants<'_>) -> Option<Spot> {
         let (free_w, free_h) = (self.width - 2.0 * EDGE - w, self.height - 2.0 * EDGE - h);
@@ -87,6 +96,9 @@ impl Scene<'_> {
         let gap = rect.inflate(4.0);
         let mut violation: f32 = self.taken.iter().map(|t| overlap(&gap, t) * 4.0).sum();
         violation += self.figures.iter().map(|f| overlap(&rect, &f.face.inflate(2.0))).sum::<f32>();
+        if wants.continues.is_some_and(|first| first.breaks_reading_order(&rect, self.direction())) {
+            violation += area;
+        }
 
         let (w, h) = (self.width, self.height);
         let c = rect.center();
@@ -122,6 +134,10 @@ impl Scene<'_> {
             penalty += 1.5 * self.taken.iter().filter(|t| t.crossed_by(c, f.mouth)).count() as f32;
         }
         penalty += 1.5 * self.tails.iter().filter(|(from, to)| rect.crossed_by(*from, *to)).count() as f32;
+        // Nor two tails each other.
+        if let Some(f) = wants.speaker {
+            penalty += 1.5 * self.tails.iter().filter(|&&tail| segments_cross((c, f.mouth), tail)).count() as f32;
+        }
         // Covering bodies is allowed but not loved.
         penalty += 0.4 * self.figures.iter().map(|f| overlap(&rect, &f.body)).sum::<f32>() / area;
         // On art without figure boxes, busy ink is probably something drawn: keep off it.

@@ -26,7 +26,7 @@ pub(crate) fn letter_sfx(pixmap: &mut Pixmap, scene: &Scene<'_>, text: &str, ind
     let degrees = if (hash >> 16) & 1 == 0 { magnitude } else { -magnitude };
     let (sin, cos) = degrees.to_radians().sin_cos();
 
-    let wants = Wants { speaker: None, previous: None, corner_weight: 0.0, prefer_top: false };
+    let wants = Wants { speaker: None, previous: None, continues: None, corner_weight: 0.0, prefer_top: false };
     // The first size with a spot free of faces and balloons; else the least bad.
     let mut chosen: Option<(TextLayout, Rect, f32, f32)> = None;
     let mut px = base;

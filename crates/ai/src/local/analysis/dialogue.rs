@@ -20,7 +20,8 @@ const EN_SAYING: &[&str] = &[
     "muttered", "murmured", "added", "thought", "wondered", "screamed", "roared", "snapped", "laughed", "exclaimed",
     "told", "continued", "began", "sighed", "breathed", "bellowed", "grunted", "growled", "pleaded", "insisted",
 ];
-const SHOUT_WORDS: &[&str] = &["叫", "怒鳴", "わめ", "shout", "yell", "cried", "scream", "roar", "bellow"];
+const SHOUT_WORDS: &[&str] =
+    &["叫", "怒鳴", "わめ", "shout", "yell", "cried", "scream", "roar", "bellow", "called out", "calls out"];
 const THINK_WORDS: &[&str] = &["思った", "思いました", "考えた", "thought", "wondered"];
 const WHISPER_WORDS: &[&str] =
     &["ささや", "囁", "小声", "つぶや", "呟", "whisper", "murmur", "mutter", "under her breath", "under his breath"];
@@ -44,7 +45,13 @@ const SIGN_WORDS: &[&str] = &[
     "painted on",
     "it read:",
     "it read,",
+    "it said:",
+    "it says:",
 ];
+/// Things with words on them: one named in a sentence that introduces its quote with a colon
+/// (`The sign on the door read: "…"`, `a notice was taped to the glass: "…"`) is read, not said.
+const WRITTEN_THINGS: &[&str] =
+    &["sign", "notice", "note", "label", "poster", "placard", "banner", "plaque", "inscription", "headline", "card"];
 
 /// A line found in a sentence, before speakers are settled.
 pub(super) struct Draft {
@@ -293,7 +300,9 @@ fn kind_of(text: &str, span: &QuoteSpan, around: Around<'_>) -> LineKind {
         return LineKind::Thought;
     }
     let told = |words: &[&str]| words.iter().any(|w| narration.contains(w) || around.lead_in.contains(w));
-    if told(SIGN_WORDS) {
+    let names_a_written_thing =
+        || narration.split(|c: char| !c.is_alphabetic()).any(|word| WRITTEN_THINGS.contains(&word));
+    if told(SIGN_WORDS) || (narration.contains(':') && names_a_written_thing()) {
         return LineKind::Sign;
     }
     if told(WHISPER_WORDS) {

@@ -3,7 +3,7 @@
 //! of a two-person exchange, else the character named just before or just
 //! after (in Japanese the topic closest before the quote).
 
-use manga_domain::{Language, NamedCharacter, Sentence};
+use manga_domain::{Language, LineKind, NamedCharacter, Sentence};
 
 use super::dialogue::{Draft, outside, verb_positions};
 use super::gender::{self, Gender};
@@ -23,6 +23,11 @@ pub(super) fn settle(
         if drafts.iter().any(|d| d.pronoun.is_some()) { gender::genders(characters, sentences) } else { Vec::new() };
     for i in 0..drafts.len() {
         if drafts[i].stated {
+            continue;
+        }
+        // Written words have no speaker, and take no turn in a conversation.
+        if drafts[i].kind == LineKind::Sign {
+            drafts[i].speaker = None;
             continue;
         }
         let si = drafts[i].sentence;
@@ -63,12 +68,29 @@ pub(super) fn settle(
             (Some((p, a)), Some(b)) if a != b && drafts[p].sentence != si => Some(b),
             (Some((p, a)), _) if drafts[p].sentence == si => Some(a),
             (Some((_, a)), _) => {
-                nearby_other(sentences, characters, si, a, lang).or(adjacent(sentences, characters, si, lang))
+                nearby_other(sentences, characters, si, a, 4, lang).or(adjacent(sentences, characters, si, lang))
             }
             _ => adjacent(sentences, characters, si, lang),
         };
-        drafts[i].speaker = guess;
+        drafts[i].speaker = guess.or_else(|| between_two_lines_of_one_speaker(drafts, i, sentences, characters, lang));
     }
+}
+
+/// A line between two lines of the same person, a few sentences apart, with
+/// someone else named nearby: that someone answers them (`「こんな所に」と美紀。
+/// …「人気店かな」…「変じゃない？」と美紀は`).
+fn between_two_lines_of_one_speaker(
+    drafts: &[Draft],
+    i: usize,
+    sentences: &[Sentence],
+    characters: &[NamedCharacter],
+    lang: Language,
+) -> Option<usize> {
+    let si = drafts[i].sentence;
+    let spoken = |d: &&Draft| d.kind != LineKind::Sign;
+    let before = drafts[..i].iter().rev().find(spoken).filter(|d| si - d.sentence <= 6)?.speaker?;
+    let after = drafts[i + 1..].iter().find(spoken).filter(|d| d.stated && d.sentence - si <= 2)?.speaker?;
+    (before == after).then(|| nearby_other(sentences, characters, si, before, 8, lang)).flatten()
 }
 
 fn same_paragraphs(sentences: &[Sentence], a: usize, b: usize) -> bool {
@@ -90,21 +112,23 @@ fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, la
     }
     let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
     let spans = quotes::spans(&after.text, lang);
-    if verb_positions(&after.text, &spans, lang).is_empty() {
-        return None;
-    }
-    narration_subject(after)
+    let verbs = verb_positions(&after.text, &spans, lang);
+    let first_verb = *verbs.first()?;
+    // The one named just before the saying verb said it (`健一がそう言うと、美紀は笑った`).
+    let hits = outside(&locate(&after.text, characters, lang), &spans);
+    hits.iter().rev().find(|h| h.end <= first_verb).map(|h| h.who).or_else(|| narration_subject(after))
 }
 
-/// Someone other than `speaker` named in the few sentences before `si`: the other side of a conversation.
+/// Someone other than `speaker` named in the `back` sentences before `si`: the other side of a conversation.
 fn nearby_other(
     sentences: &[Sentence],
     characters: &[NamedCharacter],
     si: usize,
     speaker: usize,
+    back: usize,
     lang: Language,
 ) -> Option<usize> {
-    let from = si.saturating_sub(4);
+    let from = si.saturating_sub(back);
     sentences[from..si]
         .iter()
         .rev()
@@ -160,5 +184,23 @@ mod tests {
                     Sam looked at Robin.\n\n\"Not yet,\" she said.";
         let (lines, people) = analyse(text, Language::En);
         assert_eq!(speaker_names(&lines, &people), named(&["Robin", "Sam", "Robin"]));
+    }
+
+    #[test]
+    fn a_sign_takes_no_turn_and_a_line_between_two_of_one_persons_goes_to_the_other() {
+        let text = "健一は地図を見た。美紀は空を見上げた。健一は首をかしげた。健一と美紀は山道を歩いた。\n「こんな山の中にレストランがあるなんて」と美紀が言った。\n\
+                    扉を開けると、廊下の壁に貼り紙があった。貼り紙には「当店は注文の多い料理店です」と書いてあった。\n\
+                    「注文が多いって、人気店ってことかな」\n「ねえ、なんだか変じゃない？」と美紀は小声でささやいた。";
+        let (lines, people) = analyse(text, Language::Ja);
+        let mut want = named(&["美紀", "-", "健一", "美紀"]);
+        want[1] = None;
+        assert_eq!(speaker_names(&lines, &people), want, "{people:?}");
+    }
+
+    #[test]
+    fn a_quote_alone_goes_to_whoever_says_so_in_the_sentence_after() {
+        let text = "健一は地図を見た。美紀は空を見上げた。健一は首をかしげた。健一と美紀は山を下りた。遠くでバスが鳴った。\n「ラーメンでも食べて帰ろうか」\n健一がそう言うと、美紀はやっと笑った。";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert_eq!(speaker_names(&lines, &people), named(&["健一"]), "{people:?} {lines:?}");
     }
 }
