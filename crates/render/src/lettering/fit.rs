@@ -10,7 +10,7 @@ use crate::balloon::Balloon;
 use crate::fonts::{FontKind, font};
 use crate::text::layout::is_cjk;
 use crate::text::layout::{COLUMN_PITCH, LINE_HEIGHT, char_advances, wrap};
-use crate::text::{TextLayout, break_columns, is_forbidden_at_end, is_forbidden_at_start};
+use crate::text::{TextLayout, break_columns, break_columns_tight, is_forbidden_at_end, is_forbidden_at_start};
 
 /// A text shaped once, with per-character advances in font units.
 pub(crate) struct Measure {
@@ -39,6 +39,10 @@ pub(crate) struct Fit {
     /// The part of the text this fit sets (all of it unless truncated).
     pub text: String,
 }
+
+/// How much dearer columns broken mid-phrase are than columns ending at
+/// phrases: a balloon up to this much larger is worth words read whole.
+const TIGHT_COLUMNS_COST: f32 = 1.08;
 
 /// Shouts up to this many characters are set in the display face.
 const SHORT_SHOUT_CHARS: usize = 14;
@@ -107,18 +111,27 @@ impl Measure {
         }
     }
 
-    /// The break options worth trying at `px`.
-    fn break_options(&self, px: f32, limits: Limits) -> Vec<Breaks> {
+    /// The break options worth trying at `px`, each with a factor on its cost.
+    fn break_options(&self, px: f32, limits: Limits) -> Vec<(Breaks, f32)> {
         let n = self.chars.iter().filter(|&&c| c != '\n').count().max(1);
         if self.vertical {
             let most = ((limits.h / px).floor() as usize).clamp(1, n);
-            (1..=most).map(|c| Breaks::Columns(break_columns(&self.text, c))).collect()
+            let mut options: Vec<(Breaks, f32)> = Vec::new();
+            for c in 1..=most {
+                let phrased = Breaks::Columns(break_columns(&self.text, c));
+                let tight = Breaks::Columns(break_columns_tight(&self.text, c));
+                if tight != phrased {
+                    options.push((tight, TIGHT_COLUMNS_COST));
+                }
+                options.push((phrased, 1.0));
+            }
+            options
         } else {
             let most = limits.w / std::f32::consts::SQRT_2;
             // Never narrower than the longest word, so words break only when nothing else fits.
             let longest_word = self.longest_word(px);
             let least = if longest_word <= most { (px * 3.0).max(longest_word) } else { (px * 3.0).min(most) };
-            (0..=12).map(|k| Breaks::Width(least + (most - least) * k as f32 / 12.0)).collect()
+            (0..=12).map(|k| (Breaks::Width(least + (most - least) * k as f32 / 12.0), 1.0)).collect()
         }
     }
 
@@ -144,13 +157,13 @@ impl Measure {
         let preferred = if self.vertical { 0.8 } else { 1.6 };
         self.break_options(px, limits)
             .into_iter()
-            .filter_map(|breaks| {
+            .filter_map(|(breaks, factor)| {
                 let (w, h) = self.block(px, &breaks);
                 let balloon = Balloon::for_text(kind, w, h);
                 let b = balloon.bounds;
                 (b.w <= limits.w && b.h <= limits.h).then(|| {
                     let aspect = (b.w / b.h / preferred).ln().abs();
-                    (b.area() * (1.0 + 0.6 * aspect), Fit { px, breaks, balloon, text: self.text.clone() })
+                    (b.area() * (1.0 + 0.6 * aspect) * factor, Fit { px, breaks, balloon, text: self.text.clone() })
                 })
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))

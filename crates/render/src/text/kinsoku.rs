@@ -6,9 +6,11 @@
 //! stop may hang one past the column's length (burasage), otherwise the
 //! column gives up characters to the next one (oidashi), and only when that is
 //! impossible does it take more than its share (oikomi). A Latin word is
-//! never broken.
+//! never broken, and a column ends early at the end of a phrase (BudouX's
+//! model) rather than mid-word when it stays mostly full.
 
 use super::latin::{cells, latin_runs, may_break_in_runs, run_of_each};
+use super::layout::is_cjk;
 
 /// Characters that may not begin a column (or a line).
 const NO_START: &str = "。、，．,.」』）］｝〉》】〕〗〙〛”’ー〜～・：；？！?!:;ゃゅょっぁぃぅぇぉゎゕゖャュョッァィゥェォヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ…‥々ゝゞヽヾ)]}";
@@ -34,12 +36,38 @@ pub fn may_hang(c: char) -> bool {
     HANGING.contains(c)
 }
 
-/// The break rules of one paragraph: kinsoku, and whole Latin words.
+/// A column may end early, at a phrase boundary, if it keeps at least this
+/// share of its length: "健一と/美紀は" rather than "健/一と美紀は".
+const MIN_PHRASE_FILL: f32 = 0.6;
+
+/// The break rules of one paragraph: kinsoku, whole Latin words, phrases.
 struct Paragraph {
     chars: Vec<char>,
     run_of: Vec<Option<usize>>,
     /// Each character's share of the column length, in ems.
     cells: Vec<f32>,
+    /// Whether a phrase (BudouX) starts at each index, the end included.
+    phrase_start: Vec<bool>,
+}
+
+/// Where BudouX's Japanese model starts a phrase, per character index (and
+/// at the end): the places a reader is not stopped mid-word by a break.
+fn phrase_starts(chars: &[char]) -> Vec<bool> {
+    let mut starts = vec![false; chars.len() + 1];
+    starts[0] = true;
+    starts[chars.len()] = true;
+    if !chars.iter().any(|&c| is_cjk(c)) {
+        return starts;
+    }
+    let text: String = chars.iter().collect();
+    let mut at = 0;
+    for phrase in budoux::parse(budoux::models::default_japanese_model(), &text) {
+        at += phrase.chars().count();
+        if let Some(slot) = starts.get_mut(at) {
+            *slot = true;
+        }
+    }
+    starts
 }
 
 impl Paragraph {
@@ -48,7 +76,8 @@ impl Paragraph {
         let runs = latin_runs(&chars);
         let run_of = run_of_each(chars.len(), &runs);
         let cells = cells(&chars, &runs);
-        Paragraph { chars, run_of, cells }
+        let phrase_start = phrase_starts(&chars);
+        Paragraph { chars, run_of, cells, phrase_start }
     }
 
     /// Whether a break between `chars[at - 1]` and `chars[at]` keeps the rules.
@@ -61,8 +90,23 @@ impl Paragraph {
                 && may_break_in_runs(chars, &self.run_of, at))
     }
 
-    /// Where the column starting at `start` ends (exclusive).
-    fn next_break(&self, start: usize, max: f32) -> usize {
+    /// Where the column starting at `start` ends (exclusive): where kinsoku
+    /// puts it, or a little earlier at the end of a phrase.
+    fn next_break(&self, start: usize, max: f32, phrases: bool) -> usize {
+        let at = self.kinsoku_break(start, max);
+        if !phrases || self.phrase_start[at] {
+            return at;
+        }
+        let least = max * MIN_PHRASE_FILL;
+        (start + 1..at)
+            .rev()
+            .take_while(|&b| self.cells[start..b].iter().sum::<f32>() >= least)
+            .find(|&b| self.phrase_start[b] && self.may_break_at(b))
+            .unwrap_or(at)
+    }
+
+    /// Where kinsoku ends the column starting at `start` (exclusive).
+    fn kinsoku_break(&self, start: usize, max: f32) -> usize {
         let n = self.chars.len();
         // The longest stretch whose cells fit the column (at least one character).
         let mut natural = start + 1;
@@ -88,7 +132,8 @@ impl Paragraph {
 }
 
 /// Breaks `text` into columns (or lines) of at most `max_chars` ems, keeping
-/// kinsoku and whole Latin words.
+/// kinsoku and whole Latin words, and ending a column at a phrase boundary
+/// when that keeps most of it filled.
 ///
 /// - A character takes one em of the column, except Latin text: a short run
 ///   set upright across the column takes one em in all, rotated letters about
@@ -104,13 +149,23 @@ impl Paragraph {
 ///
 /// `max_chars` of 0 is treated as 1.
 pub fn break_columns(text: &str, max_chars: usize) -> Vec<String> {
+    break_with(text, max_chars, true)
+}
+
+/// [`break_columns`] without the phrase rule: every column as full as kinsoku
+/// allows, for when a balloon has no room for the shorter columns phrases give.
+pub fn break_columns_tight(text: &str, max_chars: usize) -> Vec<String> {
+    break_with(text, max_chars, false)
+}
+
+fn break_with(text: &str, max_chars: usize, phrases: bool) -> Vec<String> {
     let max = max_chars.max(1) as f32;
     let mut out = Vec::new();
     for paragraph in text.split('\n') {
         let paragraph = Paragraph::new(paragraph);
         let mut start = 0;
         while start < paragraph.chars.len() {
-            let end = paragraph.next_break(start, max);
+            let end = paragraph.next_break(start, max, phrases);
             out.push(paragraph.chars[start..end].iter().collect());
             start = end;
         }
@@ -123,6 +178,8 @@ mod tests {
     use super::*;
 
     fn check(text: &str, max: usize) -> Vec<String> {
+        let tight = break_columns_tight(text, max);
+        assert_eq!(tight.concat(), text.replace('\n', ""));
         let cols = break_columns(text, max);
         assert_eq!(cols.concat(), text.replace('\n', ""), "columns must concatenate to the input");
         for (i, col) in cols.iter().enumerate() {
@@ -204,5 +261,16 @@ mod tests {
             assert_eq!(words, ["WILDCAT", "HOUSE", "some", "ramen", "12"], "at {max}: {cols:?}");
         }
         assert_eq!(check("第12話です", 4), vec!["第12話で", "す"], "two digits take one em");
+    }
+
+    #[test]
+    fn a_column_ends_at_a_phrase_rather_than_inside_a_name() {
+        let text = "秋の山道で、健一と美紀は道に迷っていた。";
+        for max in 4..=9 {
+            let cols = check(text, max);
+            assert!(!cols.iter().any(|c| c.ends_with('健')), "健一 broken at {max}: {cols:?}");
+            assert!(cols.iter().all(|c| c.chars().count() <= max + 1), "{cols:?}");
+        }
+        assert_eq!(check("今日は天気です。", 4), vec!["今日は", "天気です。"]);
     }
 }
