@@ -175,10 +175,64 @@ fn resolve(characters: &[NamedCharacter], name: &str) -> Option<CharacterId> {
         .map(|c| c.id.clone())
 }
 
+/// Whether `name` is written in `story`: whole, or (for a longer name) by a
+/// word of it of four letters or more, or two characters of a Japanese name.
+fn written_in(story: &str, name: &str) -> bool {
+    let name = name.trim().to_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    if story.contains(&name) {
+        return true;
+    }
+    let words = name.split(|c: char| !c.is_alphanumeric());
+    if words.clone().any(|w| w.chars().count() >= 4 && w.is_ascii() && story.contains(w)) {
+        return true;
+    }
+    let chars: Vec<char> = name.chars().filter(|c| !c.is_ascii()).collect();
+    chars.windows(2).any(|pair| story.contains(&pair.iter().collect::<String>()))
+}
+
+/// Rejects an answer that is not about this story: a character no sentence
+/// names, a place the story never mentions, a summary of a word or two. The
+/// message goes back to the model with the retry.
+fn check_grounded(
+    base: &Concept,
+    characters: &[NamedCharacter],
+    places: &[PlaceNote],
+    summary: &str,
+) -> Result<(), String> {
+    let unnamed: Vec<&str> = characters.iter().filter(|c| c.mentions == 0).map(|c| c.name.as_str()).collect();
+    if !unnamed.is_empty() {
+        return Err(format!(
+            "no sentence of the story names these characters: {}; list only people the story names, spelled as it spells them",
+            unnamed.join(", ")
+        ));
+    }
+    let story: String = base.sentences.iter().map(|s| s.text.to_lowercase()).collect::<Vec<_>>().join("\n");
+    let unplaced: Vec<&str> = places.iter().map(|p| p.name.as_str()).filter(|name| !written_in(&story, name)).collect();
+    if !unplaced.is_empty() {
+        return Err(format!(
+            "the story never mentions these places: {}; list only places it names, in its own words",
+            unplaced.join(", ")
+        ));
+    }
+    let words = summary.split_whitespace().count().max(summary.chars().filter(|c| !c.is_ascii()).count() / 2);
+    if !summary.trim().is_empty() && words < 4 && base.sentences.len() > 3 {
+        return Err(format!(
+            "the summary “{}” says nothing about the story; summarise it in a sentence or two",
+            summary.trim()
+        ));
+    }
+    Ok(())
+}
+
 /// Phase 1: the model's judgement over the local analysis `base`.
 ///
 /// # Errors
-/// A sentence for the model when the answer cannot be used (no lines answered while the story has dialogue).
+/// A sentence for the model when the answer cannot be used: no lines answered
+/// while the story has dialogue, or an answer not grounded in the story
+/// (characters or places it never names, an empty summary).
 pub fn into_concept(base: Concept, reply: ConceptReply, forced_title: bool) -> Result<Concept, String> {
     let n = base.sentences.len() as u32;
     let last = n.saturating_sub(1);
@@ -209,6 +263,7 @@ pub fn into_concept(base: Concept, reply: ConceptReply, forced_title: bool) -> R
             descriptors: note.descriptors,
         });
     }
+    check_grounded(&base, &characters, &reply.places, &reply.summary)?;
     let mut dialogue = base.dialogue.clone();
     let (mut unknown_names, mut unanswered) = (Vec::new(), 0);
     for line in &mut dialogue {

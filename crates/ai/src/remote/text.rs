@@ -140,6 +140,21 @@ impl RemoteText {
     }
 }
 
+/// The model's answer, or when every try was unusable (nonsense, not about
+/// this story) the local analysis it was to improve on, with a note in the
+/// phase's report saying so. Other errors (the model unreachable) stay errors.
+fn or_local<T>(answer: Result<T, AiError>, local: T, what: &str) -> Result<T, AiError> {
+    match answer {
+        Err(AiError::Malformed { provider, message }) => {
+            usage::note(format!(
+                "{provider}'s {what} could not be used ({message}); the local analysis is used instead"
+            ));
+            Ok(local)
+        }
+        other => other,
+    }
+}
+
 /// The story as the model reads it: one numbered sentence a line, escaped for its data block.
 fn numbered_sentences(concept: &Concept) -> String {
     story_block(&concept.sentences.iter().map(|s| format!("[{}] {}", s.index, s.text)).collect::<Vec<_>>().join("\n"))
@@ -164,10 +179,12 @@ impl TextModel for RemoteText {
         let language = base.language.code();
         let values = [("story", sentences.as_str()), ("lines", &lines), ("language", language)];
         let forced_title = request.title.is_some();
-        self.ask::<ConceptReply, _>(prompts::CONCEPT, &values, &[], |reply| {
-            replies::into_concept(base.clone(), reply, forced_title)
-        })
-        .await
+        let answer = self
+            .ask::<ConceptReply, _>(prompts::CONCEPT, &values, &[], |reply| {
+                replies::into_concept(base.clone(), reply, forced_title)
+            })
+            .await;
+        or_local(answer, base, "concept")
     }
 
     async fn design_characters(&self, story: &StoryText, concept: &Concept) -> Result<CharacterBible, AiError> {
@@ -192,10 +209,12 @@ impl TextModel for RemoteText {
         let mood = format!("{:?}", concept.mood).to_lowercase();
         let values =
             [("characters", characters.as_str()), ("genre", &concept.genre), ("mood", &mood), ("story", &story_text)];
-        self.ask::<CharactersReply, _>(prompts::CHARACTERS, &values, &[], |reply| {
-            replies::into_bible(base.clone(), concept, reply)
-        })
-        .await
+        let answer = self
+            .ask::<CharactersReply, _>(prompts::CHARACTERS, &values, &[], |reply| {
+                replies::into_bible(base.clone(), concept, reply)
+            })
+            .await;
+        or_local(answer, base, "character designs")
     }
 
     async fn outline_plot(
