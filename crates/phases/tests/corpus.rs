@@ -101,9 +101,17 @@ fn expected_lines(story: &Path) -> Option<Vec<Expected>> {
 
 /// Where the analysis stands on each hand-checked story: (story, lines not
 /// found, wrong kind, wrong speaker). The test fails when a figure rises; when
-/// one falls, lower it here.
-const KNOWN_ERRORS: &[(&str, usize, usize, usize)] =
-    &[("en_signs_and_whispers.txt", 0, 0, 0), ("ja_signs_and_latin.txt", 0, 0, 0)];
+/// one falls, lower it here. Most speaker errors are lines the analysis leaves
+/// unknown (an exchange with no names outside the quotes, `he had said`); a
+/// few are wrong (ja_dialogue gives 「遅いよ、翔太。」 to a "character" タオル).
+const KNOWN_ERRORS: &[(&str, usize, usize, usize)] = &[
+    ("edge_dialogue_only.txt", 0, 0, 9),
+    ("edge_mixed.txt", 0, 0, 4),
+    ("en_narration.txt", 0, 1, 4),
+    ("en_signs_and_whispers.txt", 0, 0, 0),
+    ("ja_dialogue.txt", 0, 1, 13),
+    ("ja_signs_and_latin.txt", 0, 0, 0),
+];
 
 #[test]
 fn every_quoted_line_has_its_hand_checked_kind_and_speaker() {
@@ -135,7 +143,8 @@ fn every_quoted_line_has_its_hand_checked_kind_and_speaker() {
             let got = speaker_name(line);
             let same = match (&got, &want.speaker) {
                 (None, None) => true,
-                (Some(a), Some(b)) => a.contains(b.as_str()) || b.contains(a.as_str()),
+                // `マイク|Mike`: either of one person's names.
+                (Some(a), Some(b)) => b.split('|').any(|b| a.contains(b) || b.contains(a.as_str())),
                 _ => false,
             };
             if !same {

@@ -185,8 +185,8 @@ fn written_in(story: &str, name: &str) -> bool {
     if story.contains(&name) {
         return true;
     }
-    let words = name.split(|c: char| !c.is_alphanumeric());
-    if words.clone().any(|w| w.chars().count() >= 4 && w.is_ascii() && story.contains(w)) {
+    let mut words = name.split(|c: char| !c.is_alphanumeric());
+    if words.any(|w| w.chars().count() >= 4 && w.is_ascii() && story.contains(w)) {
         return true;
     }
     let chars: Vec<char> = name.chars().filter(|c| !c.is_ascii()).collect();

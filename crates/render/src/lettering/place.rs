@@ -1,12 +1,11 @@
 //! Where a balloon goes: a grid of candidate spots over the panel, scored.
 //!
 //! Hard constraints (counted as a violation, only accepted when no spot is
-//! free of them): overlapping an earlier balloon, covering a face, the second
-//! part of a split line read before its first. Soft ones
-//! (a penalty): distance from the top, from the speaker's head, from the
-//! reading-order corner, breaking reading order, a tail crossing a balloon
-//! (this one's over an earlier balloon, or an earlier one's through this) or
-//! another tail,
+//! free of them): overlapping an earlier balloon, covering a face, the later
+//! part of a split line read before the earlier. Soft ones (a penalty):
+//! distance from the top, from the speaker's head, from the reading-order
+//! corner, breaking reading order, a tail crossing a balloon (this one's over
+//! an earlier balloon, or an earlier one's through this) or another tail,
 //! covering bodies, and on remote art covering busy ink (the detail map).
 
 use manga_domain::{Figure, Point, ReadingDirection, Rect, segments_cross};

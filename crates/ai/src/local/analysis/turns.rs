@@ -192,8 +192,7 @@ mod tests {
                     扉を開けると、廊下の壁に貼り紙があった。貼り紙には「当店は注文の多い料理店です」と書いてあった。\n\
                     「注文が多いって、人気店ってことかな」\n「ねえ、なんだか変じゃない？」と美紀は小声でささやいた。";
         let (lines, people) = analyse(text, Language::Ja);
-        let mut want = named(&["美紀", "-", "健一", "美紀"]);
-        want[1] = None;
+        let want = vec![Some("美紀".to_owned()), None, Some("健一".to_owned()), Some("美紀".to_owned())];
         assert_eq!(speaker_names(&lines, &people), want, "{people:?}");
     }
 
