@@ -16,6 +16,7 @@ pub mod latin;
 pub(crate) mod layout;
 mod raster;
 
-pub use kinsoku::{break_columns, break_columns_tight, is_forbidden_at_end, is_forbidden_at_start, may_hang};
+pub(crate) use kinsoku::ColumnBreaker;
+pub use kinsoku::{break_columns, is_forbidden_at_end, is_forbidden_at_start, may_hang};
 pub use layout::{PlacedGlyph, TextLayout, shaped_glyph_ids};
 pub use raster::draw_text_line;

@@ -10,7 +10,7 @@ use crate::balloon::Balloon;
 use crate::fonts::{FontKind, font};
 use crate::text::layout::is_cjk;
 use crate::text::layout::{COLUMN_PITCH, LINE_HEIGHT, char_advances, wrap};
-use crate::text::{TextLayout, break_columns, break_columns_tight, is_forbidden_at_end, is_forbidden_at_start};
+use crate::text::{ColumnBreaker, TextLayout, is_forbidden_at_end, is_forbidden_at_start};
 
 /// A text shaped once, with per-character advances in font units.
 pub(crate) struct Measure {
@@ -19,6 +19,8 @@ pub(crate) struct Measure {
     pub vertical: bool,
     chars: Vec<char>,
     advance: Vec<f32>,
+    /// For vertical text, its break rules, worked out once for every column length tried.
+    columns: Option<ColumnBreaker>,
 }
 
 /// How the text is broken.
@@ -65,7 +67,8 @@ impl Measure {
     /// The text shaped in `font`.
     pub fn in_face(text: &str, font: FontKind, vertical: bool) -> Measure {
         let (chars, advance) = char_advances(font, text, vertical);
-        Measure { text: text.to_owned(), font, vertical, chars, advance }
+        let columns = vertical.then(|| ColumnBreaker::new(text));
+        Measure { text: text.to_owned(), font, vertical, chars, advance, columns }
     }
 
     /// Whether `fit` sets every word whole (vertical text always does).
@@ -114,12 +117,12 @@ impl Measure {
     /// The break options worth trying at `px`, each with a factor on its cost.
     fn break_options(&self, px: f32, limits: Limits) -> Vec<(Breaks, f32)> {
         let n = self.chars.iter().filter(|&&c| c != '\n').count().max(1);
-        if self.vertical {
+        if let Some(breaker) = &self.columns {
             let most = ((limits.h / px).floor() as usize).clamp(1, n);
             let mut options: Vec<(Breaks, f32)> = Vec::new();
             for c in 1..=most {
-                let phrased = Breaks::Columns(break_columns(&self.text, c));
-                let tight = Breaks::Columns(break_columns_tight(&self.text, c));
+                let phrased = Breaks::Columns(breaker.columns(c, true));
+                let tight = Breaks::Columns(breaker.columns(c, false));
                 if tight != phrased {
                     options.push((tight, TIGHT_COLUMNS_COST));
                 }

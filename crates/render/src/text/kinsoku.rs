@@ -149,28 +149,35 @@ impl Paragraph {
 ///
 /// `max_chars` of 0 is treated as 1.
 pub fn break_columns(text: &str, max_chars: usize) -> Vec<String> {
-    break_with(text, max_chars, true)
+    ColumnBreaker::new(text).columns(max_chars, true)
 }
 
-/// [`break_columns`] without the phrase rule: every column as full as kinsoku
-/// allows, for when a balloon has no room for the shorter columns phrases give.
-pub fn break_columns_tight(text: &str, max_chars: usize) -> Vec<String> {
-    break_with(text, max_chars, false)
+/// A text's paragraphs with their break rules worked out once (Latin runs,
+/// BudouX's phrases), to be broken at many column lengths as a balloon is fitted.
+pub(crate) struct ColumnBreaker {
+    paragraphs: Vec<Paragraph>,
 }
 
-fn break_with(text: &str, max_chars: usize, phrases: bool) -> Vec<String> {
-    let max = max_chars.max(1) as f32;
-    let mut out = Vec::new();
-    for paragraph in text.split('\n') {
-        let paragraph = Paragraph::new(paragraph);
-        let mut start = 0;
-        while start < paragraph.chars.len() {
-            let end = paragraph.next_break(start, max, phrases);
-            out.push(paragraph.chars[start..end].iter().collect());
-            start = end;
-        }
+impl ColumnBreaker {
+    pub(crate) fn new(text: &str) -> ColumnBreaker {
+        ColumnBreaker { paragraphs: text.split('\n').map(Paragraph::new).collect() }
     }
-    out
+
+    /// The columns of at most `max_chars` ems, as [`break_columns`] gives them
+    /// when `phrases`; without, every column as full as kinsoku allows.
+    pub(crate) fn columns(&self, max_chars: usize, phrases: bool) -> Vec<String> {
+        let max = max_chars.max(1) as f32;
+        let mut out = Vec::new();
+        for paragraph in &self.paragraphs {
+            let mut start = 0;
+            while start < paragraph.chars.len() {
+                let end = paragraph.next_break(start, max, phrases);
+                out.push(paragraph.chars[start..end].iter().collect());
+                start = end;
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -178,7 +185,7 @@ mod tests {
     use super::*;
 
     fn check(text: &str, max: usize) -> Vec<String> {
-        let tight = break_columns_tight(text, max);
+        let tight = ColumnBreaker::new(text).columns(max, false);
         assert_eq!(tight.concat(), text.replace('\n', ""));
         let cols = break_columns(text, max);
         assert_eq!(cols.concat(), text.replace('\n', ""), "columns must concatenate to the input");
