@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use manga_domain::{
-    ArtifactKey, ComposedPage, Composition, Concept, LetteredPanel, LetteringSet, PagePlan, PhaseId, QualityReport,
-    Reason, Storyboard,
+    ArtifactKey, BalloonKind, ComposedPage, Composition, Concept, LetteredPanel, LetteringSet, LineId, PagePlan,
+    PanelId, PhaseId, QualityReport, Reason, Storyboard,
 };
 use manga_proto::{PhaseAddress, PhaseRequest};
 use manga_render::compose::{PlacedPanel, compose_page};
@@ -47,10 +47,10 @@ pub async fn run(
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let page_size = storyboard.page_size;
     let direction = storyboard.reading_direction;
-    let cast = std::sync::Arc::new(concept.characters.clone());
+    let concept = std::sync::Arc::new(concept);
     let composed: Vec<ComposedPage> = stream::iter(todo)
         .map(|plan| {
-            let (ctx, progress, done, cast) = (ctx.clone(), progress.clone(), done.clone(), cast.clone());
+            let (ctx, progress, done, concept) = (ctx.clone(), progress.clone(), done.clone(), concept.clone());
             let lettered: Result<Vec<LetteredPanel>, PhaseError> = plan
                 .panels
                 .iter()
@@ -76,7 +76,7 @@ pub async fn run(
                         .map(|(p, image)| PlacedPanel { frame: p.frame, image })
                         .collect();
                     let page = compose_page(size, &placed, plan.number)?;
-                    let quality = check_page(&plan, &panels, direction, &cast);
+                    let quality = check_page(&plan, &panels, direction, &concept);
                     Ok::<_, PhaseError>((encode_png(&page, PngSpeed::Fast)?, quality))
                 })
                 .await
@@ -106,14 +106,17 @@ pub async fn run(
     Ok(PhaseOutput { outputs, quality })
 }
 
-/// A page's checks: lettering defects, empty panels, reading order.
+/// A page's checks: lettering defects, empty panels, reading order, and
+/// whether the page shows who speaks.
 pub fn check_page(
     plan: &PagePlan,
     panels: &[LetteredPanel],
     direction: manga_domain::ReadingDirection,
-    cast: &[manga_domain::NamedCharacter],
+    concept: &Concept,
 ) -> QualityReport {
-    let mut reasons: Vec<Reason> = panels.iter().flat_map(|p| panel_defects(p, cast, direction)).collect();
+    let mut reasons: Vec<Reason> =
+        panels.iter().flat_map(|p| panel_defects(p, &concept.characters, direction)).collect();
+    reasons.extend(people_defects(plan, panels, concept));
     let frames: Vec<_> = plan.panels.iter().map(|p| p.frame).collect();
     let violations = reading_order_violations(&frames, direction);
     if violations > 0 {
@@ -125,6 +128,66 @@ pub fn check_page(
         });
     }
     QualityReport::from_reasons(reasons)
+}
+
+/// What a reader misses about the people on a page: lines whose speaker the
+/// analysis could not tell (blamed on the concept, which finds speakers), and
+/// panels where someone speaks or is named but nobody is drawn (blamed on the
+/// phase that decides who is in a panel: the storyboard, or the concept when
+/// it found nobody at all). Each is one reason per page, at least 0.11 so a
+/// page with it cannot score 0.9, growing with the share of lines or panels.
+pub fn people_defects(plan: &PagePlan, panels: &[LetteredPanel], concept: &Concept) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    let spoken = |kind: BalloonKind| !matches!(kind, BalloonKind::Narration | BalloonKind::Sign);
+    let lines: BTreeSet<LineId> =
+        panels.iter().flat_map(|p| &p.balloons).filter(|b| spoken(b.kind)).filter_map(|b| b.line).collect();
+    let unknown: Vec<&str> = lines
+        .iter()
+        .filter_map(|id| concept.dialogue.get(id.0 as usize))
+        .filter(|l| l.speaker.is_none())
+        .map(|l| l.text.as_str())
+        .collect();
+    if let Some(first) = unknown.first() {
+        let message = format!(
+            "page {}: {} of {} lines have no known speaker, as “{first}”",
+            plan.number,
+            unknown.len(),
+            lines.len()
+        );
+        let penalty = 0.11 + 0.09 * unknown.len() as f32 / lines.len() as f32;
+        reasons.push(Reason { code: "speaker_unknown".into(), message, blame: PhaseId::Concept, penalty });
+    }
+    let named = |text: &str| concept.characters.iter().any(|c| names_someone(text, c));
+    let empty: Vec<PanelId> = panels
+        .iter()
+        .filter(|p| p.figures.is_empty() && !p.blank_art)
+        .filter(|p| p.balloons.iter().any(|b| (spoken(b.kind) && b.line.is_some()) || named(&b.text)))
+        .map(|p| p.panel)
+        .collect();
+    if let Some(first) = empty.first() {
+        let message = format!(
+            "page {}: {} of {} panels have someone speaking or named but nobody drawn, as panel {first}",
+            plan.number,
+            empty.len(),
+            panels.len()
+        );
+        let blame = if concept.characters.is_empty() { PhaseId::Concept } else { PhaseId::Name };
+        let penalty = 0.11 + 0.09 * empty.len() as f32 / panels.len() as f32;
+        reasons.push(Reason { code: "nobody_drawn".into(), message, blame, penalty });
+    }
+    reasons
+}
+
+/// Whether `text` names `who`: a Latin name only as a whole word (`Tom`, not `Tomorrow`).
+fn names_someone(text: &str, who: &manga_domain::NamedCharacter) -> bool {
+    std::iter::once(&who.name).chain(&who.aliases).filter(|n| !n.is_empty()).any(|name| {
+        text.match_indices(name.as_str()).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + name.len()..].chars().next();
+            let joins = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+            !name.is_ascii() || !(joins(before) || joins(after))
+        })
+    })
 }
 
 /// The book's checks: every dialogue line lettered, and the worst page.
@@ -152,4 +215,118 @@ pub fn check_book(
         }
     }
     QualityReport::from_reasons(reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use manga_ai::ConceptRequest;
+    use manga_ai::local::analysis;
+    use manga_domain::{Figure, PageCount, PlacedBalloon, Point, Rect, StoryText};
+
+    use super::*;
+
+    /// A short exchange through the local analysis and storyboard, each panel
+    /// "lettered" as planned with its cast drawn.
+    fn lettered_page(text: &str) -> (Concept, PagePlan, Vec<LetteredPanel>) {
+        let story = StoryText::parse(text.to_owned()).unwrap();
+        let request = ConceptRequest { pages: Some(PageCount::parse(1).unwrap()), ..Default::default() };
+        let concept = analysis::analyse_story(&story, &request).unwrap();
+        let bible = analysis::design_characters(&story, &concept).unwrap();
+        let plot = analysis::outline_plot(&story, &concept, &bible).unwrap();
+        let board = crate::phase4_name::storyboard(&concept, &bible, &plot, 7, 1).unwrap();
+        let page = board.pages[0].clone();
+        let panels = page
+            .panels
+            .iter()
+            .map(|plan| {
+                let spot = Rect::new(10.0, 10.0, 100.0, 60.0);
+                let figures = plan
+                    .cast
+                    .iter()
+                    .map(|who| Figure {
+                        character: who.clone(),
+                        body: Rect::new(200.0, 200.0, 100.0, 300.0),
+                        face: Rect::new(220.0, 200.0, 60.0, 60.0),
+                        mouth: Point { x: 250.0, y: 245.0 },
+                    })
+                    .collect();
+                let balloons = plan
+                    .balloons
+                    .iter()
+                    .map(|b| PlacedBalloon {
+                        line: b.line,
+                        kind: b.kind,
+                        text: b.text.clone(),
+                        bounds: spot,
+                        text_box: spot,
+                        font_px: 30.0,
+                        vertical: false,
+                        tail: None,
+                        overflow: false,
+                    })
+                    .collect();
+                LetteredPanel {
+                    panel: plan.id,
+                    image: ArtifactKey::lettered_panel(
+                        manga_domain::JobId::new(),
+                        manga_domain::Version::FIRST,
+                        plan.id,
+                    ),
+                    balloons,
+                    sfx: vec![],
+                    figures,
+                    blank_art: false,
+                }
+            })
+            .collect();
+        (concept, page, panels)
+    }
+
+    const EXCHANGE: &str = "Tom met Mary at the old gate.\n\n\"Is it bad?\" Mary asked.\n\n\"Bad enough,\" said Tom.";
+
+    #[test]
+    fn a_page_that_shows_who_speaks_has_no_people_defects() {
+        let (concept, page, panels) = lettered_page(EXCHANGE);
+        assert_eq!(concept.dialogue.iter().filter(|l| l.speaker.is_some()).count(), 2, "{:?}", concept.dialogue);
+        assert_eq!(people_defects(&page, &panels, &concept), vec![]);
+    }
+
+    #[test]
+    fn a_line_nobody_is_known_to_say_or_a_speaker_not_drawn_keeps_the_page_under_0_9() {
+        let (mut concept, page, mut panels) = lettered_page(EXCHANGE);
+        concept.dialogue[1].speaker = None;
+        let reasons = people_defects(&page, &panels, &concept);
+        assert_eq!(
+            reasons.iter().map(|r| (r.code.as_str(), r.blame)).collect::<Vec<_>>(),
+            [("speaker_unknown", PhaseId::Concept)]
+        );
+        assert!(reasons[0].message.contains("1 of 2 lines have no known speaker, as “Bad enough,”"), "{reasons:?}");
+        assert!(QualityReport::from_reasons(reasons).score.get() < 0.9);
+
+        concept.dialogue[1].speaker = concept.dialogue[0].speaker.clone();
+        let speaking = panels.iter_mut().find(|p| p.balloons.iter().any(|b| b.line.is_some())).unwrap();
+        speaking.figures.clear();
+        let reasons = people_defects(&page, &panels, &concept);
+        assert_eq!(
+            reasons.iter().map(|r| (r.code.as_str(), r.blame)).collect::<Vec<_>>(),
+            [("nobody_drawn", PhaseId::Name)]
+        );
+        assert!(QualityReport::from_reasons(reasons).score.get() < 0.9);
+    }
+
+    #[test]
+    fn a_latin_name_is_found_only_as_a_whole_word() {
+        let tom = manga_domain::NamedCharacter {
+            id: manga_domain::CharacterId::from_name("Tom"),
+            name: "Tom".into(),
+            aliases: vec![],
+            mentions: 3,
+            first_sentence: 0,
+            descriptors: vec![],
+        };
+        assert!(names_someone("Then Tom left.", &tom));
+        assert!(!names_someone("Tomorrow, then.", &tom));
+        let ken = manga_domain::NamedCharacter { name: "健一".into(), ..tom };
+        assert!(names_someone("健一は走った。", &ken));
+    }
 }

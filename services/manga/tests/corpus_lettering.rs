@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use manga_domain::{LetteringSet, ReadingDirection, segments_cross};
+use manga_domain::{LetteringSet, ReadingDirection};
+use manga_phases::phase6_lettering::panel_defects;
 use serde_json::Value;
 
 /// Pixels per point on the B5 page (182 mm across 1,240 px).
@@ -35,31 +36,12 @@ fn texts<'a>(balloons: impl Iterator<Item = &'a Value>) -> String {
 /// (kumo-to-kaze p01-6). The test fails when a count rises; lower it when it falls.
 const KNOWN_CROSSINGS: &[(&str, usize)] = &[("kumo-to-kaze.txt", 2), ("the-lighthouse-keeper.txt", 3)];
 
-/// Split lines whose later part is placed before the earlier one in reading
-/// order, and tails that cross another tail or run through another balloon.
-fn reading_defects(set: &LetteringSet) -> (usize, usize) {
-    let (mut out_of_order, mut crossings) = (0, 0);
-    for panel in &set.panels {
-        // Vertical text is Japanese, read right to left.
-        let direction = if panel.balloons.iter().any(|b| b.vertical) {
-            ReadingDirection::RightToLeft
-        } else {
-            ReadingDirection::LeftToRight
-        };
-        out_of_order += panel
-            .balloons
-            .windows(2)
-            .filter(|w| w[0].line.is_some() && w[0].line == w[1].line)
-            .filter(|w| w[0].bounds.breaks_reading_order(&w[1].bounds, direction))
-            .count();
-        let tails: Vec<_> =
-            panel.balloons.iter().filter_map(|b| Some((b.bounds, b.bounds.center(), b.tail?))).collect();
-        for (i, &(own, from, to)) in tails.iter().enumerate() {
-            crossings += tails[i + 1..].iter().filter(|t| segments_cross((from, to), (t.1, t.2))).count();
-            crossings += panel.balloons.iter().filter(|b| b.bounds != own && b.bounds.crossed_by(from, to)).count();
-        }
-    }
-    (out_of_order, crossings)
+/// The gate's own reading checks, counted: split lines whose later part is
+/// read first, and tails that cross another tail or run through a balloon.
+fn reading_defects(set: &LetteringSet, direction: ReadingDirection) -> (usize, usize) {
+    let codes: Vec<String> = set.panels.iter().flat_map(|p| panel_defects(p, &[], direction)).map(|r| r.code).collect();
+    let count = |wanted: &[&str]| codes.iter().filter(|c| wanted.contains(&c.as_str())).count();
+    (count(&["split_out_of_order"]), count(&["tails_cross", "tail_crosses_balloon"]))
 }
 
 #[test]
@@ -109,7 +91,9 @@ fn every_story_is_lettered_whole_and_at_a_readable_size() {
         };
         let (min_line, min_caption) = (smallest(false), smallest(true));
         let set: LetteringSet = serde_json::from_value(job["lettering"].clone()).expect("a lettering set");
-        let (out_of_order, crossings) = reading_defects(&set);
+        let direction: ReadingDirection =
+            serde_json::from_value(job["storyboard"]["reading_direction"].clone()).expect("a reading direction");
+        let (out_of_order, crossings) = reading_defects(&set, direction);
         println!(
             "{:<28} {:>5} {:>8} {:>8} {:>6.1} pt {:>6.1} pt {:>6} {:>6}",
             name,
