@@ -74,3 +74,50 @@ async fn a_grounded_answer_is_taken_and_a_place_the_story_never_names_is_not() {
     let (_, retry) = fake.requests_to(Endpoint::GenerateContent)[1].prompt().unwrap();
     assert!(retry.contains("never mentions these places: Atlantis"), "{retry}");
 }
+
+#[tokio::test]
+async fn scenes_set_nowhere_in_the_story_are_sent_back_then_the_local_plot_stands_in() {
+    let fake = FakeProviders::start().await;
+    let models = common::models(&fake, &["gemini"], &[]);
+    let (concept, bible) = common::local_cast().await;
+    let last = concept.sentences.len() - 1;
+    fake.answer(
+        "plot",
+        json!({"structure": "three_act", "scenes": [{
+            "title": "x", "beat": "setup", "place": "x", "place_kind": "room", "time_of_day": "day",
+            "cast": ["x"], "first_sentence": 0, "last_sentence": last, "pages": 4, "summary": "x", "mood": "calm"
+        }]}),
+    );
+    let ledger = Ledger::default();
+    let text = models.text(PhaseId::Plot, &Default::default()).unwrap();
+    let plot = ledger.scope(text.outline_plot(&common::story(), &concept, &bible)).await.unwrap();
+    let local = manga_ai::LocalProvider.outline_plot(&common::story(), &concept, &bible).await.unwrap();
+    assert_eq!(plot, local, "the local plot, not a scene set at “x”");
+
+    let asked = fake.requests_to(Endpoint::GenerateContent);
+    assert_eq!(asked.len(), 3, "asked three times");
+    let (_, retry) = asked[1].prompt().unwrap();
+    assert!(retry.contains("the story never mentions these scene places: x"), "{retry}");
+    let notes = ledger.notes().join("\n");
+    assert!(notes.contains("plot could not be used") && notes.contains("the local analysis is used"), "{notes}");
+
+    // Somewhere it names, with its people, is taken; a stranger in the cast is not.
+    let scene = |cast: &str| {
+        json!({"structure": "three_act", "scenes": [{
+            "title": "The lamp", "beat": "setup", "place": "the lighthouse", "place_kind": "room",
+            "time_of_day": "night", "cast": ["Mara", cast], "first_sentence": 0, "last_sentence": last, "pages": 4,
+            "summary": "Mara asks Tom to light the lamp.", "mood": "calm"
+        }]})
+    };
+    fake.answer("plot", scene("Tom"));
+    let text = common::models(&fake, &["gemini"], &[]).text(PhaseId::Plot, &Default::default()).unwrap();
+    let plot = text.outline_plot(&common::story(), &concept, &bible).await.unwrap();
+    assert_eq!(plot.scenes[0].place.as_deref(), Some("the lighthouse"));
+    assert_eq!(plot.scenes[0].cast.len(), 2);
+    fake.answer("plot", scene("Atlas"));
+    fake.clear_requests();
+    let text = common::models(&fake, &["gemini"], &[]).text(PhaseId::Plot, &Default::default()).unwrap();
+    let _ = text.outline_plot(&common::story(), &concept, &bible).await.unwrap();
+    let (_, retry) = fake.requests_to(Endpoint::GenerateContent)[1].prompt().unwrap();
+    assert!(retry.contains("not among the characters: Atlas; use only these names: Mara, Tom"), "{retry}");
+}

@@ -227,6 +227,49 @@ fn check_grounded(
     Ok(())
 }
 
+/// Rejects scenes that are not about this story: a place it never mentions,
+/// someone not among its characters, or a summary of a word or two for a
+/// scene of several sentences. The message goes back to the model with the retry.
+fn check_scenes_grounded(concept: &Concept, scenes: &[SceneNote]) -> Result<(), String> {
+    let story: String = concept.sentences.iter().map(|s| s.text.to_lowercase()).collect::<Vec<_>>().join("\n");
+    let unplaced: Vec<&str> = scenes
+        .iter()
+        .filter_map(|s| s.place.as_deref())
+        .filter(|p| !p.trim().is_empty() && !written_in(&story, p))
+        .collect();
+    if !unplaced.is_empty() {
+        return Err(format!(
+            "the story never mentions these scene places: {}; name places in its own words, or leave `place` empty",
+            unplaced.join(", ")
+        ));
+    }
+    let strangers: Vec<&str> = scenes
+        .iter()
+        .flat_map(|s| &s.cast)
+        .map(String::as_str)
+        .filter(|name| resolve(&concept.characters, name).is_none())
+        .collect();
+    if !strangers.is_empty() {
+        return Err(format!(
+            "these scene cast members are not among the characters: {}; use only these names: {}",
+            strangers.join(", "),
+            concept.characters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let empty = scenes.iter().find(|s| {
+        let words = s.summary.split_whitespace().count().max(s.summary.chars().filter(|c| !c.is_ascii()).count() / 2);
+        words < 3 && s.last_sentence.saturating_sub(s.first_sentence) >= 2
+    });
+    if let Some(scene) = empty {
+        return Err(format!(
+            "the summary “{}” of the scene from sentence {} says nothing about it; say what happens in a sentence",
+            scene.summary.trim(),
+            scene.first_sentence
+        ));
+    }
+    Ok(())
+}
+
 /// Phase 1: the model's judgement over the local analysis `base`.
 ///
 /// # Errors
@@ -381,6 +424,7 @@ pub fn into_plot(concept: &Concept, reply: PlotReply) -> Result<Plot, String> {
     if scenes.is_empty() {
         return Err("`scenes` is empty; divide the story into scenes".into());
     }
+    check_scenes_grounded(concept, &scenes)?;
     scenes.sort_by_key(|s| s.first_sentence);
     // Repair: contiguous spans from 0 to the last sentence; a scene squeezed to nothing is dropped.
     let mut repaired = false;

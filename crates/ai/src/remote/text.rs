@@ -223,13 +223,11 @@ impl TextModel for RemoteText {
         concept: &Concept,
         bible: &CharacterBible,
     ) -> Result<Plot, AiError> {
-        let _ = bible;
         let structure_hint = match concept.language {
             manga_domain::Language::Ja => "kishotenketsu: ki, sho, ten, ketsu",
             _ => "three acts: setup, confrontation, resolution",
         };
         let characters = concept.characters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
-        let _ = story;
         let sentences = numbered_sentences(concept);
         let last = concept.sentences.len().saturating_sub(1).to_string();
         let pages = concept.page_count.get().to_string();
@@ -241,12 +239,16 @@ impl TextModel for RemoteText {
             ("pages", &pages),
             ("language", concept.language.code()),
         ];
-        let plot =
-            self.ask::<PlotReply, _>(prompts::PLOT, &values, &[], |reply| replies::into_plot(concept, reply)).await?;
-        if plot.structure == Structure::Kishotenketsu && plot.scenes.len() < 2 {
+        let answer =
+            self.ask::<PlotReply, _>(prompts::PLOT, &values, &[], |reply| replies::into_plot(concept, reply)).await;
+        if let Ok(plot) = &answer
+            && plot.structure == Structure::Kishotenketsu
+            && plot.scenes.len() < 2
+        {
             usage::note("the model gave a single scene");
         }
-        Ok(plot)
+        let local = LocalProvider.outline_plot(story, concept, bible).await?;
+        or_local(answer, local, "plot")
     }
 
     async fn plan_storyboard(&self, request: &StoryboardRequest<'_>) -> Result<Option<StoryboardProposal>, AiError> {
