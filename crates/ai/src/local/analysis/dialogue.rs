@@ -7,6 +7,7 @@
 
 use manga_domain::{DialogueLine, Language, LineId, LineKind, NamedCharacter, Sentence};
 
+use super::address;
 use super::gender::{self, Gender};
 use super::names::{Hit, locate};
 use super::names_ja;
@@ -65,6 +66,8 @@ pub(super) struct Draft {
     pub stated: bool,
     /// `she said`, `said he`: the speaker is a character of this gender.
     pub pronoun: Option<Gender>,
+    /// The character the line calls by name (`…、蓮くん`), who is not its speaker.
+    pub addressee: Option<usize>,
 }
 
 /// Every quoted line of `sentences`, numbered from 0 in story order.
@@ -99,7 +102,14 @@ pub(crate) fn extract(
             }
             _ => String::new(),
         };
-        let around = Around { narration: &narration, lead_in: &lead_in };
+        // …or by the clause after it: `「遅いなあ」 美咲が腕時計を見てつぶやくと、…`.
+        let lead_out = match sentences.get(si + 1).map(|s| &s.text) {
+            Some(after) if narration.trim().is_empty() && quotes::spans(after, lang).is_empty() => {
+                after.split(['、', ',', '。']).next().unwrap_or("").to_lowercase()
+            }
+            _ => String::new(),
+        };
+        let around = Around { narration: &narration, lead_in: &lead_in, lead_out: &lead_out };
         let first_here = drafts.len();
         for span in &spans {
             let text = s.text[span.inner.clone()].trim().to_owned();
@@ -112,11 +122,13 @@ pub(crate) fn extract(
             {
                 open.text = format!("{} {text}", open.text);
                 open.kind = kind_of(&open.text, span, around);
+                open.addressee = address::addressee(&open.text, characters, lang);
                 continue;
             }
             let kind = kind_of(&text, span, around);
             let stated_here = stated.is_some() || unnamed;
-            drafts.push(Draft { sentence: si, text, kind, speaker: stated, stated: stated_here, pronoun });
+            let addressee = address::addressee(&text, characters, lang);
+            drafts.push(Draft { sentence: si, text, kind, speaker: stated, stated: stated_here, pronoun, addressee });
         }
     }
     turns::settle(&mut drafts, sentences, starts_line, characters, lang);
@@ -290,6 +302,8 @@ struct Around<'a> {
     narration: &'a str,
     /// For a sentence that is nothing but quotes, the quote-free sentence before it.
     lead_in: &'a str,
+    /// For such a sentence, the first clause of the quote-free sentence after it.
+    lead_out: &'a str,
 }
 
 /// A line's kind from its quote marks, its own end and the words around it: thought, then
@@ -305,7 +319,7 @@ fn kind_of(text: &str, span: &QuoteSpan, around: Around<'_>) -> LineKind {
     if told(SIGN_WORDS) || (narration.contains(':') && names_a_written_thing()) {
         return LineKind::Sign;
     }
-    if told(WHISPER_WORDS) {
+    if told(WHISPER_WORDS) || WHISPER_WORDS.iter().any(|w| around.lead_out.contains(w)) {
         return LineKind::Whisper;
     }
     let last = text.trim_end_matches(['」', '』', '”', '"', ' ']).chars().next_back();

@@ -12,6 +12,7 @@
 //! Everything here is pure and deterministic: no clock, no randomness, no
 //! std hasher (its seed changes per process).
 
+mod address;
 mod characters;
 mod descriptors;
 mod dialogue;

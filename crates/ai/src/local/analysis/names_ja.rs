@@ -107,7 +107,9 @@ pub(crate) fn candidates(sentences: &[Sentence]) -> Pool {
     role_words(sentences, &mut pool);
     for (name, c) in weak {
         let katakana = name.chars().all(is_katakana);
-        let enough = if katakana { c.weak >= 2 } else { c.weak >= 3 && c.strong };
+        // A person is the subject (は/が) of something at least once; a word only ever
+        // worn, held or looked at (`タオルを巻いた`) is a thing.
+        let enough = c.strong && if katakana { c.weak >= 2 } else { c.weak >= 3 };
         if enough || pool.contains_key(&name) {
             let entry = pool.entry(name).or_default();
             entry.weak += c.weak;

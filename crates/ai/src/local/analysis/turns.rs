@@ -1,6 +1,6 @@
 //! Speakers for lines their own sentence does not name: `she said` by
-//! gender and recency, a quote carrying on the same line, the turn-taking
-//! of a two-person exchange, else the character named just before or just
+//! gender and recency, a quote carrying on the same line, the one the line
+//! before called by name, the turn-taking of a two-person exchange, else the character named just before or just
 //! after (in Japanese the topic closest before the quote).
 
 use manga_domain::{Language, LineKind, NamedCharacter, Sentence};
@@ -47,6 +47,20 @@ pub(super) fn settle(
             drafts[i].speaker = same_line;
             continue;
         }
+        // The sentence after says whose words they were (`翔太の言葉に`, `声の主は翔太だった`).
+        if let Some(who) = revealed_after(sentences, characters, si, lang) {
+            drafts[i].speaker = Some(who);
+            continue;
+        }
+        // Whoever the line just before called by name answers it (「遅いなあ、蓮くん」…「ごめん、ごめん！」).
+        let called = i
+            .checked_sub(1)
+            .filter(|&p| drafts[p].kind != LineKind::Sign && si - drafts[p].sentence <= 3)
+            .and_then(|p| drafts[p].addressee.filter(|&a| Some(a) != drafts[p].speaker));
+        if called.is_some() {
+            drafts[i].speaker = called;
+            continue;
+        }
         // Lines in one exchange: no narration sentence between them.
         let in_run = |j: usize| {
             drafts[j].sentence + 1 >= drafts[j + 1].sentence
@@ -72,7 +86,14 @@ pub(super) fn settle(
             }
             _ => adjacent(sentences, characters, si, lang),
         };
-        drafts[i].speaker = guess.or_else(|| between_two_lines_of_one_speaker(drafts, i, sentences, characters, lang));
+        let guess = guess
+            .or_else(|| between_two_lines_of_one_speaker(drafts, i, sentences, characters, lang))
+            .or_else(|| turn_across_narration(drafts, i, sentences, characters, lang));
+        // Nobody calls themselves by name: the one called is the other side of the exchange.
+        drafts[i].speaker = match (guess, drafts[i].addressee) {
+            (Some(g), Some(a)) if g == a => nearby_other(sentences, characters, si + 1, a, 5, lang),
+            _ => guess,
+        };
     }
 }
 
@@ -93,6 +114,55 @@ fn between_two_lines_of_one_speaker(
     (before == after).then(|| nearby_other(sentences, characters, si, before, 8, lang)).flatten()
 }
 
+/// Two people taking turns with a little narration about them between their
+/// lines: the one who spoke before last, when the last two lines are theirs,
+/// close, and the narration since names one of them (a scene that moved on
+/// names neither).
+fn turn_across_narration(
+    drafts: &[Draft],
+    i: usize,
+    sentences: &[Sentence],
+    characters: &[NamedCharacter],
+    lang: Language,
+) -> Option<usize> {
+    let spoken: Vec<&Draft> = drafts[..i].iter().rev().filter(|d| d.kind != LineKind::Sign).take(2).collect();
+    let (last, before) = (spoken.first()?, spoken.get(1)?);
+    let si = drafts[i].sentence;
+    let close = si - last.sentence <= 3 && last.sentence - before.sentence <= 3;
+    let (a, b) = (last.speaker?, before.speaker?);
+    let about_them = sentences[last.sentence + 1..si]
+        .iter()
+        .any(|s| locate(&s.text, characters, lang).iter().any(|h| h.who == a || h.who == b));
+    (close && a != b && about_them).then_some(b)
+}
+
+/// A quote whose next sentence names its speaker without a saying verb of
+/// its own: `翔太の言葉に、三人は黙った`, `威勢のいい声の主は、…翔太だった`,
+/// `現れたのは蓮だった`, `蓮がそう言うと`.
+fn revealed_after(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, lang: Language) -> Option<usize> {
+    if lang != Language::Ja {
+        return None;
+    }
+    let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
+    let text = after.text.as_str();
+    let spans = quotes::spans(text, lang);
+    if !spans.is_empty() {
+        return None;
+    }
+    locate(text, characters, lang).into_iter().find_map(|h| {
+        let rest = &text[h.end..];
+        let words = rest.starts_with("の言葉") || rest.starts_with("の声");
+        // The cleft `…のは X だった` names who the sentence before was about.
+        let cleft = (rest.starts_with("だった") || rest.starts_with("でした"))
+            && (text[..h.start].contains("のは") || text[..h.start].contains("の主は"));
+        let said_so = rest
+            .strip_prefix(['は', 'が'])
+            .and_then(|r| r.strip_prefix("そう"))
+            .is_some_and(|r| super::names_ja::SAYING.iter().any(|v| r.starts_with(v)));
+        (words || cleft || said_so).then_some(h.who)
+    })
+}
+
 fn same_paragraphs(sentences: &[Sentence], a: usize, b: usize) -> bool {
     sentences[a].paragraph.abs_diff(sentences[b].paragraph) <= 1
 }
@@ -106,9 +176,21 @@ fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, la
         let subject = hits.iter().rev().find(|h| lang == Language::Ja && s.text[h.end..].starts_with(['は', 'が']));
         subject.or(hits.first()).map(|h| h.who)
     };
+    // `「電車が出る！」 健一が叫んで、…`: a saying verb just after the quote names its speaker.
+    if let Some(who) = said_just_after(sentences, characters, si, lang) {
+        return Some(who);
+    }
     let before = si.checked_sub(1).map(|p| &sentences[p]).filter(|s| !s.heading && !s.dialogue);
     if let Some(who) = before.and_then(narration_subject) {
-        return Some(who);
+        // `「やばい！」 蓮が叫んで、美咲の手を引いた。「待ってよ」`: that sentence told who said the
+        // line before it, so this one is the other person it names.
+        let other = before.filter(|_| si >= 2 && sentences[si - 2].dialogue).and_then(|s| {
+            let first_verb = *verb_positions(&s.text, &quotes::spans(&s.text, lang), lang).first()?;
+            let hits = locate(&s.text, characters, lang);
+            let told = hits.iter().rev().find(|h| h.end <= first_verb)?.who;
+            (told == who).then(|| hits.iter().map(|h| h.who).find(|&w| w != who)).flatten()
+        });
+        return Some(other.unwrap_or(who));
     }
     let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
     let spans = quotes::spans(&after.text, lang);
@@ -117,6 +199,15 @@ fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, la
     // The one named just before the saying verb said it (`健一がそう言うと、美紀は笑った`).
     let hits = outside(&locate(&after.text, characters, lang), &spans);
     hits.iter().rev().find(|h| h.end <= first_verb).map(|h| h.who).or_else(|| narration_subject(after))
+}
+
+/// The character named just before a saying verb in the first clause of the
+/// quote-free sentence after `si` (`健一が叫んで、`, `健一がそう言うと、`).
+fn said_just_after(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, lang: Language) -> Option<usize> {
+    let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
+    let clause = after.text.split(['、', ',', '。']).next().unwrap_or("");
+    let first_verb = *verb_positions(clause, &[], lang).first()?;
+    locate(clause, characters, lang).iter().rev().find(|h| h.end <= first_verb).map(|h| h.who)
 }
 
 /// Someone other than `speaker` named in the `back` sentences before `si`: the other side of a conversation.
@@ -194,6 +285,26 @@ mod tests {
         let (lines, people) = analyse(text, Language::Ja);
         let want = vec![Some("美紀".to_owned()), None, Some("健一".to_owned()), Some("美紀".to_owned())];
         assert_eq!(speaker_names(&lines, &people), want, "{people:?}");
+    }
+
+    #[test]
+    fn the_one_called_answers_and_the_sentence_after_can_say_whose_words_they_were() {
+        let text = "春子と夏樹と秋人は同じ町に住んでいる。夏樹は電車で、秋人は自転車で通う。秋人が一番遅い。\n\
+                    春子は駅の前で待っていた。春子は時計を見た。夏樹はまだ来ない。\n「遅いね、夏樹」\n「悪い、電車が止まってた」\n\
+                    夏樹はかばんを下ろした。春子は笑った。\n「じゃあ、行こうか」\n\
+                    「あそこの店、まだ開いてるよ」\n夏樹の言葉に、春子はうなずいた。\n\
+                    「やった！」\n走ってきたのは秋人だった。";
+        let (lines, people) = analyse(text, Language::Ja);
+        let want = ["春子", "夏樹", "春子", "夏樹", "秋人"];
+        assert_eq!(speaker_names(&lines, &people), named(&want), "{people:?}");
+    }
+
+    #[test]
+    fn a_sentence_that_told_the_last_line_gives_the_next_to_the_other_person_it_names() {
+        let text = "健一と美紀は駅へ急いだ。健一は時計を見た。美紀は息を切らしていた。美紀が転びそうになった。\n「電車が出る！」\n\
+                    健一が叫んで、美紀の手を引いた。\n「待って、走れないよ！」";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert_eq!(speaker_names(&lines, &people), named(&["健一", "美紀"]), "{people:?}");
     }
 
     #[test]
