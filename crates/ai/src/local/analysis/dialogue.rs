@@ -286,13 +286,9 @@ fn pronoun_subject(text: &str, verbs: &[usize], lang: Language) -> bool {
         return ["彼は", "彼が", "彼女は", "彼女が", "私は", "僕は", "俺は"].iter().any(|p| text.contains(p));
     }
     let lower = text.to_lowercase();
-    verbs.iter().any(|&v| {
-        let before = lower.get(..v).and_then(|b| b.split_whitespace().next_back()).unwrap_or("");
-        let after = lower.get(v..).and_then(|a| a.split_whitespace().nth(1)).unwrap_or("");
-        let pronoun =
-            |w: &str| ["he", "she", "they", "i", "we", "you"].contains(&w.trim_matches(|c: char| !c.is_alphabetic()));
-        pronoun(before) || pronoun(after)
-    })
+    verbs
+        .iter()
+        .any(|&v| gender::beside_verb(&lower, v).iter().any(|w| ["he", "she", "they", "i", "we", "you"].contains(w)))
 }
 
 /// The words around a quote, lowercased.
@@ -327,6 +323,11 @@ fn kind_of(text: &str, span: &QuoteSpan, around: Around<'_>) -> LineKind {
         return LineKind::Shout;
     }
     if SHOUT_WORDS.iter().any(|w| narration.contains(w)) {
+        return LineKind::Shout;
+    }
+    // `"Elsie! The clockwork…"`: a line opened by a word or two cried out is shouted.
+    let opening = text.split_inclusive(['.', '!', '?', '…']).next().unwrap_or("");
+    if opening.ends_with('!') && opening.split_whitespace().count() <= 2 && opening.is_ascii() {
         return LineKind::Shout;
     }
     LineKind::Speech

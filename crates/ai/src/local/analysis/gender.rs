@@ -45,13 +45,27 @@ const NOUN_REACH: usize = 40;
 /// How many sentences back a pronoun may reach for its character.
 const LOOK_BACK: usize = 12;
 
-/// The gender of a subject pronoun beside a saying verb (`she said`, `said he`), at English byte positions.
+/// Words between a subject and its saying verb (`he had said`, `she would answer`).
+const AUXILIARIES: &[&str] =
+    &["had", "has", "have", "would", "will", "could", "might", "must", "should", "did", "then"];
+
+/// The words that may be a saying verb's subject, in lowercased `lower` with
+/// the verb at byte `v`: the one before it (past any auxiliaries) and the one after it.
+pub(crate) fn beside_verb(lower: &str, v: usize) -> [&str; 2] {
+    let bare = |w: &str| w.trim_matches(|c: char| !c.is_alphabetic()).to_owned();
+    let before = lower
+        .get(..v)
+        .map(|b| b.split_whitespace().rev().find(|w| !AUXILIARIES.contains(&bare(w).as_str())).unwrap_or(""))
+        .unwrap_or("");
+    let after = lower.get(v..).and_then(|a| a.split_whitespace().nth(1)).unwrap_or("");
+    [before, after].map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+}
+
+/// The gender of a subject pronoun beside a saying verb (`she said`, `said he`, `he had said`), at English byte positions.
 pub(crate) fn pronoun_at_verb(text: &str, verbs: &[usize]) -> Option<Gender> {
     let lower = text.to_lowercase();
     verbs.iter().find_map(|&v| {
-        let before = lower.get(..v).and_then(|b| b.split_whitespace().next_back()).unwrap_or("");
-        let after = lower.get(v..).and_then(|a| a.split_whitespace().nth(1)).unwrap_or("");
-        [before, after].into_iter().find_map(|w| match w.trim_matches(|c: char| !c.is_alphabetic()) {
+        beside_verb(&lower, v).into_iter().find_map(|w| match w {
             "she" => Some(Gender::Female),
             "he" => Some(Gender::Male),
             _ => None,
@@ -75,9 +89,13 @@ pub(crate) fn genders(characters: &[NamedCharacter], sentences: &[Sentence]) -> 
         }
         // Pronouns after the only person named here, and in a next sentence that names nobody, are theirs.
         let Some(first) = hits.first().filter(|f| hits.iter().all(|h| h.who == f.who)) else { continue };
-        let mut pronouns: Vec<i32> = words(text, FEMALE_PRONOUNS, MALE_PRONOUNS)
+        let all = words(text, FEMALE_PRONOUNS, MALE_PRONOUNS);
+        // `He had left Elsie …, and a promise that he would be back`: a pronoun before the name is
+        // someone else, and so are its like after it.
+        let someone_else: Vec<i32> = all.iter().filter(|&&(at, _)| at < first.start).map(|p| p.1).collect();
+        let mut pronouns: Vec<i32> = all
             .into_iter()
-            .filter(|&(at, _)| at > first.end)
+            .filter(|&(at, sign)| at > first.end && !someone_else.contains(&sign))
             .map(|p| p.1)
             .collect();
         if let Some((next, _)) = narrated.get(i + 1).filter(|(_, h)| h.is_empty()) {
@@ -185,6 +203,16 @@ mod tests {
         ]);
         let got = genders(&people, &text);
         assert_eq!(got, vec![Some(Gender::Female), Some(Gender::Male), Some(Gender::Female), Some(Gender::Male)]);
+    }
+
+    #[test]
+    fn a_pronoun_before_the_only_name_is_someone_else_and_so_are_its_like_after_it() {
+        let people = [person("Elsie", &[])];
+        let text = sentences(&[
+            "He had left Elsie with the lamp, and a promise that he would be back.",
+            "Elsie heard it first, and then she saw the beam.",
+        ]);
+        assert_eq!(genders(&people, &text), vec![Some(Gender::Female)]);
     }
 
     #[test]

@@ -105,6 +105,14 @@ fn joined(text: &str, a: &Token<'_>, b: &Token<'_>) -> bool {
     gap == " " || (gap == ". " && TITLES.contains(&a.text))
 }
 
+/// Whether `word` is said to someone: after a comma, before a pause or the
+/// end of the quote (`Come on, Ken.`, `It's the cat, Rosa.`).
+fn called_by_name(text: &str, word: &Token<'_>) -> bool {
+    let before = text[..word.start].trim_end_matches(' ');
+    let after = text[word.start + word.text.len()..].chars().next();
+    before.ends_with(',') && after.is_some_and(|c| ",.!?\"”—".contains(c))
+}
+
 fn strip_possessive(word: &str) -> &str {
     word.strip_suffix("'s").or_else(|| word.strip_suffix("’s")).unwrap_or(word)
 }
@@ -155,8 +163,11 @@ pub(crate) fn candidates(sentences: &[Sentence]) -> Pool {
                 let rest_start = words[1].start;
                 add(&mut titled, full, Some(&s.text[rest_start..span_end]), true);
             } else if !TITLES.contains(&t.text) {
+                // `"Are you awake, Sam?"`: someone called by name is a person, even if never named outside a quote.
+                let called = words.len() == 1 && called_by_name(&s.text, t);
                 let saying = i.checked_sub(1).is_some_and(|p| SAYING.contains(&toks[p].text))
-                    || toks.get(j).is_some_and(|n| SAYING.contains(&n.text));
+                    || toks.get(j).is_some_and(|n| SAYING.contains(&n.text))
+                    || called;
                 let entry = seen.entry(full.to_owned()).or_insert((0, 0, false));
                 entry.0 += u32::from(!t.initial);
                 entry.1 += 1;
@@ -166,11 +177,34 @@ pub(crate) fn candidates(sentences: &[Sentence]) -> Pool {
         }
     }
     let common = |name: &str| name.split_whitespace().any(|w| lower_words.contains(&w.to_lowercase()));
+    // `Thomas Marsh` twice and `Thomas` once are one person seen three times.
+    let singles: Vec<String> = seen.keys().filter(|n| !n.contains(' ')).cloned().collect();
+    let mut folded: Vec<(String, String)> = Vec::new();
+    for single in singles {
+        let longer: Vec<&String> = seen
+            .keys()
+            .filter(|long| long.split_whitespace().next() == Some(single.as_str()) && **long != single)
+            .collect();
+        let [long] = longer.as_slice() else { continue };
+        let long = (*long).clone();
+        if let Some((away, all, saying)) = seen.get(&single).copied() {
+            let entry = seen.entry(long.clone()).or_insert((0, 0, false));
+            entry.0 += away;
+            entry.1 += all;
+            entry.2 |= saying;
+            folded.push((single, long));
+        }
+    }
     let mut pool = Pool::new();
     for (name, (away, all, saying)) in &seen {
         let enough = *away >= 2 || (*saying && *all >= 1) || (*all >= 3 && *away >= 1);
         if enough && !common(name) {
             add(&mut pool, name, None, *saying || *away >= 2);
+        }
+    }
+    for (single, long) in folded {
+        if let Some(entry) = pool.get_mut(&long) {
+            entry.aliases.insert(single);
         }
     }
     let longs: BTreeSet<String> =
@@ -225,6 +259,27 @@ mod tests {
             sentence("The storm grew, and Storm hit Elias."),
         ]);
         assert_eq!(pool.keys().collect::<Vec<_>>(), vec!["Elias"]);
+    }
+
+    #[test]
+    fn a_first_name_alone_counts_for_the_one_full_name_it_opens() {
+        let pool = candidates(&[
+            sentence("Her father, Thomas Marsh, kept the light."),
+            sentence("That night Thomas went down to the village."),
+            sentence("Thomas Marsh burst into the lamp room."),
+        ]);
+        assert_eq!(pool.keys().collect::<Vec<_>>(), vec!["Thomas Marsh"]);
+        assert!(pool["Thomas Marsh"].aliases.contains("Thomas"));
+    }
+
+    #[test]
+    fn someone_called_by_name_in_a_quote_is_a_person() {
+        let pool = candidates(&[
+            sentence("\"Are you awake, Sam?\""),
+            sentence("\"It's the cat, Rosa.\""),
+            sentence("\"I saw Paris in the spring, Tom said.\""),
+        ]);
+        assert_eq!(pool.keys().collect::<Vec<_>>(), vec!["Rosa", "Sam", "Tom"]);
     }
 
     #[test]

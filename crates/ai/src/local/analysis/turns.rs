@@ -25,8 +25,8 @@ pub(super) fn settle(
         if drafts[i].stated {
             continue;
         }
-        // Written words have no speaker, and take no turn in a conversation.
-        if drafts[i].kind == LineKind::Sign {
+        // Written words and an animal's cry have no speaker, and take no turn in a conversation.
+        if drafts[i].kind == LineKind::Sign || is_animal_sound(&drafts[i].text) {
             drafts[i].speaker = None;
             continue;
         }
@@ -92,6 +92,7 @@ pub(super) fn settle(
         // Nobody calls themselves by name: the one called is the other side of the exchange.
         drafts[i].speaker = match (guess, drafts[i].addressee) {
             (Some(g), Some(a)) if g == a => nearby_other(sentences, characters, si + 1, a, 5, lang),
+            (None, Some(a)) => the_other_in_the_exchange(drafts, i, a),
             _ => guess,
         };
     }
@@ -112,6 +113,78 @@ fn between_two_lines_of_one_speaker(
     let before = drafts[..i].iter().rev().find(spoken).filter(|d| si - d.sentence <= 6)?.speaker?;
     let after = drafts[i + 1..].iter().find(spoken).filter(|d| d.stated && d.sentence - si <= 2)?.speaker?;
     (before == after).then(|| nearby_other(sentences, characters, si, before, 8, lang)).flatten()
+}
+
+/// Animal cries, in both languages (`Meow.`, 「ワンワン！」): a line of nothing else is no one's.
+const ANIMAL_SOUNDS: &[&str] = &[
+    "meow",
+    "miaow",
+    "mew",
+    "purr",
+    "woof",
+    "bark",
+    "arf",
+    "moo",
+    "baa",
+    "oink",
+    "quack",
+    "tweet",
+    "cheep",
+    "caw",
+    "hoot",
+    "neigh",
+    "ribbit",
+    "hiss",
+    "ニャー",
+    "ニャア",
+    "にゃー",
+    "にゃあ",
+    "ニャン",
+    "ワン",
+    "わん",
+    "モー",
+    "メー",
+    "ブー",
+    "ガー",
+    "コケコッコー",
+    "ケロケロ",
+    "チュン",
+    "ホーホー",
+    "ヒヒーン",
+    "カー",
+];
+
+fn is_animal_sound(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric() && c != 'ー').filter(|w| !w.is_empty()).collect();
+    !words.is_empty()
+        && words.iter().all(|w| {
+            ANIMAL_SOUNDS.iter().any(|s| {
+                // `meow`, `meeeow`, `ワンワン`: the cry, stretched or said again.
+                let squeezed: String = w.chars().fold(String::new(), |mut out, c| {
+                    if !out.ends_with(c) {
+                        out.push(c);
+                    }
+                    out
+                });
+                w.split(s).all(str::is_empty) || squeezed == *s
+            })
+        })
+}
+
+/// For a line calling `called` by name whose speaker nothing else tells: the
+/// one other person the nearby lines speak or call to (`"Are you awake,
+/// Sam?"` … `"It's the cat, Rosa."` → Rosa asked).
+fn the_other_in_the_exchange(drafts: &[Draft], i: usize, called: usize) -> Option<usize> {
+    let near = &drafts[i.saturating_sub(5)..(i + 6).min(drafts.len())];
+    let mut others: Vec<usize> =
+        near.iter().flat_map(|d| [d.addressee, d.speaker]).flatten().filter(|&who| who != called).collect();
+    others.sort_unstable();
+    others.dedup();
+    match others.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    }
 }
 
 /// Two people taking turns with a little narration about them between their
@@ -297,6 +370,18 @@ mod tests {
         let (lines, people) = analyse(text, Language::Ja);
         let want = ["春子", "夏樹", "春子", "夏樹", "秋人"];
         assert_eq!(speaker_names(&lines, &people), named(&want), "{people:?}");
+    }
+
+    #[test]
+    fn an_exchange_with_names_only_in_its_calls_is_told_by_them_and_a_cat_takes_no_turn() {
+        let text = "\"Are you awake, Sam?\"\n\"I am now.\"\n\"Listen.\"\n\"It's the wind, Rosa.\"\n\
+                    \"It isn't.\"\n\"Meow.\"";
+        let (lines, people) = analyse(text, Language::En);
+        let mut want = named(&["Rosa", "Sam", "Rosa", "Sam", "Rosa"]);
+        want.push(None);
+        assert_eq!(speaker_names(&lines, &people), want, "{people:?}");
+        assert!(super::is_animal_sound("Meeeow!") && super::is_animal_sound("ワンワン！"));
+        assert!(!super::is_animal_sound("Moon.") && !super::is_animal_sound("Woof, he said."));
     }
 
     #[test]
