@@ -89,10 +89,12 @@ pub async fn run(
                 if faces.is_some() {
                     seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                let (lettered, bytes) =
-                    tokio::task::spawn_blocking(move || letter_one(&plan, &art, &png, faces, language, at.attempt))
-                        .await
-                        .map_err(|e| PhaseError::Invalid(format!("lettering worker stopped: {e}")))??;
+                let image = key.clone();
+                let (lettered, bytes) = tokio::task::spawn_blocking(move || {
+                    letter_one(&plan, &art, &png, faces, language, at.attempt, image)
+                })
+                .await
+                .map_err(|e| PhaseError::Invalid(format!("lettering worker stopped: {e}")))??;
                 ctx.blob.put(&key, bytes.into(), "image/png").await?;
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress.advance(n, total, format!("panel {} lettered", lettered.0)).await;
@@ -144,7 +146,13 @@ pub async fn run(
 type Lettered =
     (manga_domain::PanelId, Vec<manga_domain::PlacedBalloon>, Vec<(String, manga_domain::Rect)>, bool, Vec<Figure>);
 
-/// Decodes one panel, letters it, encodes it again.
+/// How many placements a panel's lettering tries before the phase is done
+/// with it: a panel lettered with a defect (a crossed tail, a covered face)
+/// is lettered again from its clean art, a size smaller and placed anew,
+/// and the best of its tries is kept.
+const PANEL_TRIES: u32 = 3;
+
+/// Decodes one panel, letters it (again, if the lettering has defects), encodes it again.
 fn letter_one(
     plan: &PanelPlan,
     art: &PanelArt,
@@ -152,30 +160,52 @@ fn letter_one(
     faces: Option<Vec<FaceBox>>,
     language: manga_domain::Language,
     attempt: u32,
+    image: ArtifactKey,
 ) -> Result<(Lettered, Vec<u8>), PhaseError> {
-    let mut pixmap = decode_png(png)?;
+    let clean = decode_png(png)?;
     // Checked here, where the art is decoded anyway and before balloons add ink of their own.
-    let blank_art = is_blank(&pixmap);
+    let blank_art = is_blank(&clean);
     // Remote art comes without figure boxes: measure where its ink is, find the figures there, keep balloons off it.
-    let detail = art.figures_estimated.then(|| DetailMap::measure(&pixmap));
+    let detail = art.figures_estimated.then(|| DetailMap::measure(&clean));
     let mut figures = detail.as_ref().map_or_else(|| art.figures.clone(), |map| map.locate_figures(&art.figures));
     for face in faces.unwrap_or_default() {
         if let Some(figure) = figures.iter_mut().find(|f| f.character == face.character) {
-            *figure = figure_under(face.face, pixmap.width() as f32, pixmap.height() as f32, figure.character.clone());
+            *figure = figure_under(face.face, clean.width() as f32, clean.height() as f32, figure.character.clone());
         }
     }
-    let request = LetteringRequest {
-        balloons: &plan.balloons,
-        sfx: &plan.sfx,
-        figures: &figures,
-        language,
-        reading_direction: language.reading_direction(),
-        attempt,
-        detail: detail.as_ref(),
-    };
-    let outcome = letter_panel(&mut pixmap, &request);
-    let bytes = encode_png(&pixmap, PngSpeed::Fast)?;
-    Ok(((plan.id, outcome.balloons, outcome.sfx, blank_art, figures), bytes))
+    let direction = language.reading_direction();
+    let mut best: Option<(f32, manga_render::tiny_skia::Pixmap, LetteredPanel)> = None;
+    for extra in 0..PANEL_TRIES {
+        let mut lettered_art = clean.clone();
+        let request = LetteringRequest {
+            balloons: &plan.balloons,
+            sfx: &plan.sfx,
+            figures: &figures,
+            language,
+            reading_direction: direction,
+            attempt: attempt.max(1) + extra,
+            detail: detail.as_ref(),
+        };
+        let outcome = letter_panel(&mut lettered_art, &request);
+        let panel = LetteredPanel {
+            panel: plan.id,
+            image: image.clone(),
+            balloons: outcome.balloons,
+            sfx: outcome.sfx,
+            figures: figures.clone(),
+            blank_art,
+        };
+        let penalty: f32 = panel_defects(&panel, &[], direction).iter().map(|r| r.penalty).sum();
+        if best.as_ref().is_none_or(|(least, _, _)| penalty < *least) {
+            best = Some((penalty, lettered_art, panel));
+        }
+        if penalty == 0.0 {
+            break;
+        }
+    }
+    let (_, lettered_art, panel) = best.ok_or_else(|| PhaseError::Invalid("no lettering was tried".into()))?;
+    let bytes = encode_png(&lettered_art, PngSpeed::Fast)?;
+    Ok(((plan.id, panel.balloons, panel.sfx, blank_art, figures), bytes))
 }
 
 /// A figure whose face a vision model found: the body below and around it.
@@ -186,14 +216,21 @@ fn figure_under(face: Rect, width: f32, height: f32, character: manga_domain::Ch
     Figure { character, body, face, mouth }
 }
 
-/// Counts lettering defects (overflowing text, balloons on faces or on each
-/// other) and blank art found while lettering; `cast` names the faces.
+/// Scores lettering defects (overflowing text, balloons on faces or on each
+/// other) and blank art found while lettering, page by page; `cast` names the
+/// faces. The set is as good as its worst page, as a book is in compose's
+/// check: summed over the whole set, a long book's small defects would add
+/// up to a retry no page deserves.
 pub fn check(set: &LetteringSet, cast: &[NamedCharacter], direction: ReadingDirection) -> QualityReport {
-    let mut reasons = Vec::new();
+    let mut pages: std::collections::BTreeMap<u16, Vec<Reason>> = std::collections::BTreeMap::new();
     for panel in &set.panels {
-        reasons.extend(panel_defects(panel, cast, direction));
+        pages.entry(panel.panel.page()).or_default().extend(panel_defects(panel, cast, direction));
     }
-    QualityReport::from_reasons(reasons)
+    pages
+        .into_values()
+        .map(QualityReport::from_reasons)
+        .min_by(|a, b| a.score.get().total_cmp(&b.score.get()))
+        .unwrap_or_else(QualityReport::perfect)
 }
 
 /// The defects of one lettered panel (shared with compose's page checks), said as a person
@@ -293,6 +330,35 @@ mod tests {
             tail,
             overflow: false,
         }
+    }
+
+    #[test]
+    fn the_set_scores_as_its_worst_page_not_the_sum_of_all_pages() {
+        let lettered = |page: u16, faces_covered: usize| {
+            let face = Rect::new(10.0, 10.0, 50.0, 50.0);
+            let figure = Figure {
+                character: manga_domain::CharacterId::from_name("Ann"),
+                body: Rect::new(0.0, 0.0, 100.0, 300.0),
+                face,
+                mouth: Point { x: 35.0, y: 50.0 },
+            };
+            let panel = PanelId::new(page, 1).unwrap();
+            LetteredPanel {
+                panel,
+                image: ArtifactKey::parse(&format!("jobs/a/v1/lettered/{panel}.png")).unwrap(),
+                balloons: vec![balloon("Hi.", face, None)],
+                sfx: vec![],
+                figures: vec![figure; faces_covered],
+                blank_art: false,
+            }
+        };
+        // Three faces covered on each of five pages: 0.6 summed, 0.88 on the worst page.
+        let set = LetteringSet { panels: (1..=5).map(|page| lettered(page, 3)).collect() };
+        let report = check(&set, &[], ReadingDirection::LeftToRight);
+        assert!((report.score.get() - 0.88).abs() < 1e-4, "{report:?}");
+        assert_eq!(report.reasons.len(), 3);
+        let set = LetteringSet { panels: vec![lettered(1, 1), lettered(2, 3)] };
+        assert!((check(&set, &[], ReadingDirection::LeftToRight).score.get() - 0.88).abs() < 1e-4);
     }
 
     #[test]

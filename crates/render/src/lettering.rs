@@ -151,7 +151,24 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
             continue;
         }
         let speaker = plan.speaker.as_ref().and_then(|id| request.figures.iter().find(|f| &f.character == id));
-        for mut d in decide(&mut scene, &sizes, plan, text, vertical, speaker) {
+        let placed_before = scene.taken.len();
+        let mut parts = decide(&mut scene, &sizes, plan, text, vertical, speaker);
+        // The words matter more than the balloon's shape: a burst or a cloud whose text would be
+        // cut is set in a plain ellipse, which holds more, if that keeps every word.
+        if parts.iter().any(|d| d.overflow) && matches!(plan.kind, BalloonKind::Shout | BalloonKind::Thought) {
+            let kept = std::mem::take(&mut parts);
+            let with_kept = scene.taken.split_off(placed_before);
+            let plain = BalloonPlan { kind: BalloonKind::Speech, ..plan.clone() };
+            let plain_parts = decide(&mut scene, &sizes, &plain, text, vertical, speaker);
+            if plain_parts.iter().any(|d| d.overflow) {
+                scene.taken.truncate(placed_before);
+                scene.taken.extend(with_kept);
+                parts = kept;
+            } else {
+                parts = plain_parts;
+            }
+        }
+        for mut d in parts {
             if let Some(figure) = speaker.filter(|_| plan.kind.has_tail()) {
                 let edge = d.balloon.edge_toward(figure.mouth);
                 d.balloon.tail = tail_tip(&d.balloon.bounds, edge, &figure.face, figure.mouth, (width, height));

@@ -314,3 +314,26 @@ fn a_sound_effect_is_lettered_large_with_black_ink_and_a_white_outline() {
     }
     assert!(dark > 500 && white > 500, "dark {dark} white {white}");
 }
+
+#[test]
+fn a_shout_too_long_for_its_burst_keeps_every_word_in_a_plain_balloon() {
+    // The en_narration panel: a long shouted line beside two figures in a 357 × 360 panel.
+    let text = "Elsie! The clockwork, I saw the beam from the village road...";
+    let figures =
+        [figure("Thomas", Rect::new(53.0, 188.0, 87.0, 94.0)), figure("Elsie", Rect::new(227.0, 163.0, 74.0, 80.0))];
+    let lettered = |kind: BalloonKind| {
+        let mut pixmap = blank(357, 360);
+        letter(&mut pixmap, &[plan(0, kind, Some("Thomas"), text)], &figures, Language::En, &[]).balloons
+    };
+    let said: String =
+        lettered(BalloonKind::Shout).iter().map(|b| b.text.trim().to_owned()).collect::<Vec<_>>().join(" ");
+    assert_eq!(said, text, "every word lettered");
+    let shout = lettered(BalloonKind::Shout);
+    assert!(shout.iter().all(|b| !b.overflow), "{shout:?}");
+    assert!(shout.iter().all(|b| b.kind == BalloonKind::Speech), "set plain, since no burst held it: {shout:?}");
+    // A short cry keeps its burst.
+    let mut pixmap = blank(357, 360);
+    let cry =
+        letter(&mut pixmap, &[plan(0, BalloonKind::Shout, Some("Thomas"), "Elsie!")], &figures, Language::En, &[]);
+    assert_eq!(cry.balloons[0].kind, BalloonKind::Shout);
+}

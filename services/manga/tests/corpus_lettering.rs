@@ -34,7 +34,7 @@ fn texts<'a>(balloons: impl Iterator<Item = &'a Value>) -> String {
 /// Stories whose tails still cross somewhere, and how often: a panel too
 /// small for its two speakers' balloons, each placed over the other's head
 /// (kumo-to-kaze p01-6). The test fails when a count rises; lower it when it falls.
-const KNOWN_CROSSINGS: &[(&str, usize)] = &[("kumo-to-kaze.txt", 2), ("the-lighthouse-keeper.txt", 3)];
+const KNOWN_CROSSINGS: &[(&str, usize)] = &[("kumo-to-kaze.txt", 2), ("the-lighthouse-keeper.txt", 2)];
 
 /// The gate's own reading checks, counted: split lines whose later part is
 /// read first, and tails that cross another tail or run through a balloon.

@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use manga_ai_fake::{Endpoint, FakeProviders};
+use manga_domain::{LetteringSet, ReadingDirection};
+use manga_phases::phase6_lettering::panel_defects;
 use serde_json::Value;
 
 const STORY: &str = "The Keeper\n\nMara climbed the lighthouse that night. \"Is the lamp lit?\" she asked.\n\n\
@@ -100,6 +102,18 @@ fn whole_job(text: &str, image: &str, image_endpoint: Endpoint, image_provider: 
     let balloons: usize =
         job["lettering"]["panels"].as_array().unwrap().iter().map(|p| p["balloons"].as_array().unwrap().len()).sum();
     assert!(balloons >= 4, "the dialogue is lettered: {balloons} balloons");
+    // Placed on the fake's art by its detail map, the balloons meet the rules they meet on local art:
+    // whole, at a readable size, split lines in order, no tail across another tail or balloon.
+    let set: LetteringSet = serde_json::from_value(job["lettering"].clone()).unwrap();
+    let direction: ReadingDirection = serde_json::from_value(job["storyboard"]["reading_direction"].clone()).unwrap();
+    let defects: Vec<String> = set
+        .panels
+        .iter()
+        .flat_map(|p| panel_defects(p, &[], direction))
+        .filter(|r| !["balloon_over_face", "balloon_overlap"].contains(&r.code.as_str()))
+        .map(|r| r.message)
+        .collect();
+    assert!(defects.is_empty(), "{defects:#?}");
     assert!(out.join("manga.pdf").metadata().unwrap().len() > 10_000);
 }
 

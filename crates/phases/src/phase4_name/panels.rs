@@ -551,6 +551,10 @@ fn leading_unit(balloons: &[BalloonPlan]) -> usize {
     (1..balloons.len()).find(|&k| !continues(&balloons[k - 1], &balloons[k])).unwrap_or(balloons.len())
 }
 
+/// A shout this long or shorter fits a small panel beside a face in close-up
+/// (the lettering sets it in the display face).
+const SHORT_SHOUT_CHARS: usize = 14;
+
 /// Everything decided about one panel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan_panel(
@@ -605,6 +609,8 @@ pub(crate) fn plan_panel(
         lines.iter().find_map(|l| l.speaker.clone()).filter(|s| cast.contains(s)).or_else(|| cast.first().cloned());
 
     let shout = lines.iter().any(|l| l.kind == LineKind::Shout);
+    // A face filling a small panel leaves room for a cry, not for a long shouted sentence.
+    let short_shout = lines.iter().any(|l| l.kind == LineKind::Shout && l.text.chars().count() <= SHORT_SHOUT_CHARS);
     let narration = strip_quotes(&text);
     let motion = says_any(&narration, MOTION);
     let speakers = lines.iter().filter_map(|l| l.speaker.as_ref()).collect::<std::collections::HashSet<_>>().len();
@@ -612,7 +618,7 @@ pub(crate) fn plan_panel(
     let roll = manga_domain_hash(seed, u64::from(page) * 16 + index as u64);
     let shot = if establishing {
         Shot::Wide
-    } else if (shout && (small || roll.is_multiple_of(3))) || (group.silent && !cast.is_empty() && small) {
+    } else if (short_shout && (small || roll.is_multiple_of(3))) || (group.silent && !cast.is_empty() && small) {
         // A shout in a small panel is a face; in a big one it is a two-shot with focus lines.
         Shot::CloseUp
     } else if cast.is_empty() || (lines.is_empty() && motion) {
