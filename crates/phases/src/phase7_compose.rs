@@ -135,7 +135,9 @@ pub fn check_page(
 /// panels where someone speaks or is named but nobody is drawn (blamed on the
 /// phase that decides who is in a panel: the storyboard, or the concept when
 /// it found nobody at all). Each is one reason per page, at least 0.11 so a
-/// page with it cannot score 0.9, growing with the share of lines or panels.
+/// page with it cannot score 0.9, growing with the share of lines or panels
+/// to 0.14: both together leave 0.72, so an analysis that cannot tell is
+/// reported rather than re-run for the same answer.
 pub fn people_defects(plan: &PagePlan, panels: &[LetteredPanel], concept: &Concept) -> Vec<Reason> {
     let mut reasons = Vec::new();
     let spoken = |kind: BalloonKind| !matches!(kind, BalloonKind::Narration | BalloonKind::Sign);
@@ -154,7 +156,7 @@ pub fn people_defects(plan: &PagePlan, panels: &[LetteredPanel], concept: &Conce
             unknown.len(),
             lines.len()
         );
-        let penalty = 0.11 + 0.09 * unknown.len() as f32 / lines.len() as f32;
+        let penalty = 0.11 + 0.03 * unknown.len() as f32 / lines.len() as f32;
         reasons.push(Reason { code: "speaker_unknown".into(), message, blame: PhaseId::Concept, penalty });
     }
     let named = |text: &str| concept.characters.iter().any(|c| names_someone(text, c));
@@ -172,7 +174,7 @@ pub fn people_defects(plan: &PagePlan, panels: &[LetteredPanel], concept: &Conce
             panels.len()
         );
         let blame = if concept.characters.is_empty() { PhaseId::Concept } else { PhaseId::Name };
-        let penalty = 0.11 + 0.09 * empty.len() as f32 / panels.len() as f32;
+        let penalty = 0.11 + 0.03 * empty.len() as f32 / panels.len() as f32;
         reasons.push(Reason { code: "nobody_drawn".into(), message, blame, penalty });
     }
     reasons
@@ -211,7 +213,12 @@ pub fn check_book(
     // The book is as good as its worst page.
     if let Some(worst) = pages.iter().min_by(|a, b| a.quality.score.get().total_cmp(&b.quality.score.get())) {
         for r in &worst.quality.reasons {
-            reasons.push(Reason { message: format!("page {}: {}", worst.number, r.message), ..r.clone() });
+            let message = if r.message.starts_with("page ") {
+                r.message.clone()
+            } else {
+                format!("page {}: {}", worst.number, r.message)
+            };
+            reasons.push(Reason { message, ..r.clone() });
         }
     }
     QualityReport::from_reasons(reasons)
