@@ -1,7 +1,9 @@
 //! Speakers for lines their own sentence does not name: `she said` by
-//! gender and recency, a quote carrying on the same line, the one the line
-//! before called by name, the turn-taking of a two-person exchange, else the character named just before or just
-//! after (in Japanese the topic closest before the quote).
+//! gender and recency, a quote carrying on the same line, the next sentence
+//! saying whose words they were, the one the line before called by name,
+//! the turn-taking of a two-person exchange, else the character named just
+//! before or just after (in Japanese the topic closest before the quote).
+//! docs/storyboard-and-lettering.md lists the rules in order.
 
 use manga_domain::{Language, LineKind, NamedCharacter, Sentence};
 
@@ -26,7 +28,7 @@ pub(super) fn settle(
             continue;
         }
         // Written words and an animal's cry have no speaker, and take no turn in a conversation.
-        if drafts[i].kind == LineKind::Sign || is_animal_sound(&drafts[i].text) {
+        if !takes_turn(&drafts[i]) {
             drafts[i].speaker = None;
             continue;
         }
@@ -55,7 +57,7 @@ pub(super) fn settle(
         // Whoever the line just before called by name answers it (「遅いなあ、蓮くん」…「ごめん、ごめん！」).
         let called = i
             .checked_sub(1)
-            .filter(|&p| drafts[p].kind != LineKind::Sign && si - drafts[p].sentence <= 3)
+            .filter(|&p| takes_turn(&drafts[p]) && si - drafts[p].sentence <= 3)
             .and_then(|p| drafts[p].addressee.filter(|&a| Some(a) != drafts[p].speaker));
         if called.is_some() {
             drafts[i].speaker = called;
@@ -109,7 +111,7 @@ fn between_two_lines_of_one_speaker(
     lang: Language,
 ) -> Option<usize> {
     let si = drafts[i].sentence;
-    let spoken = |d: &&Draft| d.kind != LineKind::Sign;
+    let spoken = |d: &&Draft| takes_turn(d);
     let before = drafts[..i].iter().rev().find(spoken).filter(|d| si - d.sentence <= 6)?.speaker?;
     let after = drafts[i + 1..].iter().find(spoken).filter(|d| d.stated && d.sentence - si <= 2)?.speaker?;
     (before == after).then(|| nearby_other(sentences, characters, si, before, 8, lang)).flatten()
@@ -153,6 +155,11 @@ const ANIMAL_SOUNDS: &[&str] = &[
     "ヒヒーン",
     "カー",
 ];
+
+/// Whether a line is someone's turn in a conversation: not written words, not an animal's cry.
+fn takes_turn(draft: &Draft) -> bool {
+    draft.kind != LineKind::Sign && !is_animal_sound(&draft.text)
+}
 
 fn is_animal_sound(line: &str) -> bool {
     let lower = line.to_lowercase();
@@ -198,12 +205,14 @@ fn turn_across_narration(
     characters: &[NamedCharacter],
     lang: Language,
 ) -> Option<usize> {
-    let spoken: Vec<&Draft> = drafts[..i].iter().rev().filter(|d| d.kind != LineKind::Sign).take(2).collect();
+    let spoken: Vec<&Draft> = drafts[..i].iter().rev().filter(|d| takes_turn(d)).take(2).collect();
     let (last, before) = (spoken.first()?, spoken.get(1)?);
     let si = drafts[i].sentence;
     let close = si - last.sentence <= 3 && last.sentence - before.sentence <= 3;
     let (a, b) = (last.speaker?, before.speaker?);
-    let about_them = sentences[last.sentence + 1..si]
+    let about_them = sentences
+        .get(last.sentence + 1..si)
+        .unwrap_or_default()
         .iter()
         .any(|s| locate(&s.text, characters, lang).iter().any(|h| h.who == a || h.who == b));
     (close && a != b && about_them).then_some(b)
