@@ -195,7 +195,12 @@ fn letter_one(
             figures: figures.clone(),
             blank_art,
         };
-        let penalty: f32 = panel_defects(&panel, &[], direction).iter().map(|r| r.penalty).sum();
+        // Only what lettering again can mend counts: blank art stays blank.
+        let penalty: f32 = panel_defects(&panel, &[], direction)
+            .iter()
+            .filter(|r| r.blame == PhaseId::Lettering)
+            .map(|r| r.penalty)
+            .sum();
         if best.as_ref().is_none_or(|(least, _, _)| penalty < *least) {
             best = Some((penalty, lettered_art, panel));
         }
