@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use manga_domain::{
-    ArtifactKey, BalloonKind, ComposedPage, Composition, Concept, LetteredPanel, LetteringSet, LineId, PagePlan,
-    PanelId, PhaseId, QualityReport, Reason, Storyboard,
+    ArtifactKey, ComposedPage, Composition, Concept, LetteredPanel, LetteringSet, LineId, PagePlan, PanelId, PhaseId,
+    QualityReport, Reason, Storyboard,
 };
 use manga_proto::{PhaseAddress, PhaseRequest};
 use manga_render::compose::{PlacedPanel, compose_page};
@@ -140,9 +140,8 @@ pub fn check_page(
 /// reported rather than re-run for the same answer.
 pub fn people_defects(plan: &PagePlan, panels: &[LetteredPanel], concept: &Concept) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    let spoken = |kind: BalloonKind| !matches!(kind, BalloonKind::Narration | BalloonKind::Sign);
     let lines: BTreeSet<LineId> =
-        panels.iter().flat_map(|p| &p.balloons).filter(|b| spoken(b.kind)).filter_map(|b| b.line).collect();
+        panels.iter().flat_map(|p| &p.balloons).filter(|b| b.kind.has_tail()).filter_map(|b| b.line).collect();
     let unknown: Vec<&str> = lines
         .iter()
         .filter_map(|id| concept.dialogue.get(id.0 as usize))
@@ -163,7 +162,7 @@ pub fn people_defects(plan: &PagePlan, panels: &[LetteredPanel], concept: &Conce
     let empty: Vec<PanelId> = panels
         .iter()
         .filter(|p| p.figures.is_empty() && !p.blank_art)
-        .filter(|p| p.balloons.iter().any(|b| (spoken(b.kind) && b.line.is_some()) || named(&b.text)))
+        .filter(|p| p.balloons.iter().any(|b| (b.kind.has_tail() && b.line.is_some()) || named(&b.text)))
         .map(|p| p.panel)
         .collect();
     if let Some(first) = empty.first() {

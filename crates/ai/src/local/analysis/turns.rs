@@ -9,7 +9,7 @@ use manga_domain::{Language, LineKind, NamedCharacter, Sentence};
 
 use super::dialogue::{Draft, outside, verb_positions};
 use super::gender::{self, Gender};
-use super::names::locate;
+use super::names::{Hit, locate};
 use super::quotes;
 
 /// Speakers for lines the sentence itself does not attribute.
@@ -225,7 +225,7 @@ fn revealed_after(sentences: &[Sentence], characters: &[NamedCharacter], si: usi
     if lang != Language::Ja {
         return None;
     }
-    let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
+    let after = narration_after(sentences, si)?;
     let text = after.text.as_str();
     let spans = quotes::spans(text, lang);
     if !spans.is_empty() {
@@ -269,27 +269,37 @@ fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, la
         let other = before.filter(|_| si >= 2 && sentences[si - 2].dialogue).and_then(|s| {
             let first_verb = *verb_positions(&s.text, &quotes::spans(&s.text, lang), lang).first()?;
             let hits = locate(&s.text, characters, lang);
-            let told = hits.iter().rev().find(|h| h.end <= first_verb)?.who;
+            let told = named_before(&hits, first_verb)?;
             (told == who).then(|| hits.iter().map(|h| h.who).find(|&w| w != who)).flatten()
         });
         return Some(other.unwrap_or(who));
     }
-    let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
+    let after = narration_after(sentences, si)?;
     let spans = quotes::spans(&after.text, lang);
     let verbs = verb_positions(&after.text, &spans, lang);
     let first_verb = *verbs.first()?;
     // The one named just before the saying verb said it (`健一がそう言うと、美紀は笑った`).
     let hits = outside(&locate(&after.text, characters, lang), &spans);
-    hits.iter().rev().find(|h| h.end <= first_verb).map(|h| h.who).or_else(|| narration_subject(after))
+    named_before(&hits, first_verb).or_else(|| narration_subject(after))
+}
+
+/// The sentence after `si`, when it is narration (not a heading, not a quote).
+fn narration_after(sentences: &[Sentence], si: usize) -> Option<&Sentence> {
+    sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)
+}
+
+/// The character of `hits` named last before byte `at`: the subject of a saying verb there.
+fn named_before(hits: &[Hit], at: usize) -> Option<usize> {
+    hits.iter().rev().find(|h| h.end <= at).map(|h| h.who)
 }
 
 /// The character named just before a saying verb in the first clause of the
 /// quote-free sentence after `si` (`健一が叫んで、`, `健一がそう言うと、`).
 fn said_just_after(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, lang: Language) -> Option<usize> {
-    let after = sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)?;
+    let after = narration_after(sentences, si)?;
     let clause = after.text.split(['、', ',', '。']).next().unwrap_or("");
     let first_verb = *verb_positions(clause, &[], lang).first()?;
-    locate(clause, characters, lang).iter().rev().find(|h| h.end <= first_verb).map(|h| h.who)
+    named_before(&locate(clause, characters, lang), first_verb)
 }
 
 /// Someone other than `speaker` named in the `back` sentences before `si`: the other side of a conversation.
