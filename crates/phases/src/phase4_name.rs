@@ -102,6 +102,9 @@ pub fn storyboard(
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             panels::rebalance(&mut panel_plans, concept.language);
+            for panel in &mut panel_plans {
+                panels::stand_speakers_in_reading_order(panel, direction);
+            }
             pages.push(PagePlan { number, scene: scene.id, layout: layout.name.to_owned(), panels: panel_plans });
         }
     }
@@ -149,7 +152,7 @@ pub fn apply(concept: &Concept, base: &Storyboard, proposal: &StoryboardProposal
                 }
             }
             let focus = balloons.iter().find_map(|b| b.speaker.clone()).filter(|s| cast.contains(s));
-            panels.push(PanelPlan {
+            let mut panel = PanelPlan {
                 id: PanelId::new(page.number, j as u8 + 1).map_err(|e| e.to_string())?,
                 frame,
                 shot: proposed.shot,
@@ -163,7 +166,9 @@ pub fn apply(concept: &Concept, base: &Storyboard, proposal: &StoryboardProposal
                 effect: rules.effect,
                 balloons,
                 sfx: page.panels.get(j).map(|p| p.sfx.clone()).unwrap_or_default(),
-            });
+            };
+            panels::stand_speakers_in_reading_order(&mut panel, base.reading_direction);
+            panels.push(panel);
         }
         pages.push(PagePlan { number: page.number, scene: page.scene, layout: layout.name.to_owned(), panels });
     }
@@ -292,7 +297,7 @@ fn compact(text: &str) -> String {
 mod tests {
     use manga_ai::ConceptRequest;
     use manga_ai::local::analysis;
-    use manga_domain::{LineKind, PageCount, Shot, StoryText};
+    use manga_domain::{CharacterId, LineKind, PageCount, Shot, StoryText};
 
     use super::*;
 
@@ -374,6 +379,33 @@ mod tests {
         assert!(side_by_side(&ja).iter().all(|(a, b)| a.x > b.x));
         assert!(side_by_side(&en).iter().all(|(a, b)| a.x < b.x));
         assert!(!side_by_side(&ja).is_empty() && !side_by_side(&en).is_empty());
+    }
+
+    #[test]
+    fn speakers_stand_in_the_order_their_balloons_are_read() {
+        let (ja, ja_bible, ja_plot) = example("kumo-to-kaze.txt", 6);
+        let (en, en_bible, en_plot) = example("the-lighthouse-keeper.txt", 6);
+        for (board, right_to_left) in [
+            (storyboard(&ja, &ja_bible, &ja_plot, 1, 1).unwrap(), true),
+            (storyboard(&en, &en_bible, &en_plot, 1, 1).unwrap(), false),
+        ] {
+            let mut two_speakers = 0;
+            for panel in board.panels() {
+                let mut speakers: Vec<&CharacterId> = Vec::new();
+                for id in panel.balloons.iter().filter_map(|b| b.speaker.as_ref()) {
+                    if panel.cast.contains(id) && !speakers.contains(&id) {
+                        speakers.push(id);
+                    }
+                }
+                let stands = |id: &CharacterId| panel.cast.iter().position(|c| c == id).unwrap();
+                let at: Vec<usize> = speakers.iter().map(|id| stands(id)).collect();
+                // Left to right in the cast; read from the right in Japanese.
+                let in_order = at.windows(2).all(|w| if right_to_left { w[0] > w[1] } else { w[0] < w[1] });
+                assert!(in_order, "{}: speakers {speakers:?} stand as {:?}", panel.id, panel.cast);
+                two_speakers += usize::from(speakers.len() > 1);
+            }
+            assert!(two_speakers > 0, "the example has panels where two people speak");
+        }
     }
 
     #[test]

@@ -69,7 +69,10 @@ impl RemoteImage {
         let cast = if request.characters.is_empty() {
             "No people in this panel.".to_owned()
         } else {
-            request.characters.iter().map(|c| format!("{}: {}", c.name, appearance(c))).collect::<Vec<_>>().join("\n")
+            // The storyboard stands the cast so balloons read in speaking order: say where each one is.
+            let each = request.characters.iter().map(|c| format!("{}: {}", c.name, appearance(c)));
+            let lines = each.collect::<Vec<_>>().join("\n");
+            if request.characters.len() > 1 { format!("From left to right:\n{lines}") } else { lines }
         };
         let effect = match panel.effect {
             Effect::None => "",

@@ -32,7 +32,7 @@ pub const FACES: Template = Template { id: "faces", version: 1, text: include_st
 pub const FEEDBACK: Template =
     Template { id: "feedback", version: 1, text: include_str!("../../prompts/feedback.v1.txt") };
 /// Phase 5.
-pub const PANEL: Template = Template { id: "panel", version: 1, text: include_str!("../../prompts/panel.v1.txt") };
+pub const PANEL: Template = Template { id: "panel", version: 2, text: include_str!("../../prompts/panel.v2.txt") };
 /// Phase 2's portraits.
 pub const PORTRAIT: Template =
     Template { id: "portrait", version: 1, text: include_str!("../../prompts/portrait.v1.txt") };

@@ -3,7 +3,7 @@
 
 use manga_domain::{
     Angle, BalloonKind, BalloonPlan, Beat, CharacterBible, CharacterId, Concept, Effect, Language, LineId, LineKind,
-    PanelId, PanelPlan, Rect, Scene, Shot,
+    PanelId, PanelPlan, ReadingDirection, Rect, Scene, Shot,
 };
 
 use super::{PANELS_PER_PAGE, manga_domain_hash};
@@ -549,6 +549,23 @@ fn trailing_unit(balloons: &[BalloonPlan]) -> usize {
 /// How many balloons at the start of `balloons` make one sentence or line.
 fn leading_unit(balloons: &[BalloonPlan]) -> usize {
     (1..balloons.len()).find(|&k| !continues(&balloons[k - 1], &balloons[k])).unwrap_or(balloons.len())
+}
+
+/// Stands the panel's cast so the speakers are in the order their balloons are
+/// read: the first speaker on the right of a right-to-left page and on the
+/// left of a left-to-right one, those who do not speak after them. Balloons
+/// are placed in reading order, so tails then run to their speakers without
+/// crossing, as a letterer expects the artist to have staged them.
+pub(crate) fn stand_speakers_in_reading_order(panel: &mut PanelPlan, direction: ReadingDirection) {
+    let first_line = |id: &CharacterId| panel.balloons.iter().position(|b| b.speaker.as_ref() == Some(id));
+    let mut order: Vec<(usize, CharacterId)> =
+        panel.cast.iter().map(|id| (first_line(id).unwrap_or(usize::MAX), id.clone())).collect();
+    // Stable: those who do not speak keep their places among themselves.
+    order.sort_by_key(|(at, _)| *at);
+    panel.cast = order.into_iter().map(|(_, id)| id).collect();
+    if direction == ReadingDirection::RightToLeft {
+        panel.cast.reverse();
+    }
 }
 
 /// A shout this long or shorter fits a small panel beside a face in close-up
