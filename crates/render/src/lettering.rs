@@ -59,6 +59,8 @@ struct Decided {
     fit: Fit,
     balloon: Balloon,
     overflow: bool,
+    /// How much its spot covers faces and other balloons (0 when clear).
+    violation: f32,
 }
 
 /// Pixels per point on the page panels are drawn for: B5, 182 mm across 1,240 px.
@@ -153,19 +155,20 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
         let speaker = plan.speaker.as_ref().and_then(|id| request.figures.iter().find(|f| &f.character == id));
         let placed_before = scene.taken.len();
         let mut parts = decide(&mut scene, &sizes, plan, text, vertical, speaker);
-        // The words matter more than the balloon's shape: a burst or a cloud whose text would be
-        // cut is set in a plain ellipse, which holds more, if that keeps every word.
-        if parts.iter().any(|d| d.overflow) && matches!(plan.kind, BalloonKind::Shout | BalloonKind::Thought) {
+        // The words and the faces matter more than the balloon's shape: a burst or a cloud whose
+        // text would be cut, or which covers a face or a balloon, is set in a plain ellipse, which
+        // holds more in less room, if that cuts and covers less.
+        if trouble(&parts) > (0, 0.0) && matches!(plan.kind, BalloonKind::Shout | BalloonKind::Thought) {
             let kept = std::mem::take(&mut parts);
             let with_kept = scene.taken.split_off(placed_before);
             let plain = BalloonPlan { kind: BalloonKind::Speech, ..plan.clone() };
             let plain_parts = decide(&mut scene, &sizes, &plain, text, vertical, speaker);
-            if plain_parts.iter().any(|d| d.overflow) {
+            if trouble(&plain_parts) < trouble(&kept) {
+                parts = plain_parts;
+            } else {
                 scene.taken.truncate(placed_before);
                 scene.taken.extend(with_kept);
                 parts = kept;
-            } else {
-                parts = plain_parts;
             }
         }
         for mut d in parts {
@@ -213,6 +216,12 @@ pub fn letter_panel(pixmap: &mut Pixmap, request: &LetteringRequest<'_>) -> Lett
         }
     }
     LetteringOutcome { balloons, sfx }
+}
+
+/// What is wrong with a line's balloons, worst first: parts whose text was
+/// cut, then how much they cover faces and other balloons.
+fn trouble(parts: &[Decided]) -> (usize, f32) {
+    (parts.iter().filter(|d| d.overflow).count(), parts.iter().map(|d| d.violation).sum())
 }
 
 /// Sizes and places one planned balloon (several if its text had to be split),
@@ -272,6 +281,7 @@ fn decide(
             let spot = spot_for(scene, &fit, kind, speaker, i > 0).unwrap_or(Spot {
                 rect: Rect::new(EDGE, EDGE, fit.balloon.bounds.w, fit.balloon.bounds.h),
                 violation: f32::INFINITY,
+                crossings: 0,
                 penalty: 0.0,
             });
             commit(scene, measure, fit, spot, overflow)
@@ -342,7 +352,9 @@ fn spot_for(
 }
 
 /// The first fit (in order of preference) that has a spot clear of faces and
-/// balloons; if none has, the fit and spot that violate least.
+/// balloons with no tail crossing; else the first clear one; else the fit and
+/// spot that violate least. A smaller size that keeps tails apart is worth more
+/// than a larger one that crosses them (no size is under the minimum).
 fn choose(
     scene: &Scene<'_>,
     variants: &[Fit],
@@ -351,22 +363,27 @@ fn choose(
     continues: bool,
 ) -> (Fit, Spot) {
     let mut least: Option<(usize, Spot)> = None;
+    let mut clear: Option<(usize, Spot)> = None;
     for (i, fit) in variants.iter().enumerate() {
         let Some(spot) = spot_for(scene, fit, kind, speaker, continues) else { continue };
-        if spot.violation == 0.0 {
+        if spot.clean() {
             return (fit.clone(), spot);
+        }
+        if spot.violation == 0.0 && clear.is_none() {
+            clear = Some((i, spot));
         }
         if least.as_ref().is_none_or(|(_, s)| spot.violation < s.violation) {
             least = Some((i, spot));
         }
     }
-    match least {
+    match clear.or(least) {
         Some((i, spot)) => (variants[i].clone(), spot),
         None => {
             // Unreachable in practice: the grown limits fit inside the panel.
             let fit = variants[variants.len() - 1].clone();
             let b = fit.balloon.bounds;
-            (fit, Spot { rect: Rect::new(EDGE, EDGE, b.w, b.h), violation: f32::INFINITY, penalty: 0.0 })
+            let rect = Rect::new(EDGE, EDGE, b.w, b.h);
+            (fit, Spot { rect, violation: f32::INFINITY, crossings: 0, penalty: 0.0 })
         }
     }
 }
@@ -374,7 +391,7 @@ fn choose(
 fn commit(scene: &mut Scene<'_>, measure: Measure, fit: Fit, spot: Spot, overflow: bool) -> Decided {
     let balloon = fit.balloon.moved_to(spot.rect.x, spot.rect.y);
     scene.taken.push(balloon.bounds);
-    Decided { plan_line: None, measure, fit, balloon, overflow }
+    Decided { plan_line: None, measure, fit, balloon, overflow, violation: spot.violation }
 }
 
 #[cfg(test)]

@@ -49,6 +49,15 @@ const TIGHT_COLUMNS_COST: f32 = 1.08;
 /// Shouts up to this many characters are set in the display face.
 const SHORT_SHOUT_CHARS: usize = 14;
 
+/// Which fit at a size is best: the most compact near the preferred aspect,
+/// the lowest, or the narrowest.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Preferred,
+    Flat,
+    Narrow,
+}
+
 /// The largest balloon allowed, in pixels.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -156,17 +165,30 @@ impl Measure {
 
     /// The best-shaped fit at `px` within `limits`, if any.
     pub fn fit_at(&self, kind: BalloonKind, px: f32, limits: Limits) -> Option<Fit> {
+        self.shaped_at(kind, px, limits, Shape::Preferred)
+    }
+
+    /// The fit at `px` within `limits` that is best by `shape`, if any.
+    fn shaped_at(&self, kind: BalloonKind, px: f32, limits: Limits, shape: Shape) -> Option<Fit> {
         // Vertical text reads best in balloons a little taller than wide; horizontal in wider ones.
         let preferred = if self.vertical { 0.8 } else { 1.6 };
+        // A flat or narrow balloon still reads: columns of two or three characters break every
+        // phrase, so vertical text strays at most 3× from its aspect, a line of English 5×.
+        let stray = if self.vertical { 3.0f32 } else { 5.0 };
         self.break_options(px, limits)
             .into_iter()
             .filter_map(|(breaks, factor)| {
                 let (w, h) = self.block(px, &breaks);
                 let balloon = Balloon::for_text(kind, w, h);
                 let b = balloon.bounds;
-                (b.w <= limits.w && b.h <= limits.h).then(|| {
-                    let aspect = (b.w / b.h / preferred).ln().abs();
-                    (b.area() * (1.0 + 0.6 * aspect) * factor, Fit { px, breaks, balloon, text: self.text.clone() })
+                let readable = matches!(shape, Shape::Preferred) || (b.w / b.h / preferred).ln().abs() <= stray.ln();
+                (b.w <= limits.w && b.h <= limits.h && readable).then(|| {
+                    let cost = match shape {
+                        Shape::Preferred => b.area() * (1.0 + 0.6 * (b.w / b.h / preferred).ln().abs()),
+                        Shape::Flat => b.h + 0.01 * b.w,
+                        Shape::Narrow => b.w + 0.01 * b.h,
+                    };
+                    (cost * factor, Fit { px, breaks, balloon, text: self.text.clone() })
                 })
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))
@@ -174,7 +196,9 @@ impl Measure {
     }
 
     /// Fits in order of preference: the base size shrinking to the minimum
-    /// within `normal`, then the same sizes within `grown`.
+    /// within `normal`, then the same sizes within `grown`, then at each size
+    /// the flattest and the narrowest balloon within `grown` (for a panel whose
+    /// faces leave only a band above them or a strip beside them).
     pub fn variants(&self, kind: BalloonKind, base_px: f32, min_px: f32, normal: Limits, grown: Limits) -> Vec<Fit> {
         let mut sizes = Vec::new();
         let mut px = base_px;
@@ -183,15 +207,20 @@ impl Measure {
             px -= 2.0;
         }
         sizes.push(min_px);
-        let mut whole_words = Vec::new();
+        let mut whole_words: Vec<Fit> = Vec::new();
         let mut broken_words = Vec::new();
-        for limits in [normal, grown] {
+        let tries =
+            [(normal, Shape::Preferred), (grown, Shape::Preferred), (grown, Shape::Flat), (grown, Shape::Narrow)];
+        for (limits, shape) in tries {
             for &px in &sizes {
-                if let Some(fit) = self.fit_at(kind, px, limits) {
-                    // A smaller size that keeps words whole reads better than a word cut in two.
-                    let breaks_a_word = !self.vertical && self.longest_word(px) > limits.w / std::f32::consts::SQRT_2;
-                    if breaks_a_word { broken_words.push(fit) } else { whole_words.push(fit) }
+                let Some(fit) = self.shaped_at(kind, px, limits, shape) else { continue };
+                let seen = |f: &Fit| f.px == fit.px && f.balloon.bounds == fit.balloon.bounds;
+                if whole_words.iter().chain(&broken_words).any(seen) {
+                    continue;
                 }
+                // A smaller size that keeps words whole reads better than a word cut in two.
+                let breaks_a_word = !self.vertical && self.longest_word(px) > limits.w / std::f32::consts::SQRT_2;
+                if breaks_a_word { broken_words.push(fit) } else { whole_words.push(fit) }
             }
         }
         whole_words.extend(broken_words);

@@ -4,9 +4,10 @@
 //! free of them): overlapping an earlier balloon, covering a face, the later
 //! part of a split line read before the earlier. Soft ones (a penalty):
 //! distance from the top, from the speaker's head, from the reading-order
-//! corner, breaking reading order, a tail crossing a balloon (this one's over
-//! an earlier balloon, or an earlier one's through this) or another tail,
-//! covering bodies, and on remote art covering busy ink (the detail map).
+//! corner, breaking reading order, covering bodies, and on remote art covering
+//! busy ink (the detail map). Between the two, counted and weighed before any
+//! penalty: a tail crossing a balloon (this one's over an earlier balloon, or
+//! an earlier one's through this) or another tail.
 
 use manga_domain::{Figure, Point, ReadingDirection, Rect, segments_cross};
 
@@ -31,17 +32,27 @@ pub(crate) struct Scene<'a> {
     pub detail: Option<&'a crate::detail::DetailMap>,
 }
 
-/// The chosen spot with its cost: (violation, penalty); lower is better, violation first.
+/// The chosen spot with its cost: (violation, crossings, penalty); lower is
+/// better, in that order. Crossed tails leave the reader unsure who speaks,
+/// so any spot that keeps them apart beats one that does not, however much
+/// nearer the corner or the speaker.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Spot {
     pub rect: Rect,
     pub violation: f32,
+    /// Tails crossing a balloon or each other, this one's or those placed before.
+    pub crossings: usize,
     pub penalty: f32,
 }
 
 impl Spot {
     pub fn better_than(&self, other: &Spot) -> bool {
-        (self.violation, self.penalty) < (other.violation, other.penalty)
+        (self.violation, self.crossings, self.penalty) < (other.violation, other.crossings, other.penalty)
+    }
+
+    /// Clear of faces and balloons, with no tail crossing anything.
+    pub fn clean(&self) -> bool {
+        self.violation == 0.0 && self.crossings == 0
     }
 }
 
@@ -129,13 +140,11 @@ impl Scene<'_> {
             }
         }
         // Tails never cross a balloon: not this one's over those placed, nor theirs through this one.
+        let mut crossings = self.tails.iter().filter(|(from, to)| rect.crossed_by(*from, *to)).count();
         if let Some(f) = wants.speaker {
-            penalty += 1.5 * self.taken.iter().filter(|t| t.crossed_by(c, f.mouth)).count() as f32;
-        }
-        penalty += 1.5 * self.tails.iter().filter(|(from, to)| rect.crossed_by(*from, *to)).count() as f32;
-        // Nor two tails each other.
-        if let Some(f) = wants.speaker {
-            penalty += 1.5 * self.tails.iter().filter(|&&tail| segments_cross((c, f.mouth), tail)).count() as f32;
+            crossings += self.taken.iter().filter(|t| t.crossed_by(c, f.mouth)).count();
+            // Nor two tails each other.
+            crossings += self.tails.iter().filter(|&&tail| segments_cross((c, f.mouth), tail)).count();
         }
         // Covering bodies is allowed but not loved.
         penalty += 0.4 * self.figures.iter().map(|f| overlap(&rect, &f.body)).sum::<f32>() / area;
@@ -143,7 +152,7 @@ impl Scene<'_> {
         if let Some(detail) = self.detail {
             penalty += 1.5 * detail.busy(&rect);
         }
-        Spot { rect, violation, penalty }
+        Spot { rect, violation, crossings, penalty }
     }
 }
 
