@@ -164,3 +164,66 @@ fn every_quoted_line_has_its_hand_checked_kind_and_speaker() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// A story's hand-checked people (the `# cast:` and `# also:` lines of its
+/// tsv): who it is about, each as `name|other name`, and who it names but
+/// need not draw.
+fn expected_people(story: &Path) -> Option<(Vec<String>, Vec<String>)> {
+    let stem = story.file_stem()?.to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(story.parent()?.join("../expect").join(format!("{stem}.tsv"))).ok()?;
+    let list = |tag: &str| -> Vec<String> {
+        let line = text.lines().find_map(|l| l.strip_prefix(tag)).unwrap_or_default();
+        line.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    };
+    Some((list("# cast:"), list("# also:")))
+}
+
+/// Where the analysis stands on each story's people: (story, people of the
+/// cast not found, characters that are no one in the story). Lower a figure
+/// here when it falls; the test fails when one rises.
+const KNOWN_CAST_ERRORS: &[(&str, usize, usize)] = &[
+    ("edge_dialogue_only.txt", 0, 0),
+    ("edge_mixed.txt", 1, 0),
+    ("en_narration.txt", 0, 0),
+    ("en_signs_and_whispers.txt", 0, 0),
+    ("ja_dialogue.txt", 0, 0),
+    ("ja_signs_and_latin.txt", 0, 0),
+];
+
+#[test]
+fn the_characters_are_the_people_of_the_story() {
+    let mut failures = Vec::new();
+    println!("{:<28} {:>5} {:>8} {:>6}", "story", "cast", "missing", "extra");
+    for path in stories() {
+        let Some((cast, also)) = expected_people(&path) else { continue };
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let story = StoryText::parse(std::fs::read_to_string(&path).unwrap()).unwrap();
+        let concept = analysis::analyse_story(&story, &ConceptRequest::default()).unwrap();
+        let is = |character: &manga_domain::NamedCharacter, person: &str| {
+            let names = std::iter::once(&character.name).chain(&character.aliases);
+            names.into_iter().any(|n| person.split('|').any(|p| n.contains(p)))
+        };
+        let missing: Vec<&String> =
+            cast.iter().filter(|person| !concept.characters.iter().any(|c| is(c, person))).collect();
+        let extra: Vec<&String> = concept
+            .characters
+            .iter()
+            .filter(|c| !cast.iter().chain(&also).any(|person| is(c, person)))
+            .map(|c| &c.name)
+            .collect();
+        println!(
+            "{name:<28} {:>5} {:>8} {:>6}   missing {missing:?}, extra {extra:?}",
+            cast.len(),
+            missing.len(),
+            extra.len()
+        );
+        let known = KNOWN_CAST_ERRORS
+            .iter()
+            .find(|k| k.0 == name)
+            .unwrap_or_else(|| panic!("{name} has a KNOWN_CAST_ERRORS row"));
+        if missing.len() > known.1 || extra.len() > known.2 {
+            failures.push(format!("{name}: missing {missing:?}, extra {extra:?}; known {known:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
