@@ -113,8 +113,8 @@ pub fn storyboard(
 
 /// A model's proposal on the rule-based storyboard's pages: its layouts, shots, angles,
 /// actions, cast and lines; the page's place, time, mood, effects, captions and sound
-/// effects stay as the rules set them (each panel's captions on the proposed panel of
-/// the same number, those of panels the proposal lacks on its last).
+/// effects stay as the rules set them (each panel's captions and sounds on the proposed
+/// panel of the same number, those of panels the proposal lacks on its last).
 ///
 /// # Errors
 /// A sentence when the proposal does not fit the pages (it was checked by the model layer,
@@ -165,7 +165,13 @@ pub fn apply(concept: &Concept, base: &Storyboard, proposal: &StoryboardProposal
                 action: if proposed.action.is_empty() { rules.action.clone() } else { proposed.action.clone() },
                 effect: rules.effect,
                 balloons,
-                sfx: page.panels.get(j).map(|p| p.sfx.clone()).unwrap_or_default(),
+                // Sounds, like captions, of panels the proposal lacks go on its last.
+                sfx: match j {
+                    j if j == last => {
+                        page.panels.get(j..).unwrap_or_default().iter().flat_map(|p| p.sfx.clone()).collect()
+                    }
+                    j => page.panels.get(j).map(|p| p.sfx.clone()).unwrap_or_default(),
+                },
             };
             panels::stand_speakers_in_reading_order(&mut panel, base.reading_direction);
             panels.push(panel);
@@ -252,6 +258,15 @@ pub fn check(concept: &Concept, storyboard: &Storyboard) -> QualityReport {
             format!("{miscast} of {} line balloons are not of their line's kind", lines.len()),
             penalty,
         );
+    }
+    // A sentence that is only a sound is lettered as a sound effect, not a caption.
+    let sounds: Vec<&String> = storyboard.panels().flat_map(|p| &p.sfx).collect();
+    let unheard = (0..concept.sentences.len() as u32)
+        .filter_map(|index| panels::sound_of(concept, index))
+        .filter(|sound| !sounds.contains(&sound))
+        .count();
+    if unheard > 0 {
+        reason("sound_missing", format!("{unheard} of the story's sounds are on no panel"), 0.1);
     }
     let limit = max_balloon_chars(concept.language);
     let long = storyboard
@@ -379,6 +394,30 @@ mod tests {
         assert!(side_by_side(&ja).iter().all(|(a, b)| a.x > b.x));
         assert!(side_by_side(&en).iter().all(|(a, b)| a.x < b.x));
         assert!(!side_by_side(&ja).is_empty() && !side_by_side(&en).is_empty());
+    }
+
+    #[test]
+    fn a_sound_standing_alone_is_a_sound_effect_not_a_caption_and_the_gate_misses_it_when_lost() {
+        let text = "夏祭り\n\n　石段の下から下駄の音が聞こえてきた。カラン、コロン。\n　夜空に大きな光の花が咲いた。\n　ドーン！\n　麺がジュウジュウと音を立てている。\n";
+        let story = StoryText::parse(text.to_owned()).unwrap();
+        let concept = analysis::analyse_story(&story, &ConceptRequest::default()).unwrap();
+        let bible = analysis::design_characters(&story, &concept).unwrap();
+        let plot = analysis::outline_plot(&story, &concept, &bible).unwrap();
+        let mut board = storyboard(&concept, &bible, &plot, 1, 1).unwrap();
+        let sfx: Vec<String> = board.panels().flat_map(|p| p.sfx.clone()).collect();
+        for sound in ["カラン、コロン", "ドーン！", "ジュウジュウ"] {
+            assert!(sfx.iter().any(|s| s == sound), "{sound} in {sfx:?}");
+        }
+        let captions: String = board.panels().flat_map(|p| &p.balloons).map(|b| b.text.clone()).collect();
+        assert!(!captions.contains("ドーン") && !captions.contains("コロン"), "{captions}");
+        assert!(captions.contains("麺がジュウジュウと音を立てている"), "a sentence that says more stays a caption");
+        assert!(check(&concept, &board).reasons.is_empty(), "{:?}", check(&concept, &board).reasons);
+
+        for panel in board.pages.iter_mut().flat_map(|p| &mut p.panels) {
+            panel.sfx.retain(|s| s != "ドーン！");
+        }
+        let report = check(&concept, &board);
+        assert_eq!(report.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["sound_missing"]);
     }
 
     #[test]

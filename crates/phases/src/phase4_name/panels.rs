@@ -242,6 +242,10 @@ pub(crate) fn narration_of(concept: &Concept, index: u32) -> Option<String> {
     let sentence = concept.sentences.get(index as usize).filter(|s| !s.heading)?;
     let lines: Vec<_> = concept.dialogue.iter().filter(|l| l.sentence == index).collect();
     if lines.is_empty() {
+        // A sound standing alone is lettered as the panel's sound effect.
+        if sound_of(concept, index).is_some() {
+            return None;
+        }
         return Some(sentence.text.trim().to_owned()).filter(|t| !t.is_empty());
     }
     let rest = strip_quotes(&sentence.text);
@@ -411,10 +415,26 @@ const SFX: &[(&[&str], &str, &str)] = &[
     (&["雷", "thunder"], "ゴロゴロ", "RUMBLE"),
     (&["雨が", "大雨", "豪雨", "土砂降り", "pouring", "downpour", "rain lashed", "rain hammered"], "ザアアア", "SHHHH"),
     (&["風が吹", "突風", "嵐", "gale", "howled", "storm hit", "storm broke"], "ゴオオオ", "WHOOSH"),
-    (&["扉を", "戸を", "slammed", "slam"], "バタン", "SLAM"),
+    (&["扉を閉め", "戸を閉め", "ドアを閉め", "slammed", "slam"], "バタン", "SLAM"),
+    (&["banged", "bang"], "バン", "BANG"),
     (&["波が", "大波", "crashed", "breakers"], "ザザーン", "CRASH"),
     (&["糸が切れ", "ぷつり", "snapped", "snap"], "プツッ", "SNAP"),
-    (&["落ちて", "落ちた", "fell", "plunged"], "ヒュウウ", "FWOOSH"),
+    // Something falling, not night falling or a bell falling silent.
+    (
+        &[
+            "落ちていく",
+            "落ちて行",
+            "落ちてしまい",
+            "転げ落ち",
+            "真っ逆さま",
+            "fell from",
+            "fell into",
+            "fell down",
+            "plunged",
+        ],
+        "ヒュウウ",
+        "FWOOSH",
+    ),
     (&["走り出", "駆け出", "dashed", "sprinted"], "ダッ", "DASH"),
     (&["鈴が鳴", "鈴の音", "bell rang", "bells rang"], "チリン", "CLANG"),
     (&["鐘が", "鐘の音", "tolled"], "ゴーン", "DONG"),
@@ -433,7 +453,83 @@ fn says_any(text: &str, words: &[&str]) -> bool {
     })
 }
 
-/// The sound effect a panel's text calls for, if any.
+/// A character of a katakana sound word (`ー` and `ッ` included).
+fn is_katakana(c: char) -> bool {
+    ('\u{30A1}'..='\u{30FA}').contains(&c) || c == 'ー'
+}
+
+/// The sound a sentence of narration is, when it is nothing else: the
+/// story's own onomatopoeia standing alone (`カラン、コロン。`, `ドーン！`,
+/// "BANG! CRASH!"). It is lettered as the panel's sound effect, not as a
+/// caption, with its closing full stop dropped.
+fn sound_only(sentence: &str, language: Language) -> Option<String> {
+    let text = sentence.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
+    let sound = text.trim_end_matches(['。', '.']);
+    let marks = |c: char| "、・！!？?… 　".contains(c);
+    let letters = match language {
+        Language::Ja => {
+            let ok = sound.chars().all(|c| is_katakana(c) || marks(c));
+            ok.then(|| sound.chars().filter(|&c| is_katakana(c)).count())
+        }
+        // Capitals shouting a sound: one to three words, ending in "!".
+        Language::En => {
+            let words: Vec<&str> = sound.split_whitespace().collect();
+            let loud = |w: &&str| w.chars().filter(char::is_ascii_alphabetic).all(|c| c.is_ascii_uppercase());
+            let ok = (1..=3).contains(&words.len()) && words.iter().all(loud) && sound.ends_with('!');
+            ok.then(|| sound.chars().filter(char::is_ascii_alphabetic).count())
+        }
+    };
+    letters.filter(|&n| (2..=20).contains(&n)).map(|_| sound.to_owned())
+}
+
+/// The sound sentence `index` is, when it is only a sound ([`sound_only`]) and holds no line.
+pub(crate) fn sound_of(concept: &Concept, index: u32) -> Option<String> {
+    let sentence = concept.sentences.get(index as usize).filter(|s| !s.heading)?;
+    if concept.dialogue.iter().any(|l| l.sentence == index) {
+        return None;
+    }
+    sound_only(&sentence.text, concept.language)
+}
+
+/// Katakana sounds the narration says something makes (`麺がジュウジュウと音を立てている`,
+/// `シュルシュルと鳴る`), in the story's own words.
+fn sounds_made(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for marker in ["という音", "と音", "と鳴", "と響"] {
+        for (at, _) in text.match_indices(marker) {
+            let before = &text[..at];
+            let start = before.char_indices().rev().take_while(|&(_, c)| is_katakana(c)).last().map_or(at, |(i, _)| i);
+            let sound = &text[start..at];
+            if sound.chars().count() >= 2 && !out.iter().any(|o| o == sound) {
+                out.push(sound.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A panel's sound effects: the story's own sounds in its sentences, or else
+/// the one its narration calls for. At most two.
+fn panel_sounds(concept: &Concept, group: &Group, narration: &str) -> Vec<String> {
+    let mut sounds: Vec<String> = Vec::new();
+    // A silent panel shows a reaction to sentences another panel letters, sounds included.
+    let sentences = if group.silent { &[][..] } else { &group.sentences[..] };
+    for &index in sentences {
+        let Some(sentence) = concept.sentences.get(index as usize).filter(|s| !s.heading) else { continue };
+        match sound_of(concept, index) {
+            Some(sound) => sounds.push(sound),
+            None if concept.language == Language::Ja => sounds.extend(sounds_made(&strip_quotes(&sentence.text))),
+            None => {}
+        }
+    }
+    if sounds.is_empty() {
+        sounds.extend(sound_effect(narration, concept.language));
+    }
+    sounds.truncate(2);
+    sounds
+}
+
+/// The stock sound effect a panel's text calls for, if any.
 fn sound_effect(text: &str, language: Language) -> Option<String> {
     SFX.iter()
         .find(|(triggers, _, _)| says_any(text, triggers))
@@ -660,7 +756,7 @@ pub(crate) fn plan_panel(
         _ => Angle::Eye,
     };
     // Sounds come from what happens, not from what is said about it.
-    let sfx = sound_effect(&narration, concept.language).into_iter().collect();
+    let sfx = panel_sounds(concept, group, &narration);
     let action =
         if group.silent { format!("reaction: {}", shorten(&strip_quotes(&text), 160)) } else { shorten(&text, 200) };
     Ok(PanelPlan {
@@ -806,5 +902,29 @@ mod tests {
         let texts = |p: &PanelPlan| p.balloons.iter().map(|b| b.text.clone()).collect::<Vec<_>>();
         assert_eq!(texts(&panels[0]), vec!["He lit the lamp.".to_owned()], "the long sentence moved on whole");
         assert_eq!(texts(&panels[1]).concat(), long, "both halves together, in order");
+    }
+
+    #[test]
+    fn the_storys_own_sounds_are_its_sound_effects_and_stock_ones_need_a_sound() {
+        assert_eq!(sound_only("　カラン、コロン。", Language::Ja).as_deref(), Some("カラン、コロン"));
+        assert_eq!(sound_only("　ドーン！", Language::Ja).as_deref(), Some("ドーン！"));
+        assert_eq!(sound_only("BANG! CRASH!", Language::En).as_deref(), Some("BANG! CRASH!"));
+        for not_a_sound in ["　ケンは振り返らずに答えた。", "ア。", "Hours passed.", "I!", "No!"] {
+            let language = if not_a_sound.is_ascii() { Language::En } else { Language::Ja };
+            assert_eq!(sound_only(not_a_sound, language), None, "{not_a_sound}");
+        }
+        assert_eq!(sounds_made("鉄板の上で麺がジュウジュウと音を立てている。"), vec!["ジュウジュウ".to_owned()]);
+        assert_eq!(
+            sounds_made("シュルシュルと音を立てて、新しい光の筋が昇っていく。"),
+            vec!["シュルシュル".to_owned()]
+        );
+        assert!(sounds_made("二人はスクランブル交差点を渡った。").is_empty());
+        // Opening a door, night falling and a bell falling silent make no stock sound; a door banging open does.
+        for quiet in ["扉を開けると、廊下の壁に貼り紙があった。", "The ship's bell grew fainter, then fell silent."]
+        {
+            let language = if quiet.is_ascii() { Language::En } else { Language::Ja };
+            assert_eq!(sound_effect(quiet, language), None, "{quiet}");
+        }
+        assert_eq!(sound_effect("The door banged open.", Language::En).as_deref(), Some("BANG"));
     }
 }
