@@ -312,7 +312,7 @@ fn compact(text: &str) -> String {
 mod tests {
     use manga_ai::ConceptRequest;
     use manga_ai::local::analysis;
-    use manga_domain::{CharacterId, LineKind, PageCount, Shot, StoryText};
+    use manga_domain::{CharacterId, LineKind, PageCount, Shot, StoryText, TimeOfDay};
 
     use super::*;
 
@@ -418,6 +418,21 @@ mod tests {
         }
         let report = check(&concept, &board);
         assert_eq!(report.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["sound_missing"]);
+    }
+
+    #[test]
+    fn a_panel_is_lit_at_the_time_the_story_has_reached() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/stories/ja_dialogue.txt");
+        let story = StoryText::parse(std::fs::read_to_string(path).unwrap()).unwrap();
+        let concept = analysis::analyse_story(&story, &ConceptRequest::default()).unwrap();
+        let bible = analysis::design_characters(&story, &concept).unwrap();
+        let plot = analysis::outline_plot(&story, &concept, &bible).unwrap();
+        let board = storyboard(&concept, &bible, &plot, 1, 1).unwrap();
+        let panels: Vec<&PanelPlan> = board.panels().collect();
+        let said = |words: &str| panels.iter().position(|p| p.balloons.iter().any(|b| b.text.contains(words))).unwrap();
+        assert_eq!(panels[0].time_of_day, TimeOfDay::Evening, "夕暮れの商店街");
+        let night = said("夜空に大きな光の花");
+        assert!(panels[night..].iter().all(|p| p.time_of_day == TimeOfDay::Night), "fireworks light the night sky");
     }
 
     #[test]

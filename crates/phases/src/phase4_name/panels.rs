@@ -3,7 +3,7 @@
 
 use manga_domain::{
     Angle, BalloonKind, BalloonPlan, Beat, CharacterBible, CharacterId, Concept, Effect, Language, LineId, LineKind,
-    PanelId, PanelPlan, ReadingDirection, Rect, Scene, Shot,
+    PanelId, PanelPlan, ReadingDirection, Rect, Scene, Shot, TimeOfDay,
 };
 
 use super::{PANELS_PER_PAGE, manga_domain_hash};
@@ -664,6 +664,15 @@ pub(crate) fn stand_speakers_in_reading_order(panel: &mut PanelPlan, direction: 
     }
 }
 
+/// The time of day the story has reached by the panel's last sentence, from
+/// the scene's start: a summer evening that turns to night (`夜空に…花が咲いた`)
+/// is lit as night from that panel on. `None`: the scene says no more than its own time.
+fn time_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<TimeOfDay> {
+    let last = *group.sentences.iter().max()?;
+    let marks = concept.times.iter().filter(|t| (scene.sentences.first..=last).contains(&t.sentence));
+    marks.filter(|t| t.time_of_day != TimeOfDay::Unknown).max_by_key(|t| t.sentence).map(|t| t.time_of_day)
+}
+
 /// A shout this long or shorter fits a small panel beside a face in close-up
 /// (the lettering sets it in the display face).
 const SHORT_SHOUT_CHARS: usize = 14;
@@ -765,7 +774,7 @@ pub(crate) fn plan_panel(
         shot,
         angle,
         place_kind: scene.place_kind,
-        time_of_day: scene.time_of_day,
+        time_of_day: time_by(concept, scene, group).unwrap_or(scene.time_of_day),
         mood: scene.mood,
         cast,
         focus,

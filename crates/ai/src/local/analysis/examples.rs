@@ -233,6 +233,27 @@ fn the_japanese_plot_follows_kishotenketsu_with_the_twist_at_the_storm() {
 }
 
 #[test]
+fn scenes_are_set_where_the_narration_puts_people_not_in_the_sky_or_where_they_leave() {
+    let places = |text: &str| {
+        let story = StoryText::parse(text).expect("a story");
+        let c = analyse_story(&story, &ConceptRequest::default()).expect("a concept");
+        let bible = design_characters(&story, &c).expect("a bible");
+        let plot = outline_plot(&story, &c, &bible).expect("a plot");
+        plot.scenes.iter().map(|s| (s.place.clone().unwrap_or_default(), s.place_kind)).collect::<Vec<_>>()
+    };
+    // The forest trip leaves the village (`村を抜け出した`); the last scenes are not in the sky.
+    let kumo = places(KUMO);
+    assert!(kumo.iter().any(|(name, kind)| name == "森" && *kind == PlaceKind::Forest), "{kumo:?}");
+    assert!(kumo.iter().all(|(_, kind)| *kind != PlaceKind::Sky), "{kumo:?}");
+    let lighthouse = places(LIGHTHOUSE);
+    assert!(lighthouse.iter().all(|(_, kind)| *kind != PlaceKind::Sky), "{lighthouse:?}");
+    // Watching fireworks from the riverbank stays on the riverbank; a shop only talked about sets nothing.
+    let festival = "夏祭り\n\n\u{3000}二人は川沿いの土手に座った。\n「店、おじさんが代わってくれたんだ」\n\u{3000}三人は夜空を見上げた。\n\n\u{3000}三人はしばらく黙って夜空を見つめた。\n";
+    let festival = places(festival);
+    assert!(festival.iter().all(|(_, kind)| *kind == PlaceKind::Water), "{festival:?}");
+}
+
+#[test]
 fn analysis_is_deterministic_and_no_two_characters_share_an_outfit_colour() {
     for text in [KUMO, LIGHTHOUSE] {
         let story = StoryText::parse(text).expect("a story");

@@ -8,7 +8,7 @@ use manga_domain::{
 };
 
 use super::names::locate;
-use super::{mood, pages, places, sentences, summary};
+use super::{mood, pages, places, quotes, sentences, summary};
 
 /// A run of sentences that may become a scene.
 #[derive(Debug, Clone)]
@@ -39,8 +39,13 @@ pub(crate) fn outline(story: &StoryText, concept: &Concept) -> Plot {
         .iter()
         .enumerate()
         .map(|(i, u)| {
-            let (place, place_kind) =
-                scene_place(concept, u).map_or((carried.0.clone(), carried.1), |(p, k)| (Some(p), k));
+            // A scene that names only the sky (`夜空を見つめた`) stays on the ground the story stood on.
+            let grounded = !matches!(carried.1, PlaceKind::Unknown | PlaceKind::Sky);
+            let (place, place_kind) = match scene_place(concept, u) {
+                Some((_, PlaceKind::Sky)) if grounded => (carried.0.clone(), carried.1),
+                Some((p, k)) => (Some(p), k),
+                None => (carried.0.clone(), carried.1),
+            };
             let marks = scene_times(concept, u);
             let time_of_day = marks.first().copied().unwrap_or(carried.2);
             // The next scene starts where this one ends: after `夕方 … 夜`, it is night.
@@ -161,15 +166,35 @@ fn split_up(units: &mut Vec<Unit>, weights: &[u64], minimum: usize) {
 fn scene_place(concept: &Concept, u: &Unit) -> Option<(String, PlaceKind)> {
     let mut seen: Vec<(String, PlaceKind, usize)> = Vec::new();
     for s in &concept.sentences[u.first..=u.last] {
-        for (name, kind) in places::places_in(&s.text, concept.language) {
+        // Where the narration says people are: a place only talked about (`「店、おじさんが
+        // 代わってくれた」`) or one someone leaves (`村を抜け出した`) is not where the scene is.
+        let mut told = s.text.clone();
+        for q in quotes::spans(&s.text, concept.language).iter().rev() {
+            told.replace_range(q.outer.clone(), "。");
+        }
+        for (name, kind) in places::places_in(&told, concept.language) {
+            let here = usize::from(!left(&told, &name));
             match seen.iter_mut().find(|(n, _, _)| *n == name) {
-                Some(entry) => entry.2 += 1,
-                None => seen.push((name, kind, 1)),
+                Some(entry) => entry.2 += here,
+                None => seen.push((name, kind, here)),
             }
         }
     }
-    let best = seen.iter().map(|e| e.2).max()?;
-    seen.into_iter().find(|e| e.2 == best).map(|(n, k, _)| (n, k))
+    // The sky is a backdrop, never the ground people stand on, unless nothing else is named.
+    let rank = |e: &(String, PlaceKind, usize)| (e.1 != PlaceKind::Sky, e.2);
+    let best = seen.iter().map(rank).max()?;
+    seen.into_iter().find(|e| rank(e) == best).map(|(n, k, _)| (n, k))
+}
+
+/// Whether the place `name` is only where someone comes from or leaves
+/// (`村を抜け出した`, `out of the village`), not where they are.
+fn left(text: &str, name: &str) -> bool {
+    let Some(at) = text.find(name) else { return false };
+    let after = &text[at + name.len()..];
+    let before = text[..at].to_lowercase();
+    after.starts_with('を')
+        || after.starts_with("から")
+        || ["from the ", "left the ", "out of the "].iter().any(|w| before.ends_with(w))
 }
 
 /// The times of day the scene names, in order.
