@@ -17,6 +17,7 @@ pub(crate) const SAYING: &[&str] = &[
     "言った", "言いました", "言う", "云った", "云いました", "叫んだ", "叫びました", "怒鳴った", "答えた", "答えました", "尋ねた", "尋ねました", "訊いた", "聞いた",
     "呟いた", "つぶやいた", "囁いた", "ささやいた", "笑った", "言い返した", "申した", "続けた", "思った", "考えた", "頷いた", "うなずいた", "つぶやく", "呟く", "叫ぶ",
     "ささやく", "言って", "云って", "叫んで", "答えて", "尋ねて", "呟いて", "つぶやいて", "囁いて", "ささやいて", "言いながら",
+    "声をかけた", "声をかけて", "呼びかけた", "呼びかけて",
 ];
 
 /// What may follow a name: particles and punctuation.
@@ -116,6 +117,7 @@ pub(crate) fn candidates(sentences: &[Sentence]) -> Pool {
             entry.aliases.extend(c.aliases);
         }
     }
+    latin_spellings(sentences, &mut pool);
     // A name inside a stronger, longer one (`釈迦` in `御釈迦`) is the same person.
     let names: Vec<String> = pool.keys().cloned().collect();
     for short in &names {
@@ -125,6 +127,74 @@ pub(crate) fn candidates(sentences: &[Sentence]) -> Pool {
         }
     }
     pool
+}
+
+/// A katakana name also written in Latin letters in the story (`マイク` and "Mike" in a
+/// story that mixes the two) gets its Latin spelling as an alias, so lines tagged
+/// "Mike laughed" or calling "Ken" find their person.
+fn latin_spellings(sentences: &[Sentence], pool: &mut Pool) {
+    let mut words: Vec<&str> = Vec::new();
+    for s in sentences {
+        for word in s.text.split(|c: char| !c.is_ascii_alphabetic()) {
+            let capital = word.len() >= 2 && word.starts_with(|c: char| c.is_ascii_uppercase());
+            if capital && word[1..].chars().all(|c| c.is_ascii_lowercase()) && !words.contains(&word) {
+                words.push(word);
+            }
+        }
+    }
+    for (name, candidate) in pool.iter_mut().filter(|(n, _)| n.chars().all(is_katakana)) {
+        let Some(sound) = kana_consonants(name) else { continue };
+        for word in words.iter().filter(|w| latin_consonants(w) == sound) {
+            candidate.aliases.insert((*word).to_owned());
+        }
+    }
+}
+
+/// The consonants a katakana word is read with, as Latin letters (`マイク` → "mk",
+/// `ケン` → "kn"); `None` for a kana outside the table.
+fn kana_consonants(kana: &str) -> Option<String> {
+    #[rustfmt::skip]
+    const ROWS: &[(&str, char)] = &[
+        ("カキクケコ", 'k'), ("ガギグゲゴ", 'g'), ("サシスセソ", 's'), ("ザジズゼゾ", 'z'), ("タチツテト", 't'),
+        ("ダヂヅデド", 'd'), ("ナニヌネノン", 'n'), ("ハヒフヘホ", 'h'), ("バビブベボヴ", 'b'), ("パピプペポ", 'p'),
+        ("マミムメモ", 'm'), ("ヤユヨ", 'y'), ("ラリルレロ", 'r'), ("ワヲ", 'w'),
+    ];
+    let mut out = String::new();
+    for c in kana.chars() {
+        if "アイウエオァィゥェォャュョッー".contains(c) {
+            continue;
+        }
+        let row = ROWS.iter().find(|(kana, _)| kana.contains(c))?.1;
+        if !out.ends_with(row) {
+            out.push(row);
+        }
+    }
+    Some(out)
+}
+
+/// The consonants of a Latin name as katakana would write them ("Mike" → "mk",
+/// "Alice" → "rs": `l` is `r`, a soft `c` is `s`, `v` is `b`, `f` is `h`).
+fn latin_consonants(word: &str) -> String {
+    let lower: Vec<char> = word.to_ascii_lowercase().chars().collect();
+    let mut out = String::new();
+    for (i, &c) in lower.iter().enumerate() {
+        let next = lower.get(i + 1).copied();
+        let sound = match c {
+            'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h' | 'w' => continue,
+            'c' if matches!(next, Some('e' | 'i' | 'y')) => 's',
+            'c' | 'q' => 'k',
+            'l' => 'r',
+            'v' => 'b',
+            'f' => 'h',
+            'j' => 'z',
+            'x' => 'k',
+            other => other,
+        };
+        if !out.ends_with(sound) {
+            out.push(sound);
+        }
+    }
+    out
 }
 
 fn honorific_names(text: &str, pool: &mut Pool) {
@@ -280,6 +350,20 @@ fn same_script(a: char, b: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_katakana_name_takes_its_latin_spelling_and_nothing_else() {
+        assert_eq!(kana_consonants("マイク").as_deref(), Some("mk"));
+        assert_eq!(latin_consonants("Mike"), "mk");
+        assert_eq!(kana_consonants("アリス"), Some(latin_consonants("Alice")));
+        assert_eq!(kana_consonants("ケン"), Some(latin_consonants("Ken")));
+        assert_ne!(kana_consonants("ケン"), Some(latin_consonants("Kate")));
+        let text = "　雨の中、アメリカ人の友人マイクが声をかけた。\nMike laughed. \"Come on, Ken.\"\n　ケンは答えた。";
+        let sentences = super::super::sentences::split(text, manga_domain::Language::Ja).sentences;
+        let pool = candidates(&sentences);
+        let aliases = |name: &str| pool.get(name).map(|c| c.aliases.iter().cloned().collect::<Vec<_>>());
+        assert_eq!(aliases("マイク"), Some(vec!["Mike".to_owned()]), "{pool:?}");
+    }
 
     #[test]
     fn honorifics_are_stripped_and_kept_as_aliases() {
