@@ -8,7 +8,7 @@ use manga_domain::{
 
 use super::look::{self, Palette, Realm, Setting};
 use super::names::locate;
-use super::{mood, places, summary};
+use super::{gender, mood, places, summary};
 
 /// Words that make a character a villain.
 const VILLAIN: &[&str] =
@@ -26,6 +26,7 @@ pub(crate) fn bible(concept: &Concept) -> CharacterBible {
         .iter()
         .map(|s| locate(&s.text, &concept.characters, lang).into_iter().map(|h| h.who).collect())
         .collect();
+    let genders = gender::of_characters(&concept.characters, &concept.sentences, lang);
     let characters = concept
         .characters
         .iter()
@@ -34,7 +35,7 @@ pub(crate) fn bible(concept: &Concept) -> CharacterBible {
             let own: Vec<&Sentence> =
                 concept.sentences.iter().zip(&named).filter(|(_, who)| who.contains(&i)).map(|(s, _)| s).collect();
             let role = role_of(c, i == protagonist, &own, lang);
-            let look = look::design(c, setting, realm_of(&own, lang), &mut palette);
+            let look = look::design(c, genders[i], setting, realm_of(&own, lang), &mut palette);
             let lines: Vec<&manga_domain::DialogueLine> =
                 concept.dialogue.iter().filter(|l| l.speaker.as_ref() == Some(&c.id)).collect();
             CharacterSheet {

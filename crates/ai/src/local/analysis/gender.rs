@@ -106,6 +106,54 @@ pub(crate) fn genders(characters: &[NamedCharacter], sentences: &[Sentence]) -> 
     score.into_iter().map(|s| (s != 0).then_some(if s > 0 { Gender::Female } else { Gender::Male })).collect()
 }
 
+/// Each character's gender as the story shows it: pronouns and titles in English
+/// ([`genders`]); in Japanese, the words describing them, the role word they
+/// are called by, a `くん`, or how the given name ends ([`japanese`]).
+pub(crate) fn of_characters(
+    characters: &[NamedCharacter],
+    sentences: &[Sentence],
+    lang: manga_domain::Language,
+) -> Vec<Option<Gender>> {
+    match lang {
+        manga_domain::Language::En => genders(characters, sentences),
+        manga_domain::Language::Ja => characters.iter().map(japanese).collect(),
+    }
+}
+
+/// A Japanese character's gender, when the story or the name shows it.
+pub(crate) fn japanese(c: &NamedCharacter) -> Option<Gender> {
+    const FEMALE_WORDS: &[&str] = &["少女", "娘", "女", "母", "姉", "婆", "姫", "妹", "妻", "お嬢"];
+    const MALE_WORDS: &[&str] = &["少年", "男", "父", "兄", "爺", "息子", "坊", "王", "殿", "弟", "夫", "僧"];
+    // Given names: endings common to one gender (`小太郎`, `健一`; `美咲`, `花子`).
+    const FEMALE_ENDINGS: &[char] = &[
+        '子', '美', '恵', '香', '奈', '菜', '花', '江', '代', '枝', '乃', '紀', '咲', '絵', '織', '華', '穂', '音',
+        '葉', '里',
+    ];
+    const MALE_ENDINGS: &[char] = &[
+        '郎', '一', '太', '介', '助', '輔', '男', '夫', '雄', '平', '蔵', '吉', '彦', '朗', '也', '哉', '斗', '翔',
+        '樹', '蓮', '健', '治', '次',
+    ];
+    let said = |words: &[&str]| {
+        c.descriptors.iter().any(|d| words.iter().any(|w| d.contains(w))) || words.iter().any(|w| c.name.contains(w))
+    };
+    match (said(FEMALE_WORDS), said(MALE_WORDS)) {
+        (true, false) => return Some(Gender::Female),
+        (false, true) => return Some(Gender::Male),
+        _ => {}
+    }
+    if c.aliases.iter().any(|a| a.ends_with("くん") || a.ends_with('君')) {
+        return Some(Gender::Male);
+    }
+    let last = c.name.chars().last()?;
+    if c.name.starts_with('美') || FEMALE_ENDINGS.contains(&last) {
+        Some(Gender::Female)
+    } else if MALE_ENDINGS.contains(&last) {
+        Some(Gender::Male)
+    } else {
+        None
+    }
+}
+
 /// The character a pronoun in sentence `si` stands for: the most recently mentioned one of its gender,
 /// else the most recent of unknown gender who did not speak the line before, else nobody.
 pub(crate) fn resolve(

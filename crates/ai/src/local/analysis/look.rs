@@ -2,6 +2,7 @@
 //! phase 1), the rest drawn from a stable hash of the name, with outfits that
 //! suit the setting and outfit colours that no two characters share.
 
+use super::gender::Gender;
 pub(crate) use super::palette::Palette;
 use manga_domain::{AgeGroup, Build, HairStyle, Look, NamedCharacter, OutfitKind, Rgb};
 
@@ -57,7 +58,13 @@ pub(crate) fn is_holy(c: &NamedCharacter) -> bool {
 }
 
 /// The look of one character.
-pub(crate) fn design(c: &NamedCharacter, setting: Setting, realm: Realm, palette: &mut Palette) -> Look {
+pub(crate) fn design(
+    c: &NamedCharacter,
+    gender: Option<Gender>,
+    setting: Setting,
+    realm: Realm,
+    palette: &mut Palette,
+) -> Look {
     let h = stable_hash(&c.name);
     let has = |words: &[&str]| c.descriptors.iter().find(|d| words.contains(&d.as_str())).cloned();
     let titled = |words: &[&str]| words.iter().any(|w| c.name.starts_with(&format!("{w} ")) || c.name.starts_with(w));
@@ -139,6 +146,15 @@ pub(crate) fn design(c: &NamedCharacter, setting: Setting, realm: Realm, palette
         HairStyle::Long
     } else if holy {
         HairStyle::Bun
+    } else if let Some(gender) = gender {
+        // Hair is what tells a boy from a girl at a glance in manga.
+        // The bun is drawn as a woman's; a man's top-knot would need its own drawing.
+        let period = setting == Setting::JapanesePeriod && age != AgeGroup::Child;
+        match (gender, period) {
+            (Gender::Male, _) => pick(&[HairStyle::Short, HairStyle::Spiky, HairStyle::Short], h, 11),
+            (Gender::Female, true) => pick(&[HairStyle::Long, HairStyle::Bun, HairStyle::Ponytail], h, 11),
+            (Gender::Female, false) => pick(&[HairStyle::Long, HairStyle::Ponytail, HairStyle::Bob], h, 11),
+        }
     } else if setting == Setting::JapanesePeriod && age != AgeGroup::Child {
         pick(&[HairStyle::Bun, HairStyle::Short, HairStyle::Long, HairStyle::Ponytail], h, 11)
     } else {
@@ -284,6 +300,7 @@ mod tests {
     fn stated_traits_win_and_are_recorded() {
         let look = design(
             &person("ミナ", &["金髪", "眼鏡", "少女"]),
+            Some(Gender::Female),
             Setting::JapanesePeriod,
             Realm::Ordinary,
             &mut Palette::default(),
@@ -298,13 +315,36 @@ mod tests {
     fn a_buddha_wears_a_robe_and_a_sinner_in_hell_wears_rags() {
         let mut palette = Palette::default();
         assert_eq!(
-            design(&person("御釈迦", &[]), Setting::JapanesePeriod, Realm::Heaven, &mut palette).outfit,
+            design(&person("御釈迦", &[]), None, Setting::JapanesePeriod, Realm::Heaven, &mut palette).outfit,
             OutfitKind::Robe
         );
         assert_eq!(
-            design(&person("犍陀多", &[]), Setting::JapanesePeriod, Realm::Hell, &mut palette).outfit,
+            design(&person("犍陀多", &[]), None, Setting::JapanesePeriod, Realm::Hell, &mut palette).outfit,
             OutfitKind::Rags
         );
+    }
+
+    #[test]
+    fn hair_tells_a_boy_from_a_girl_and_japanese_names_tell_which() {
+        let boyish = [HairStyle::Short, HairStyle::Spiky];
+        let girlish = [HairStyle::Long, HairStyle::Ponytail, HairStyle::Bob, HairStyle::Bun];
+        for (name, descriptors, gender) in [
+            ("健一", &[][..], Gender::Male),
+            ("小太郎", &[][..], Gender::Male),
+            ("蓮", &[][..], Gender::Male),
+            ("美紀", &[][..], Gender::Female),
+            ("花子", &[][..], Gender::Female),
+            ("ハル", &["少女"][..], Gender::Female),
+        ] {
+            let who = person(name, descriptors);
+            assert_eq!(crate::local::analysis::gender::japanese(&who), Some(gender), "{name}");
+            for setting in [Setting::JapanesePeriod, Setting::JapaneseModern] {
+                let hair = design(&who, Some(gender), setting, Realm::Ordinary, &mut Palette::default()).hair_style;
+                let fits = if gender == Gender::Male { &boyish[..] } else { &girlish[..] };
+                assert!(fits.contains(&hair), "{name} in {setting:?}: {hair:?}");
+            }
+        }
+        assert_eq!(crate::local::analysis::gender::japanese(&person("ハル", &[])), None, "the name alone does not say");
     }
 
     #[test]
@@ -312,7 +352,7 @@ mod tests {
         let mut palette = Palette::default();
         let colours: BTreeSet<(u8, u8, u8)> = (0..40)
             .map(|i| {
-                design(&person(&format!("Person{i}"), &[]), Setting::Western, Realm::Ordinary, &mut palette)
+                design(&person(&format!("Person{i}"), &[]), None, Setting::Western, Realm::Ordinary, &mut palette)
                     .outfit_color
             })
             .map(|c| (c.0, c.1, c.2))
