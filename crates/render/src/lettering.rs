@@ -5,7 +5,8 @@
 //! Fitting a balloon's text tries, in order: the base font size, smaller
 //! sizes down to the minimum a reader can read in print ([`min_px`]: 8.5 pt
 //! for dialogue, 8 pt for captions), the same sizes in a balloon allowed to
-//! grow to 70% of the panel, splitting the text into two, three or four
+//! grow to 70% of the panel, the flattest and the narrowest balloon at each
+//! size (for a spot that keeps tails apart), splitting the text into two, three or four
 //! balloons at sentence or clause ends, and last truncating the parts
 //! (`overflow: true`, which the gate scores). Text never goes below the
 //! minimum. Glyph ink is clipped to the balloon's text area, so it never

@@ -192,9 +192,11 @@ fn left(text: &str, name: &str) -> bool {
     let Some(at) = text.find(name) else { return false };
     let after = &text[at + name.len()..];
     let before = text[..at].to_lowercase();
+    // English places are found with or without their article (`the village`).
+    let before = before.trim_end().trim_end_matches("the").trim_end();
     after.starts_with('を')
         || after.starts_with("から")
-        || ["from the ", "left the ", "out of the "].iter().any(|w| before.ends_with(w))
+        || ["from", "left", "leaving", "out of"].iter().any(|w| before.ends_with(w))
 }
 
 /// The times of day the scene names, in order.
@@ -298,4 +300,19 @@ fn beats(concept: &Concept, units: &[Unit], unit_weights: &[u64]) -> Vec<Beat> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::left;
+
+    #[test]
+    fn a_place_left_or_come_from_is_not_where_one_is() {
+        assert!(left("その日の夕方、二人はこっそり村を抜け出した。", "村"));
+        assert!(left("山から風が吹いた。", "山"));
+        assert!(left("She ran out of the village.", "the village"));
+        assert!(left("He came from the harbour.", "harbour"));
+        assert!(!left("森の入り口で、ハルは振り返った。", "森"));
+        assert!(!left("They reached the village at dusk.", "the village"));
+    }
 }

@@ -64,10 +64,7 @@ pub(super) fn settle(
             continue;
         }
         // Lines in one exchange: no narration sentence between them.
-        let in_run = |j: usize| {
-            drafts[j].sentence + 1 >= drafts[j + 1].sentence
-                && same_paragraphs(sentences, drafts[j].sentence, drafts[j + 1].sentence)
-        };
+        let in_run = |j: usize| in_one_exchange(drafts, sentences, j);
         let prev = i.checked_sub(1).filter(|&p| in_run(p)).and_then(|p| drafts[p].speaker.map(|s| (p, s)));
         let before_prev =
             prev.and_then(|(p, _)| p.checked_sub(1)).filter(|&q| in_run(q)).and_then(|q| drafts[q].speaker);
@@ -97,6 +94,36 @@ pub(super) fn settle(
             (None, Some(a)) => the_other_in_the_exchange(drafts, i, a),
             _ => guess,
         };
+    }
+    opening_turns(drafts, sentences);
+}
+
+/// Whether lines `j` and `j + 1` are one exchange: no narration sentence between them.
+fn in_one_exchange(drafts: &[Draft], sentences: &[Sentence], j: usize) -> bool {
+    drafts[j].sentence + 1 >= drafts[j + 1].sentence
+        && same_paragraphs(sentences, drafts[j].sentence, drafts[j + 1].sentence)
+}
+
+/// Turn-taking read backwards: a line still unknown that opens an exchange
+/// whose next two lines are two people's (「間に合ったね」「うん。……あのさ、美咲」
+/// 「なに？」) is the second one's, as the turns alternate.
+fn opening_turns(drafts: &mut [Draft], sentences: &[Sentence]) {
+    for i in (0..drafts.len().saturating_sub(2)).rev() {
+        let d = &drafts[i];
+        if d.stated || d.speaker.is_some() || d.pronoun.is_some() || !takes_turn(d) {
+            continue;
+        }
+        if !(in_one_exchange(drafts, sentences, i) && in_one_exchange(drafts, sentences, i + 1)) {
+            continue;
+        }
+        if !(takes_turn(&drafts[i + 1]) && takes_turn(&drafts[i + 2])) {
+            continue;
+        }
+        let (Some(a), Some(b)) = (drafts[i + 1].speaker, drafts[i + 2].speaker) else { continue };
+        // Nobody calls themselves by name.
+        if a != b && drafts[i].addressee != Some(b) {
+            drafts[i].speaker = Some(b);
+        }
     }
 }
 
@@ -276,6 +303,10 @@ fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, la
     }
     let after = narration_after(sentences, si)?;
     let spans = quotes::spans(&after.text, lang);
+    // A sentence with a quote of its own: its saying verb tags that quote.
+    if !spans.is_empty() {
+        return None;
+    }
     let verbs = verb_positions(&after.text, &spans, lang);
     let first_verb = *verbs.first()?;
     // The one named just before the saying verb said it (`健一がそう言うと、美紀は笑った`).
@@ -297,6 +328,10 @@ fn named_before(hits: &[Hit], at: usize) -> Option<usize> {
 /// quote-free sentence after `si` (`健一が叫んで、`, `健一がそう言うと、`).
 fn said_just_after(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, lang: Language) -> Option<usize> {
     let after = narration_after(sentences, si)?;
+    // `「うん」と健一がうなずいた。`: a verb after a quote of its own tags that quote, not this one.
+    if !quotes::spans(&after.text, lang).is_empty() {
+        return None;
+    }
     let clause = after.text.split(['、', ',', '。']).next().unwrap_or("");
     let first_verb = *verb_positions(clause, &[], lang).first()?;
     named_before(&locate(clause, characters, lang), first_verb)
@@ -333,6 +368,13 @@ mod tests {
 
     fn named(who: &[&str]) -> Vec<Option<String>> {
         who.iter().map(|n| Some((*n).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_line_opening_an_exchange_takes_the_turn_of_the_second_to_answer() {
+        let text = "あたりはすっかり暗くなっていた。風が冷たい。\n\n「寒いね」\n「うん」と健一がうなずいた。\n「帰ろうか」と美紀が言った。";
+        let (lines, people) = analyse(text, Language::Ja);
+        assert_eq!(speaker_names(&lines, &people), named(&["美紀", "健一", "美紀"]), "{people:?}");
     }
 
     #[test]
