@@ -105,8 +105,8 @@ fn in_one_exchange(drafts: &[Draft], sentences: &[Sentence], j: usize) -> bool {
 }
 
 /// Turn-taking read backwards: a line still unknown that opens an exchange
-/// whose next two lines are two people's (「間に合ったね」「うん。……あのさ、美咲」
-/// 「なに？」) is the second one's, as the turns alternate.
+/// whose next two lines are two people's (「寒いね」「うん」と健一が…
+/// 「帰ろうか」と美紀が…) is the second one's, as the turns alternate.
 fn opening_turns(drafts: &mut [Draft], sentences: &[Sentence]) {
     for i in (0..drafts.len().saturating_sub(2)).rev() {
         let d = &drafts[i];
