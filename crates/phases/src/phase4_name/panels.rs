@@ -396,8 +396,6 @@ const MOTION: &[&str] = &[
     "run",
     "ran",
     "rush",
-    "fell",
-    "fall",
     "jump",
     "chase",
     "fled",
@@ -935,5 +933,8 @@ mod tests {
             assert_eq!(sound_effect(quiet, language), None, "{quiet}");
         }
         assert_eq!(sound_effect("The door banged open.", Language::En).as_deref(), Some("BANG"));
+        // Snow falling outside a sleeping dog's house is no motion.
+        assert!(!says_any("The old dog slept by the fire while the snow fell outside.", MOTION));
+        assert!(says_any("He ran to the door.", MOTION));
     }
 }

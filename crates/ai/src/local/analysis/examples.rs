@@ -303,6 +303,15 @@ fn the_bibles_draw_from_the_text() {
 }
 
 #[test]
+fn a_story_gets_no_more_pages_than_its_sentences_can_fill() {
+    let pages = |text: &str| concept(text).page_count.get();
+    assert_eq!(pages("The old dog slept by the fire while the snow fell outside."), 1);
+    assert_eq!(pages("Tom woke. He dressed. He ate. He left. It rained."), 2);
+    // Stories of normal length keep their pages by length (at least four).
+    assert!(pages(LIGHTHOUSE) >= 4 && pages(KUMO) >= 4, "{} {}", pages(LIGHTHOUSE), pages(KUMO));
+}
+
+#[test]
 fn odd_stories_never_panic_and_keep_the_plot_invariants() {
     let odd = [
         "x",

@@ -89,7 +89,7 @@ pub fn analyse_story(story: &StoryText, request: &ConceptRequest) -> Result<Conc
         mood: mood::mood_of(text, language),
         themes: summary::themes(text, language, &characters, &places),
         summary: summary::summary(&sentences, turn),
-        page_count: request.pages.unwrap_or_else(|| page_count_for(text, language)),
+        page_count: request.pages.unwrap_or_else(|| page_count_for(text, language, &sentences)),
         sentences,
         characters,
         places,
@@ -106,12 +106,16 @@ fn own_title(text: &str, sentences: &[Sentence]) -> Option<String> {
     ((alone || hashed) && !sentences::is_chapter_marker(&first.text)).then(|| first.text.clone())
 }
 
-/// About a page per 350 Japanese or 550 English characters, 4 to 24 pages.
-fn page_count_for(text: &str, language: Language) -> PageCount {
+/// About a page per 350 Japanese or 550 English characters, 4 to 24 pages,
+/// but never more pages than the story has sentences to fill them: a page has
+/// at least three panels, so a story of one sentence gets one page, not four
+/// pages of empty panels.
+fn page_count_for(text: &str, language: Language, sentences: &[Sentence]) -> PageCount {
     let chars = text.chars().filter(|c| !c.is_whitespace()).count();
     let per_page = if language == Language::Ja { JA_CHARS_PER_PAGE } else { EN_CHARS_PER_PAGE };
-    let pages = (chars + per_page / 2) / per_page;
-    PageCount::clamped((pages as u32).clamp(MIN_PAGES, MAX_PAGES))
+    let pages = ((chars + per_page / 2) / per_page) as u32;
+    let told = sentences.iter().filter(|s| !s.heading).count() as u32;
+    PageCount::clamped(pages.clamp(MIN_PAGES, MAX_PAGES).min(told.div_ceil(3).max(1)))
 }
 
 /// Phase 2: a sheet per named character, in the concept's order: role, look
