@@ -83,12 +83,21 @@ impl LocalProduct {
         let sweep_every = settings.feedback_wait.min(Duration::from_secs(5)).max(Duration::from_millis(100));
         tasks.push(service.spawn_review_sweeper(sweep_every));
         tasks.push(service.spawn_stall_sweeper());
-        // Whatever was in flight when the last process stopped died with its in-memory bus.
-        match service.resume_unfinished().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(jobs = n, "resumed the jobs an earlier run left unfinished"),
-            Err(e) => tracing::warn!(error = %e, "unfinished jobs not resumed now; the stall sweep will"),
-        }
+        // Whatever was in flight when the last process stopped died with its in-memory bus. A busy
+        // database can refuse the first try; the stall sweep is a whole phase deadline away, so
+        // try again shortly rather than leave those jobs waiting that long.
+        let resumer = service.clone();
+        tasks.push(tokio::spawn(async move {
+            for wait in [0u64, 1, 2, 4, 8, 16] {
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+                match resumer.resume_unfinished().await {
+                    Ok(0) => return,
+                    Ok(n) => return tracing::info!(jobs = n, "resumed the jobs an earlier run left unfinished"),
+                    Err(e) => tracing::warn!(error = %e, "unfinished jobs not resumed yet; trying again"),
+                }
+            }
+            tracing::warn!("unfinished jobs not resumed; the stall sweep will");
+        }));
         Ok(Self { service, bus, blob, tasks })
     }
 }
