@@ -252,12 +252,7 @@ fn revealed_after(sentences: &[Sentence], characters: &[NamedCharacter], si: usi
     if lang != Language::Ja {
         return None;
     }
-    let after = narration_after(sentences, si)?;
-    let text = after.text.as_str();
-    let spans = quotes::spans(text, lang);
-    if !spans.is_empty() {
-        return None;
-    }
+    let text = narration_after(sentences, si, lang)?.text.as_str();
     locate(text, characters, lang).into_iter().find_map(|h| {
         let rest = &text[h.end..];
         let words = rest.starts_with("の言葉") || rest.starts_with("の声");
@@ -301,22 +296,16 @@ fn adjacent(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, la
         });
         return Some(other.unwrap_or(who));
     }
-    let after = narration_after(sentences, si)?;
-    let spans = quotes::spans(&after.text, lang);
-    // A sentence with a quote of its own: its saying verb tags that quote.
-    if !spans.is_empty() {
-        return None;
-    }
-    let verbs = verb_positions(&after.text, &spans, lang);
-    let first_verb = *verbs.first()?;
+    let after = narration_after(sentences, si, lang)?;
+    let first_verb = *verb_positions(&after.text, &[], lang).first()?;
     // The one named just before the saying verb said it (`健一がそう言うと、美紀は笑った`).
-    let hits = outside(&locate(&after.text, characters, lang), &spans);
-    named_before(&hits, first_verb).or_else(|| narration_subject(after))
+    named_before(&locate(&after.text, characters, lang), first_verb).or_else(|| narration_subject(after))
 }
 
-/// The sentence after `si`, when it is narration (not a heading, not a quote).
-fn narration_after(sentences: &[Sentence], si: usize) -> Option<&Sentence> {
-    sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue)
+/// The sentence after `si`, when it is narration with no quote of its own (a
+/// saying verb in `「うん」と健一がうなずいた。` tags that quote, not the one before).
+fn narration_after(sentences: &[Sentence], si: usize, lang: Language) -> Option<&Sentence> {
+    sentences.get(si + 1).filter(|s| !s.heading && !s.dialogue && quotes::spans(&s.text, lang).is_empty())
 }
 
 /// The character of `hits` named last before byte `at`: the subject of a saying verb there.
@@ -327,11 +316,7 @@ fn named_before(hits: &[Hit], at: usize) -> Option<usize> {
 /// The character named just before a saying verb in the first clause of the
 /// quote-free sentence after `si` (`健一が叫んで、`, `健一がそう言うと、`).
 fn said_just_after(sentences: &[Sentence], characters: &[NamedCharacter], si: usize, lang: Language) -> Option<usize> {
-    let after = narration_after(sentences, si)?;
-    // `「うん」と健一がうなずいた。`: a verb after a quote of its own tags that quote, not this one.
-    if !quotes::spans(&after.text, lang).is_empty() {
-        return None;
-    }
+    let after = narration_after(sentences, si, lang)?;
     let clause = after.text.split(['、', ',', '。']).next().unwrap_or("");
     let first_verb = *verb_positions(clause, &[], lang).first()?;
     named_before(&locate(clause, characters, lang), first_verb)
