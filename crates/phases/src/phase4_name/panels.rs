@@ -243,7 +243,7 @@ pub(crate) fn narration_of(concept: &Concept, index: u32) -> Option<String> {
     let lines: Vec<_> = concept.dialogue.iter().filter(|l| l.sentence == index).collect();
     if lines.is_empty() {
         // A sound standing alone is lettered as the panel's sound effect.
-        if sound_of(concept, index).is_some() {
+        if sound_only(&sentence.text, concept.language).is_some() {
             return None;
         }
         return Some(sentence.text.trim().to_owned()).filter(|t| !t.is_empty());
