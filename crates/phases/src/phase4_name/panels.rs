@@ -750,7 +750,8 @@ pub(crate) fn plan_panel(
     };
     let effect = if shout {
         Effect::FocusLines
-    } else if motion {
+    } else if motion && !cast.is_empty() {
+        // Speed lines move someone; a panel with nobody in it shows the place and its things.
         Effect::SpeedLines
     } else {
         Effect::None

@@ -14,6 +14,7 @@
 
 mod address;
 mod characters;
+mod deeds;
 mod descriptors;
 mod dialogue;
 mod gender;
@@ -30,10 +31,14 @@ mod plot;
 mod quotes;
 mod sentences;
 mod summary;
+mod things;
 mod turns;
 
 #[cfg(test)]
 mod examples;
+
+pub use deeds::{Deed, deeds_in};
+pub use things::{Setting, Thing, things_in};
 
 use manga_domain::{CharacterBible, Concept, Language, PageCount, Plot, Sentence, StoryText};
 
@@ -48,6 +53,11 @@ const EN_CHARS_PER_PAGE: usize = 550;
 /// Page counts the local provider picks on its own (a request may ask for others).
 const MIN_PAGES: u32 = 4;
 const MAX_PAGES: u32 = 24;
+
+/// The language a text is written in: Japanese when kana and kanji outnumber Latin letters.
+pub fn language_of(text: &str) -> Language {
+    language::detect(text)
+}
 
 fn rejected(message: &str) -> AiError {
     AiError::Rejected { provider: "local".into(), message: message.into() }

@@ -123,6 +123,7 @@ const EN_PLACES: &[(&str, PlaceKind)] = &[
     ("inn", Room),
     ("tavern", Room),
     ("hall", Room),
+    ("library", Room),
     ("church", Room),
     ("school", School),
     ("classroom", School),
@@ -261,7 +262,23 @@ pub(crate) fn places(sentences: &[Sentence], lang: Language) -> Vec<Place> {
 /// The places named in one text, as (name, kind), in order.
 pub(crate) fn places_in(text: &str, lang: Language) -> Vec<(String, PlaceKind)> {
     let lexicon = if lang == Language::Ja { JA_PLACES } else { EN_PLACES };
-    scan(text, lexicon, lang).into_iter().map(|f| (place_name(text, f.start, f.end, lang), f.value)).collect()
+    scan(text, lexicon, lang)
+        .into_iter()
+        .filter(|f| lang == Language::Ja || !names_another_place(text, f.end))
+        .map(|f| (place_name(text, f.start, f.end, lang), f.value))
+        .collect()
+}
+
+/// Whether the capitalised place word ending at `end` is the first word of a
+/// name that goes on (`Harbor Library` is a library, not a harbour).
+fn names_another_place(text: &str, end: usize) -> bool {
+    let before = text.get(..end).unwrap_or_default();
+    let word_start = before
+        .rfind(|c: char| !is_word_char(c))
+        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+    let capital = text.get(word_start..end).is_some_and(|w| w.starts_with(char::is_uppercase));
+    let rest = text.get(end..).unwrap_or_default();
+    capital && rest.starts_with(' ') && rest[1..].starts_with(char::is_uppercase)
 }
 
 /// `極楽`; `the harbour`; `Carrow Harbour` when a proper name comes before the word.
@@ -320,6 +337,8 @@ mod tests {
     fn english_places_keep_their_proper_names() {
         let got = places_in("She walked from Carrow harbour to the lighthouse.", Language::En);
         assert_eq!(got, vec![("Carrow Harbour".into(), Water), ("the lighthouse".into(), Room)]);
+        let got = places_in("She had worked at the Harbor Library for years.", Language::En);
+        assert_eq!(got, vec![("Harbor Library".into(), Room)], "the first word of a name is not the place");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! lighting by time of day and mood, the sky, and the dispatch to each
 //! kind of place ([`super::scenery`], [`super::interior`]).
 
-use manga_domain::{Angle, Mood, PanelPlan, PlaceKind, Rgb, Shot, TimeOfDay};
+use manga_domain::{Angle, Language, Mood, PanelPlan, PlaceKind, Rect, Rgb, Shot, TimeOfDay};
 
 use super::effects::{self, Tones};
 use manga_render::tiny_skia::PathBuilder;
@@ -32,6 +32,11 @@ pub struct Stage {
     pub mood: Mood,
     /// No figures: an establishing shot, drawn with more detail.
     pub empty: bool,
+    /// A Japanese story: rooms have shoji and tatami. Chosen by the text, so
+    /// one story's rooms do not change style from panel to panel.
+    pub japanese: bool,
+    /// The weather matters to the panel: an indoor place shows the outside.
+    pub wants_view: bool,
 }
 
 impl Stage {
@@ -48,7 +53,9 @@ impl Stage {
             (_, Angle::Low) => 0.88,
         };
         let horizon = h * (base + rng.range(-0.04, 0.04));
-        Self { w, h, horizon, vanish_x: w * rng.range(0.35, 0.65), shot, angle, time, mood, empty }
+        let japanese = crate::local::analysis::language_of(&panel.action) == Language::Ja;
+        let vanish_x = w * rng.range(0.35, 0.65);
+        Self { w, h, horizon, vanish_x, shot, angle, time, mood, empty, japanese, wants_view: false }
     }
 
     /// A colour as lit by the time of day and coloured by the mood.
@@ -91,8 +98,11 @@ impl Stage {
     }
 }
 
-/// Draws the background of `place` (an abstract backdrop for close-ups).
-pub fn draw(pen: &mut Pen, stage: &Stage, place: PlaceKind, rng: &mut Rng, tones: &Tones) {
+/// Draws the background of `place` (an abstract backdrop for close-ups) and
+/// says where it shows the outside, for the weather: the whole panel out of
+/// doors, a window indoors.
+pub fn draw(pen: &mut Pen, stage: &Stage, place: PlaceKind, rng: &mut Rng, tones: &Tones) -> Rect {
+    let mut outside = Rect::new(0.0, 0.0, stage.w, stage.h);
     if stage.shot == Shot::CloseUp {
         backdrop(pen, stage, place, rng, tones);
     } else {
@@ -105,12 +115,13 @@ pub fn draw(pen: &mut Pen, stage: &Stage, place: PlaceKind, rng: &mut Rng, tones
             PlaceKind::Field => scenery::field(pen, stage, rng, tones),
             PlaceKind::Hell => scenery::hell(pen, stage, rng, tones),
             PlaceKind::Heaven => scenery::heaven(pen, stage, rng, tones),
-            PlaceKind::Room => interior::room(pen, stage, rng, tones),
-            PlaceKind::School => interior::school(pen, stage, rng, tones),
+            PlaceKind::Room => outside = interior::room(pen, stage, rng, tones),
+            PlaceKind::School => outside = interior::school(pen, stage, rng, tones),
             PlaceKind::Unknown => unknown(pen, stage, rng, tones),
         }
     }
     mood_shading(pen, stage, tones);
+    outside
 }
 
 /// Sky colours (top, bottom) for the time of day.

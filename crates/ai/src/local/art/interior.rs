@@ -1,8 +1,8 @@
 //! Indoor places: a room (Japanese with shoji and tatami, or Western with a
-//! window and boards) and a classroom, both as a box in one-point
+//! window and boards, by the story's language) and a classroom, both as a box in one-point
 //! perspective towards the stage's vanishing point.
 
-use manga_domain::Rgb;
+use manga_domain::{Rect, Rgb};
 use manga_render::tiny_skia::PathBuilder;
 
 use super::background::{Stage, sky_colors};
@@ -66,8 +66,8 @@ fn floor_lines(pen: &mut Pen, stage: &Stage, b: &RoomBox, count: usize, color: R
     }
 }
 
-/// A window on the back wall showing the sky of the time of day.
-fn window(pen: &mut Pen, stage: &Stage, x: f32, y: f32, w: f32, h: f32) {
+/// A window on the back wall showing the sky of the time of day; returns its pane.
+fn window(pen: &mut Pen, stage: &Stage, x: f32, y: f32, w: f32, h: f32) -> Rect {
     let (top, low) = sky_colors(stage);
     effects::vertical_gradient(pen, (x, y, w, h), top, low);
     if stage.night() {
@@ -78,6 +78,7 @@ fn window(pen: &mut Pen, stage: &Stage, x: f32, y: f32, w: f32, h: f32) {
     pen.stroke(pen::polyline(&[(x + w / 2.0, y), (x + w / 2.0, y + h)]).as_ref(), frame, stage.ink() * 2.0);
     pen.stroke(pen::polyline(&[(x, y + h / 2.0), (x + w, y + h / 2.0)]).as_ref(), frame, stage.ink() * 2.0);
     pen.ink(pen::rect(x - 2.0, y - 2.0, w + 4.0, h + 4.0).as_ref(), stage.ink());
+    Rect::new(x, y, w, h)
 }
 
 /// A shoji screen: a paper panel with a wooden grid.
@@ -100,29 +101,31 @@ fn shoji(pen: &mut Pen, stage: &Stage, x: f32, y: f32, w: f32, h: f32) {
     pen.stroke(pen::rect(x, y, w, h).as_ref(), wood, stage.ink() * 3.0);
 }
 
-/// A room: Japanese (shoji, tatami) or Western (window, boards), by the seed.
-pub fn room(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) {
-    let japanese = rng.chance(0.5);
+/// A room: Japanese (shoji, tatami; one screen open when the weather
+/// matters) or Western (window, boards), by the story's language. Returns
+/// where it shows the outside (nothing: an empty rectangle).
+pub fn room(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) -> Rect {
+    let japanese = stage.japanese;
+    let mut outside = Rect::new(0.0, 0.0, 0.0, 0.0);
     let floor = if japanese { Rgb(200, 195, 140) } else { Rgb(170, 125, 85) };
     let b = room_box(pen, stage, Rgb(232, 222, 200), floor, tones);
     let (ww, top) = (b.right - b.left, (b.floor - stage.h * 0.7).max(-stage.h));
     if japanese {
         let n = 2 + rng.below(2) as usize;
+        let open = stage.wants_view.then_some(n / 2);
         for i in 0..n {
             let pw = ww / n as f32;
-            shoji(
-                pen,
-                stage,
-                b.left + pw * i as f32 + 2.0,
-                top.max(b.floor - stage.h * 0.6),
-                pw - 4.0,
-                b.floor - top.max(b.floor - stage.h * 0.6),
-            );
+            let (x, y) = (b.left + pw * i as f32 + 2.0, top.max(b.floor - stage.h * 0.6));
+            if open == Some(i) {
+                outside = window(pen, stage, x, y, pw - 4.0, b.floor - y);
+            } else {
+                shoji(pen, stage, x, y, pw - 4.0, b.floor - y);
+            }
         }
         floor_lines(pen, stage, &b, 3, shade(floor, 0.4));
     } else {
         let (wx, wy) = (b.left + ww * rng.range(0.15, 0.45), b.floor - stage.h * 0.55);
-        window(pen, stage, wx, wy, ww * 0.35, stage.h * 0.3);
+        outside = window(pen, stage, wx, wy, ww * 0.35, stage.h * 0.3);
         floor_lines(pen, stage, &b, 9, shade(floor, 0.5));
     }
     if stage.empty {
@@ -138,10 +141,12 @@ pub fn room(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) {
     if stage.night() {
         pen.fill_a(pen::rect(0.0, 0.0, stage.w, stage.h), Rgb(20, 25, 60), 0.25);
     }
+    outside
 }
 
-/// A classroom: blackboard, windows, rows of desks in perspective.
-pub fn school(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) {
+/// A classroom: blackboard, windows, rows of desks in perspective. Returns
+/// the window.
+pub fn school(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) -> Rect {
     let b = room_box(pen, stage, Rgb(230, 228, 215), Rgb(185, 150, 110), tones);
     let ww = b.right - b.left;
     let board_top = b.floor - stage.h * 0.42;
@@ -153,7 +158,7 @@ pub fn school(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) {
     let chalk: Vec<(f32, f32)> =
         (0..4).map(|i| (b.left + ww * (0.16 + 0.1 * i as f32), board_top + stage.h * rng.range(0.04, 0.14))).collect();
     pen.stroke_a(pen::polyline(&chalk).as_ref(), Rgb(240, 240, 230), stage.ink(), 0.7);
-    window(pen, stage, b.left + ww * 0.68, board_top, ww * 0.27, stage.h * 0.22);
+    let outside = window(pen, stage, b.left + ww * 0.68, board_top, ww * 0.27, stage.h * 0.22);
     floor_lines(pen, stage, &b, 8, Rgb(120, 90, 60));
     // Desks, back to front.
     let hz = stage.horizon;
@@ -172,4 +177,5 @@ pub fn school(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) {
             pen.shape(top, stage.bg(Rgb(200, 160, 110)), stage.ink());
         }
     }
+    outside
 }

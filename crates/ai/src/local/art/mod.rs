@@ -3,7 +3,8 @@
 //! A panel is drawn in layers on paper white: the place ([`background`],
 //! [`scenery`], [`interior`]) under the time of day's light and the mood's
 //! tone, speed lines, the cast ([`staging`] places them, [`figure`],
-//! [`head`] and [`outfit`] draw them), the night's tint, then focus lines.
+//! [`head`] and [`outfit`] draw them), what the action names besides people
+//! ([`props`]: weather, animals, fire, what is held), the night's tint.
 //! Everything is tiny-skia fills and strokes; screentone is a repeated dot
 //! tile ([`effects`]). Randomness comes from [`rng`], seeded by the job's
 //! seed, the attempt and the panel, so the same request gives the same PNG.
@@ -16,6 +17,7 @@ pub mod interior;
 pub mod outfit;
 pub mod pen;
 pub mod portrait;
+pub mod props;
 pub mod rng;
 pub mod scenery;
 pub mod staging;
@@ -27,6 +29,7 @@ use manga_domain::{Effect, Figure, Mood, Point, Rect, TimeOfDay};
 use manga_render::image_io::{PngSpeed, encode_png, new_pixmap};
 use manga_render::tiny_skia::Pixmap;
 
+use crate::local::analysis::Setting;
 use crate::{AiError, DrawnImage, PanelRequest};
 use background::Stage;
 use effects::Tones;
@@ -52,10 +55,14 @@ pub fn draw_panel(request: &PanelRequest) -> Result<DrawnImage, AiError> {
     let tones = Tones::new(w.min(h));
     let actors = staging::stage_cast(panel, &request.characters, w, h, &rng);
     let mut scene_rng = rng.fork(1);
-    let stage = Stage::new(w, h, panel, actors.is_empty(), &mut scene_rng);
+    let things = props::planned(panel);
+    let mut stage = Stage::new(w, h, panel, actors.is_empty(), &mut scene_rng);
+    stage.wants_view = things.iter().any(|t| t.setting() == Setting::Everywhere);
+    let people: Vec<props::Spot> =
+        actors.iter().map(|a| props::Spot { x: a.placement.x, person: a.placement.scale * 100.0 }).collect();
 
     let mut pen = Pen::new(&mut pixmap);
-    background::draw(&mut pen, &stage, panel.place_kind, &mut scene_rng, &tones);
+    let outside = background::draw(&mut pen, &stage, panel.place_kind, &mut scene_rng, &tones);
     if panel.effect == Effect::SpeedLines {
         let angle = match scene_rng.below(3) {
             0 => 0.0,
@@ -82,6 +89,8 @@ pub fn draw_panel(request: &PanelRequest) -> Result<DrawnImage, AiError> {
         effects::focus_lines(&mut pen, (w, h), centre, radii, dark, &mut rng.fork(2));
     }
 
+    props::draw_behind(&mut pen, panel, &things, (&people, outside), &mut rng.fork(4));
+
     let mut order: Vec<usize> = (0..actors.len()).collect();
     order.sort_by(|&a, &b| actors[b].depth.total_cmp(&actors[a].depth).then(actors[a].focus.cmp(&actors[b].focus)));
     let mut drawn = vec![None; actors.len()];
@@ -90,6 +99,10 @@ pub fn draw_panel(request: &PanelRequest) -> Result<DrawnImage, AiError> {
         drawn[i] = Some(figure::draw(pen.pixmap, &a.look, &a.placement, &a.pose, &tones));
     }
     let mut pen = Pen::new(&mut pixmap);
+    let holder = actors.iter().zip(&drawn).find(|(a, _)| a.focus).or(actors.iter().zip(&drawn).next());
+    if let Some((a, Some(d))) = holder {
+        props::draw_in_hand(&mut pen, &things, d.face, a.placement.right);
+    }
     light(&mut pen, w, h, panel.time_of_day, panel.mood);
 
     let panel_rect = Rect::new(0.0, 0.0, w, h);

@@ -1,4 +1,5 @@
-//! Staging: who stands where, how big, facing whom, in which pose. Sizes
+//! Staging: who stands where, how big, facing whom, in which pose (the
+//! mood's, unless the action says what they do: [`deeds_in`]). Sizes
 //! follow the shot (wide: small full figures; medium: waist-up; close-up:
 //! one face), positions spread the cast left to right in storyboard order.
 //! Heads stay below the band the panel's text will need ([`text_band`]), as
@@ -13,6 +14,7 @@ use manga_domain::{
 use super::figure::{Arm, Body, Placement, Pose};
 use super::head::Expression;
 use super::rng::{Rng, hash_str};
+use crate::local::analysis::{Deed, deeds_in};
 
 /// One figure to draw.
 #[derive(Debug, Clone)]
@@ -66,6 +68,7 @@ pub fn stage_cast(panel: &PanelPlan, sheets: &[CharacterSheet], w: f32, h: f32, 
     let focus_at = panel.focus.as_ref().and_then(|f| cast.iter().position(|c| *c == f));
     let looks: Vec<Look> = cast.iter().map(|id| look_of(id)).collect();
     let band = text_band(panel, w, h);
+    let deeds = deeds_in(&panel.action);
     let group = Group::of(&looks, h, band, rng);
     let mut actors: Vec<Actor> = cast
         .iter()
@@ -76,7 +79,12 @@ pub fn stage_cast(panel: &PanelPlan, sheets: &[CharacterSheet], w: f32, h: f32, 
             let focus = focus_at == Some(i);
             let depth = if focus || n == 1 { 0.0 } else { r.range(0.2, 1.0) };
             let placement = place(panel, &look, &group, i, n, focus, depth, (w, h, band), &mut r);
-            let pose = pose(panel, focus, &mut r);
+            let mut pose = pose(panel, focus, &mut r);
+            if let Some(&deed) = deeds.first()
+                && (focus || focus_at.is_none())
+            {
+                act(&mut pose, deed);
+            }
             Actor { id: (*id).clone(), look, placement, pose, focus, depth }
         })
         .collect();
@@ -213,6 +221,21 @@ fn pose(panel: &PanelPlan, focus: bool, r: &mut Rng) -> Pose {
     let tilt = r.range(-6.0, 6.0) + if expression == Expression::Sad { 7.0 } else { 0.0 };
     let stride = if panel.effect == Effect::SpeedLines { 9.0 } else { r.range(0.0, 3.0) };
     Pose { front_arm, back_arm, tilt, expression, stride }
+}
+
+/// Poses a figure for what the action says they do: arms and face.
+fn act(pose: &mut Pose, deed: Deed) {
+    match deed {
+        Deed::Point => pose.front_arm = Arm::Reach,
+        Deed::Wave => (pose.front_arm, pose.expression) = (Arm::Raise, Expression::Smile),
+        Deed::Run => (pose.stride, pose.back_arm) = (10.0, Arm::Fist),
+        Deed::Laugh => pose.expression = Expression::Smile,
+        Deed::Cry => (pose.expression, pose.front_arm, pose.tilt) = (Expression::Sad, Arm::Chin, 8.0),
+        Deed::Shout => (pose.expression, pose.front_arm) = (Expression::Shout, Arm::Fist),
+        Deed::Think => (pose.front_arm, pose.expression) = (Arm::Chin, Expression::Neutral),
+        Deed::Rage => (pose.expression, pose.front_arm, pose.back_arm) = (Expression::Frown, Arm::Fist, Arm::Fist),
+        Deed::Start => (pose.expression, pose.back_arm) = (Expression::Shout, Arm::Raise),
+    }
 }
 
 /// Everyone faces the focus; the focus faces the others (or, with no focus,

@@ -306,3 +306,67 @@ fn a_portrait_is_a_square_bust_of_the_one_character() {
     assert!(skin * 8 > (face.w * face.h) as usize);
     assert_eq!(draw_portrait(&req).unwrap().png, image.png);
 }
+
+#[test]
+fn a_close_up_keeps_what_falls_and_what_is_held_but_not_what_stands() {
+    use crate::local::analysis::Thing;
+    let mut panel = request(Shot::CloseUp, PlaceKind::Street, &[girl()]).panel;
+    panel.action = "She held the letter while the snow fell and the dog barked.".into();
+    assert_eq!(props::planned(&panel), vec![Thing::Letter, Thing::Snow]);
+    panel.shot = Shot::Wide;
+    assert_eq!(props::planned(&panel), vec![Thing::Letter, Thing::Snow, Thing::Dog]);
+    panel.action = "A dog, a cat, a horse and a boat, in the rain.".into();
+    assert_eq!(
+        props::planned(&panel),
+        vec![Thing::Dog, Thing::Cat, Thing::Horse, Thing::Rain],
+        "three and the weather"
+    );
+}
+
+/// Pixels of `image` close to the colour `c`.
+fn count_near(p: &Pixmap, c: Rgb, tolerance: i32) -> usize {
+    p.pixels().iter().filter(|px| near(Rgb(px.red(), px.green(), px.blue()), c.0, c.1, c.2, tolerance)).count()
+}
+
+#[test]
+fn a_dog_by_the_fire_in_the_snow_is_drawn_with_nobody_there() {
+    let mut req = request(Shot::Wide, PlaceKind::Room, &[]);
+    let plain = decode(&draw_panel(&req).unwrap());
+    req.panel.action = "The old dog slept by the fire while the snow fell outside.".into();
+    let drawn = decode(&draw_panel(&req).unwrap());
+    let flame = Rgb(240, 120, 40);
+    let coat = Rgb(165, 115, 65);
+    assert!(count_near(&plain, flame, 12) < 50, "no fire without the words");
+    assert!(count_near(&drawn, flame, 12) > 2_000, "a fire the size of the subject: {}", count_near(&drawn, flame, 12));
+    assert!(count_near(&drawn, coat, 12) > count_near(&plain, coat, 12) + 2_000, "a dog");
+}
+
+#[test]
+fn snow_falls_over_a_street_but_only_in_the_window_of_a_room() {
+    let changed = |place: PlaceKind| {
+        let mut req = request(Shot::Wide, place, &[girl()]);
+        req.panel.action = "looks up".into();
+        let plain = decode(&draw_panel(&req).unwrap());
+        req.panel.action = "Mio looked up at the snow.".into();
+        let snowy = decode(&draw_panel(&req).unwrap());
+        let differ = plain.pixels().iter().zip(snowy.pixels()).filter(|(a, b)| a != b).count();
+        differ as f32 / plain.pixels().len() as f32
+    };
+    let (street, room) = (changed(PlaceKind::Street), changed(PlaceKind::Room));
+    assert!(street > 0.008, "snow over the street: {street}");
+    assert!(room > 0.0003 && room < street / 2.0, "snow in the window only: {room} against {street}");
+}
+
+#[test]
+fn what_the_focus_holds_is_drawn_beside_them_and_leaves_their_face_alone() {
+    let mut req = request(Shot::Medium, PlaceKind::Street, &[girl()]);
+    let plain = draw_panel(&req).unwrap();
+    req.panel.action = "Mio opened her umbrella and read the letter.".into();
+    let drawn = draw_panel(&req).unwrap();
+    assert_eq!(plain.figures[0].face, drawn.figures[0].face, "the same figure");
+    let (before, after) = (decode(&plain), decode(&drawn));
+    let face = drawn.figures[0].face;
+    assert_eq!(pixels_in(&before, &face), pixels_in(&after, &face), "nothing is drawn over the face");
+    let canopy = Rgb(70, 100, 160);
+    assert!(count_near(&after, canopy, 8) > count_near(&before, canopy, 8) + 500, "an umbrella");
+}
