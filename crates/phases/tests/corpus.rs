@@ -259,15 +259,20 @@ fn expected_moments(story: &Path) -> Vec<Moment> {
 /// wrong place, at the wrong time, things a scene never draws). Lower a
 /// figure when it falls; the test fails when one rises.
 const KNOWN_SCENE_ERRORS: &[(&str, usize, usize, usize)] = &[
-    ("edge_dialogue_only.txt", 2, 2, 0),
-    ("edge_mixed.txt", 3, 0, 0),
-    ("edge_one_sentence.txt", 1, 0, 0),
-    ("en_narration.txt", 2, 1, 0),
-    ("en_signs_and_whispers.txt", 0, 3, 0),
-    ("ja_dialogue.txt", 4, 0, 0),
-    ("ja_signs_and_latin.txt", 1, 2, 0),
-    ("kumo-to-kaze.txt", 4, 2, 0),
-    ("the-lighthouse-keeper.txt", 3, 1, 0),
+    // Two people awake at three in the morning, and no word of night.
+    ("edge_dialogue_only.txt", 0, 2, 0),
+    ("edge_mixed.txt", 0, 0, 0),
+    ("edge_one_sentence.txt", 0, 0, 0),
+    // The storm's first sentence names the rocks and the lighthouse, not the sea it breaks on.
+    ("en_narration.txt", 1, 0, 0),
+    ("en_signs_and_whispers.txt", 0, 0, 0),
+    ("ja_dialogue.txt", 0, 0, 0),
+    // The title's night lights the autumn afternoon; `外に出ると` leaves the house unnamed.
+    ("ja_signs_and_latin.txt", 1, 1, 0),
+    // The square's panel runs on to the cracked paddies the headman points at.
+    ("kumo-to-kaze.txt", 1, 0, 0),
+    // `Every evening` is a habit, so its own panel is not lit as evening; the last scene's lighthouse goes unnamed.
+    ("the-lighthouse-keeper.txt", 1, 1, 0),
 ];
 
 #[test]

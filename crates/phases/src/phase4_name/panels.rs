@@ -662,13 +662,35 @@ pub(crate) fn stand_speakers_in_reading_order(panel: &mut PanelPlan, direction: 
     }
 }
 
-/// The time of day the story has reached by the panel's last sentence, from
-/// the scene's start: a summer evening that turns to night (`夜空に…花が咲いた`)
-/// is lit as night from that panel on. `None`: the scene says no more than its own time.
+/// The time of day the story has reached by the panel's last sentence: a
+/// summer evening that turns to night (`夜空に…花が咲いた`) is lit as night from
+/// that panel on, and a scene's first panels keep the time the story had
+/// before its first mark (a summer's day before `朝、…` is not morning), and a
+/// jump in time (`その秋`) leaves the time unknown until the story says.
+/// `None`: the story says no more than the scene's own time.
 fn time_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<TimeOfDay> {
     let last = *group.sentences.iter().max()?;
-    let marks = concept.times.iter().filter(|t| (scene.sentences.first..=last).contains(&t.sentence));
-    marks.filter(|t| t.time_of_day != TimeOfDay::Unknown).max_by_key(|t| t.sentence).map(|t| t.time_of_day)
+    // A jump (`翌日`, `その秋`, "years later") is a mark too: the old time no longer holds.
+    let so_far = concept.times.iter().filter(|t| t.sentence <= last).max_by_key(|t| t.sentence);
+    let later_in_scene = concept.times.iter().any(|t| scene.sentences.contains(t.sentence));
+    match so_far {
+        Some(t) => Some(t.time_of_day),
+        None if later_in_scene => Some(TimeOfDay::Unknown),
+        None => None,
+    }
+}
+
+/// Where the story has gone by the panel's last sentence, from the scene's
+/// start: the last ground place the narration puts people at (a morning at
+/// the riverside in a village scene is drawn at the river). `None`: the
+/// scene's own place.
+fn place_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<manga_domain::PlaceKind> {
+    let last = *group.sentences.iter().max()?;
+    (scene.sentences.first..=last)
+        .rev()
+        .filter_map(|i| concept.sentences.get(i as usize))
+        .filter(|s| !s.heading)
+        .find_map(|s| manga_ai::local::analysis::place_told(&s.text, concept.language))
 }
 
 /// A shout this long or shorter fits a small panel beside a face in close-up
@@ -772,7 +794,7 @@ pub(crate) fn plan_panel(
         frame,
         shot,
         angle,
-        place_kind: scene.place_kind,
+        place_kind: place_by(concept, scene, group).unwrap_or(scene.place_kind),
         time_of_day: time_by(concept, scene, group).unwrap_or(scene.time_of_day),
         mood: scene.mood,
         cast,

@@ -38,6 +38,7 @@ mod turns;
 mod examples;
 
 pub use deeds::{Deed, deeds_in};
+pub use plot::place_told;
 pub use things::{Setting, Thing, things_in};
 
 use manga_domain::{CharacterBible, Concept, Language, PageCount, Plot, Sentence, StoryText};

@@ -54,6 +54,11 @@ const JA_PLACES: &[(&str, PlaceKind)] = &[
     ("駅", Street),
     ("市場", Street),
     ("広場", Street),
+    ("交差点", Street),
+    ("路地", Street),
+    ("東京", Street),
+    ("渋谷", Street),
+    ("新宿", Street),
     ("野原", Field),
     ("田んぼ", Field),
     ("畑", Field),
@@ -119,11 +124,16 @@ const EN_PLACES: &[(&str, PlaceKind)] = &[
     ("house", Room),
     ("cottage", Room),
     ("kitchen", Room),
+    ("bedroom", Room),
+    ("downstairs", Room),
+    ("upstairs", Room),
     ("shop", Room),
     ("inn", Room),
     ("tavern", Room),
     ("hall", Room),
     ("library", Room),
+    ("fireplace", Room),
+    ("hearth", Room),
     ("church", Room),
     ("school", School),
     ("classroom", School),
@@ -150,6 +160,9 @@ const JA_TIMES: &[(&str, TimeOfDay)] = &[
     ("日が暮れ", TimeOfDay::Evening),
     ("日が沈", TimeOfDay::Evening),
     ("夕日", TimeOfDay::Evening),
+    ("日が傾", TimeOfDay::Evening),
+    ("日は傾", TimeOfDay::Evening),
+    ("日はすっかり傾", TimeOfDay::Evening),
     ("朝日", TimeOfDay::Morning),
     // The sky and light of a night, where `夜` is not a word alone.
     ("夜空", TimeOfDay::Night),
@@ -170,6 +183,11 @@ const JA_TIMES: &[(&str, TimeOfDay)] = &[
     ("数日後", TimeOfDay::Unknown),
     ("一年後", TimeOfDay::Unknown),
     ("やがて", TimeOfDay::Unknown),
+    ("その春", TimeOfDay::Unknown),
+    ("その夏", TimeOfDay::Unknown),
+    ("その秋", TimeOfDay::Unknown),
+    ("その冬", TimeOfDay::Unknown),
+    ("翌年", TimeOfDay::Unknown),
 ];
 
 /// English time words and phrases.
@@ -182,6 +200,12 @@ const EN_TIMES: &[(&str, TimeOfDay)] = &[
     ("midday", TimeOfDay::Day),
     ("afternoon", TimeOfDay::Day),
     ("evening", TimeOfDay::Evening),
+    ("supper", TimeOfDay::Evening),
+    ("dinner", TimeOfDay::Evening),
+    ("eight o'clock", TimeOfDay::Night),
+    ("nine o'clock", TimeOfDay::Night),
+    ("ten o'clock", TimeOfDay::Night),
+    ("eleven o'clock", TimeOfDay::Night),
     ("dusk", TimeOfDay::Evening),
     ("sunset", TimeOfDay::Evening),
     ("twilight", TimeOfDay::Evening),
@@ -198,6 +222,11 @@ const EN_TIMES: &[(&str, TimeOfDay)] = &[
     ("weeks later", TimeOfDay::Unknown),
     ("years later", TimeOfDay::Unknown),
     ("a week later", TimeOfDay::Unknown),
+    ("that spring", TimeOfDay::Unknown),
+    ("that summer", TimeOfDay::Unknown),
+    ("that autumn", TimeOfDay::Unknown),
+    ("that winter", TimeOfDay::Unknown),
+    ("the next year", TimeOfDay::Unknown),
 ];
 
 /// Whether `word` is in the Japanese place lexicon (so it is not taken for a name).
@@ -302,7 +331,9 @@ fn capitalise(word: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-/// Time markers in the story, in order (one per word per sentence).
+/// Time markers in the story, in order (one per word per sentence):
+/// `every evening` is a habit and `that morning` mid-sentence looks back,
+/// so neither moves the story's clock.
 pub(crate) fn times(sentences: &[Sentence], lang: Language) -> Vec<TimeMark> {
     let lexicon = if lang == Language::Ja { JA_TIMES } else { EN_TIMES };
     let mut out = Vec::new();
@@ -310,8 +341,12 @@ pub(crate) fn times(sentences: &[Sentence], lang: Language) -> Vec<TimeMark> {
         let mut seen: Vec<String> = Vec::new();
         for f in scan(&s.text, lexicon, lang) {
             let Some(text) = s.text.get(f.start..f.end).map(str::to_owned) else { continue };
-            // `The Morning Star` is a boat, not the time: a capital inside an English sentence is a name.
-            if lang == Language::En && f.start > 0 && text.starts_with(char::is_uppercase) {
+            // `The Morning Star` is a boat, not the time: a capital inside an English sentence is
+            // a name (but a title capitalises its words: `The Night Shift`).
+            if lang == Language::En && f.start > 0 && text.starts_with(char::is_uppercase) && !s.heading {
+                continue;
+            }
+            if lang == Language::En && not_now(&s.text, f.start) {
                 continue;
             }
             if !seen.contains(&text) {
@@ -321,6 +356,15 @@ pub(crate) fn times(sentences: &[Sentence], lang: Language) -> Vec<TimeMark> {
         }
     }
     out
+}
+
+/// Whether the English time word at `start` is a habit (`every evening`) or
+/// a look back (`there that morning`) rather than the time it is now.
+fn not_now(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or_default().trim_end().to_lowercase();
+    let prev = before.rsplit(|c: char| !is_word_char(c)).next().unwrap_or_default();
+    let mid_sentence = before.trim_start_matches(|c: char| !is_word_char(c)).len() > prev.len();
+    matches!(prev, "every" | "each") || (prev == "that" && mid_sentence)
 }
 
 #[cfg(test)]
@@ -347,5 +391,14 @@ mod tests {
         let marks: Vec<(String, TimeOfDay)> =
             times(&s.sentences, Language::Ja).into_iter().map(|t| (t.text, t.time_of_day)).collect();
         assert_eq!(marks, vec![("夜明け".into(), TimeOfDay::Morning), ("三日後".into(), TimeOfDay::Unknown)]);
+    }
+
+    #[test]
+    fn habitual_and_looking_back_times_do_not_move_the_clock() {
+        let text =
+            "Every evening he lit the lamp. The notice had not been there that morning.\n\nThat night it rained.";
+        let s = super::super::sentences::split(text, Language::En);
+        let marks: Vec<String> = times(&s.sentences, Language::En).into_iter().map(|t| t.text).collect();
+        assert_eq!(marks, vec!["night".to_owned()]);
     }
 }

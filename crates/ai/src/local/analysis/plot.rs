@@ -44,12 +44,16 @@ pub(crate) fn outline(story: &StoryText, concept: &Concept) -> Plot {
             let (place, place_kind) = match scene_place(concept, u) {
                 Some((_, PlaceKind::Sky)) if grounded => (carried.0.clone(), carried.1),
                 Some((p, k)) => (Some(p), k),
+                None if carried.1 == PlaceKind::Unknown => unnamed_place(concept, u),
                 None => (carried.0.clone(), carried.1),
             };
             let marks = scene_times(concept, u);
             let time_of_day = marks.first().copied().unwrap_or(carried.2);
-            // The next scene starts where this one ends: after `夕方 … 夜`, it is night.
-            carried = (place.clone(), place_kind, marks.last().copied().unwrap_or(time_of_day));
+            // The next scene starts where this one ends: after `夕方 … 夜`, it is night, and
+            // after a festival street and then the riverbank, it is the riverbank.
+            let (last_place, last_kind) =
+                last_place(concept, u).map_or((place.clone(), place_kind), |(p, k)| (Some(p), k));
+            carried = (last_place, last_kind, marks.last().copied().unwrap_or(time_of_day));
             let text: String =
                 concept.sentences[u.first..=u.last].iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
             Scene {
@@ -162,18 +166,58 @@ fn split_up(units: &mut Vec<Unit>, weights: &[u64], minimum: usize) {
     }
 }
 
+/// The places a sentence's narration names, in order, each with whether
+/// people are there: a place only talked about (`「店、おじさんが代わってくれた」`)
+/// is not named, and one someone leaves (`村を抜け出した`) is not where they are.
+fn told_places(text: &str, lang: Language) -> Vec<(String, PlaceKind, bool)> {
+    let mut told = text.to_owned();
+    for q in quotes::spans(text, lang).iter().rev() {
+        told.replace_range(q.outer.clone(), "。");
+    }
+    places::places_in(&told, lang).into_iter().map(|(name, kind)| (name.clone(), kind, !left(&told, &name))).collect()
+}
+
+/// Where a sentence's narration puts people, if it says: the first ground
+/// place it names that no one leaves (`村の広場には…田んぼを指さして` is in the
+/// square; the sky is only a backdrop).
+pub fn place_told(text: &str, lang: Language) -> Option<PlaceKind> {
+    told_places(text, lang).into_iter().find(|(_, kind, here)| *here && *kind != PlaceKind::Sky).map(|p| p.1)
+}
+
+/// Where a scene is when its narration names nowhere and the story has not
+/// said yet: a place its people talk about being in (`Then who is in the
+/// kitchen?`, a story told only in dialogue), else indoors when something
+/// happens outside (`the snow fell outside`, `外では雪が`).
+fn unnamed_place(concept: &Concept, u: &Unit) -> (Option<String>, PlaceKind) {
+    let sentences = &concept.sentences[u.first..=u.last];
+    let talked_of = sentences
+        .iter()
+        .flat_map(|s| places::places_in(&s.text, concept.language))
+        .find(|(_, kind)| *kind != PlaceKind::Sky);
+    if let Some((name, kind)) = talked_of {
+        return (Some(name), kind);
+    }
+    let outside = ["outside", "外では", "窓の外", "外は"];
+    let indoors = sentences.iter().any(|s| outside.iter().any(|w| s.text.to_lowercase().contains(w)));
+    (None, if indoors { PlaceKind::Room } else { PlaceKind::Unknown })
+}
+
+/// The last ground place the scene's narration puts people at.
+fn last_place(concept: &Concept, u: &Unit) -> Option<(String, PlaceKind)> {
+    concept.sentences[u.first..=u.last].iter().rev().find_map(|s| {
+        told_places(&s.text, concept.language)
+            .into_iter()
+            .find(|(_, kind, here)| *here && *kind != PlaceKind::Sky)
+            .map(|(name, kind, _)| (name, kind))
+    })
+}
+
 /// The scene's most named place, as (name, kind).
 fn scene_place(concept: &Concept, u: &Unit) -> Option<(String, PlaceKind)> {
     let mut seen: Vec<(String, PlaceKind, usize)> = Vec::new();
     for s in &concept.sentences[u.first..=u.last] {
-        // Where the narration says people are: a place only talked about (`「店、おじさんが
-        // 代わってくれた」`) or one someone leaves (`村を抜け出した`) is not where the scene is.
-        let mut told = s.text.clone();
-        for q in quotes::spans(&s.text, concept.language).iter().rev() {
-            told.replace_range(q.outer.clone(), "。");
-        }
-        for (name, kind) in places::places_in(&told, concept.language) {
-            let here = usize::from(!left(&told, &name));
+        for (name, kind, here) in told_places(&s.text, concept.language) {
+            let here = usize::from(here);
             match seen.iter_mut().find(|(n, _, _)| *n == name) {
                 Some(entry) => entry.2 += here,
                 None => seen.push((name, kind, here)),
@@ -182,7 +226,8 @@ fn scene_place(concept: &Concept, u: &Unit) -> Option<(String, PlaceKind)> {
     }
     // The sky is a backdrop, never the ground people stand on, unless nothing else is named.
     let rank = |e: &(String, PlaceKind, usize)| (e.1 != PlaceKind::Sky, e.2);
-    let best = seen.iter().map(rank).max()?;
+    // A place only left (`had gone down to the village`) is not where the scene is.
+    let best = seen.iter().map(rank).max().filter(|best| best.1 > 0)?;
     seen.into_iter().find(|e| rank(e) == best).map(|(n, k, _)| (n, k))
 }
 
@@ -194,9 +239,13 @@ fn left(text: &str, name: &str) -> bool {
     let before = text[..at].to_lowercase();
     // English places are found with or without their article (`the village`).
     let before = before.trim_end().trim_end_matches("the").trim_end();
-    after.starts_with('を')
+    // `村を抜け出した` leaves; `山道を登った` walks on, and is where they are.
+    let leaving_verb = ["出", "離れ", "抜け", "後に", "去", "発"];
+    after.strip_prefix('を').is_some_and(|verb| leaving_verb.iter().any(|v| verb.starts_with(v)))
         || after.starts_with("から")
-        || ["from", "left", "leaving", "out of"].iter().any(|w| before.ends_with(w))
+        || ["from", "left", "leaving", "out of", "gone to", "gone down to", "gone up to", "gone off to"]
+            .iter()
+            .any(|w| before.ends_with(w))
 }
 
 /// The times of day the scene names, in order.
@@ -313,6 +362,7 @@ mod tests {
         assert!(left("She ran out of the village.", "the village"));
         assert!(left("He came from the harbour.", "harbour"));
         assert!(!left("森の入り口で、ハルは振り返った。", "森"));
+        assert!(!left("二人は細い山道を登った。", "山道"), "a path climbed is where they are");
         assert!(!left("They reached the village at dusk.", "the village"));
     }
 }

@@ -66,7 +66,9 @@ pub fn draw_behind(
     let person = if alone || person <= 0.0 { h * 0.85 } else { person.min(h * 1.2) };
     let ground_y = if panel.shot == Shot::Wide || alone { h * 0.93 } else { h * 1.02 };
     let sleeping = asleep(&panel.action);
-    for &thing in things {
+    // The weather first: it falls behind what stands in it.
+    let weather_first = things.iter().filter(|t| t.setting() == Setting::Everywhere);
+    for &thing in weather_first.chain(things.iter().filter(|t| t.setting() != Setting::Everywhere)) {
         match thing.setting() {
             Setting::Everywhere => weather(pen, thing, outside, rng),
             Setting::Above => above(pen, thing, w, h, &mut taken, rng),
