@@ -681,9 +681,9 @@ fn time_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<TimeOfDay>
 }
 
 /// Where the story has gone by the panel's last sentence, from the scene's
-/// start: the last ground place the narration puts people at (a morning at
-/// the riverside in a village scene is drawn at the river). `None`: the
-/// scene's own place.
+/// start: the place the latest sentence whose narration puts people
+/// somewhere puts them (a morning at the riverside in a village scene is
+/// drawn at the river). `None`: the scene's own place.
 fn place_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<manga_domain::PlaceKind> {
     let last = *group.sentences.iter().max()?;
     (scene.sentences.first..=last)

@@ -179,9 +179,17 @@ fn told_places(text: &str, lang: Language) -> Vec<(String, PlaceKind, bool)> {
 
 /// Where a sentence's narration puts people, if it says: the first ground
 /// place it names that no one leaves (`村の広場には…田んぼを指さして` is in the
-/// square; the sky is only a backdrop).
+/// square; the sky is only a backdrop), as (name, kind).
+fn ground_told(text: &str, lang: Language) -> Option<(String, PlaceKind)> {
+    told_places(text, lang)
+        .into_iter()
+        .find(|(_, kind, here)| *here && *kind != PlaceKind::Sky)
+        .map(|(name, kind, _)| (name, kind))
+}
+
+/// The kind of place a sentence's narration puts people at, if it says ([`ground_told`]).
 pub fn place_told(text: &str, lang: Language) -> Option<PlaceKind> {
-    told_places(text, lang).into_iter().find(|(_, kind, here)| *here && *kind != PlaceKind::Sky).map(|p| p.1)
+    ground_told(text, lang).map(|(_, kind)| kind)
 }
 
 /// Where a scene is when its narration names nowhere and the story has not
@@ -204,12 +212,7 @@ fn unnamed_place(concept: &Concept, u: &Unit) -> (Option<String>, PlaceKind) {
 
 /// The last ground place the scene's narration puts people at.
 fn last_place(concept: &Concept, u: &Unit) -> Option<(String, PlaceKind)> {
-    concept.sentences[u.first..=u.last].iter().rev().find_map(|s| {
-        told_places(&s.text, concept.language)
-            .into_iter()
-            .find(|(_, kind, here)| *here && *kind != PlaceKind::Sky)
-            .map(|(name, kind, _)| (name, kind))
-    })
+    concept.sentences[u.first..=u.last].iter().rev().find_map(|s| ground_told(&s.text, concept.language))
 }
 
 /// The scene's most named place, as (name, kind).
