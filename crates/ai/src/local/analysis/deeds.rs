@@ -5,7 +5,7 @@
 
 use manga_domain::Language;
 
-use super::language::{detect, is_word_char};
+use super::language::{detect, in_text_order, is_word_char};
 
 /// Something a figure's pose and face can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,7 +101,7 @@ pub fn deeds_in(text: &str) -> Vec<Deed> {
     let lower = text.to_lowercase();
     let lang = detect(text);
     let table = if lang == Language::Ja { JA_DEEDS } else { EN_DEEDS };
-    let mut found: Vec<(usize, Deed)> = table
+    let found: Vec<(usize, Deed)> = table
         .iter()
         .flat_map(|&(stem, deed)| {
             lower
@@ -110,14 +110,7 @@ pub fn deeds_in(text: &str) -> Vec<Deed> {
                 .map(move |(at, _)| (at, deed))
         })
         .collect();
-    found.sort_by_key(|&(at, _)| at);
-    let mut deeds = Vec::new();
-    for (_, deed) in found {
-        if !deeds.contains(&deed) {
-            deeds.push(deed);
-        }
-    }
-    deeds
+    in_text_order(found)
 }
 
 #[cfg(test)]

@@ -59,6 +59,18 @@ pub(crate) fn is_whole_word(text: &str, start: usize, len: usize) -> bool {
     !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
 }
 
+/// What was found at byte positions of one text, in text order, each once.
+pub(crate) fn in_text_order<T: PartialEq>(mut found: Vec<(usize, T)>) -> Vec<T> {
+    found.sort_by_key(|(at, _)| *at);
+    let mut out: Vec<T> = Vec::new();
+    for (_, item) in found {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

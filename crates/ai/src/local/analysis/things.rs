@@ -5,7 +5,7 @@
 
 use manga_domain::Language;
 
-use super::language::{detect, find_all};
+use super::language::{detect, find_all, in_text_order};
 
 /// Something the art can draw that is not a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -307,14 +307,7 @@ pub fn things_in(text: &str) -> Vec<Thing> {
             found.push((at, thing));
         }
     }
-    found.sort_by_key(|&(at, _)| at);
-    let mut things: Vec<Thing> = Vec::new();
-    for (_, thing) in found {
-        if !things.contains(&thing) {
-            things.push(thing);
-        }
-    }
-    things
+    in_text_order(found)
 }
 
 /// Whether the word at `at` is part of a longer word that means something else.
