@@ -112,9 +112,12 @@ fn expectations(story: &Path) -> Option<String> {
 const KNOWN_ERRORS: &[(&str, usize, usize, usize)] = &[
     ("edge_dialogue_only.txt", 0, 0, 1),
     ("edge_mixed.txt", 0, 0, 0),
+    // `"Am I unfit to be Emperor?" But aloud he said, "…"`: one sentence, whose saying verb makes the thought speech.
+    ("en_emperor.txt", 0, 1, 0),
     ("en_narration.txt", 0, 0, 0),
     ("en_signs_and_whispers.txt", 0, 0, 0),
     ("ja_dialogue.txt", 0, 0, 3),
+    ("ja_kumo_no_ito.txt", 0, 0, 0),
     ("ja_signs_and_latin.txt", 0, 0, 0),
 ];
 
@@ -149,7 +152,10 @@ fn every_quoted_line_has_its_hand_checked_kind_and_speaker() {
             let same = match (&got, &want.speaker) {
                 (None, None) => true,
                 // `マイク|Mike`: either of one person's names.
-                (Some(a), Some(b)) => b.split('|').any(|b| a.contains(b) || b.contains(a.as_str())),
+                (Some(a), Some(b)) => {
+                    let a = a.to_lowercase();
+                    b.to_lowercase().split('|').any(|b| a.contains(b) || b.contains(a.as_str()))
+                }
                 _ => false,
             };
             if !same {
@@ -188,9 +194,11 @@ fn expected_people(story: &Path) -> Option<(Vec<String>, Vec<String>)> {
 const KNOWN_CAST_ERRORS: &[(&str, usize, usize)] = &[
     ("edge_dialogue_only.txt", 0, 0),
     ("edge_mixed.txt", 0, 0),
+    ("en_emperor.txt", 0, 0),
     ("en_narration.txt", 0, 0),
     ("en_signs_and_whispers.txt", 0, 0),
     ("ja_dialogue.txt", 0, 0),
+    ("ja_kumo_no_ito.txt", 0, 0),
     ("ja_signs_and_latin.txt", 0, 0),
 ];
 
@@ -265,8 +273,13 @@ const KNOWN_SCENE_ERRORS: &[(&str, usize, usize, usize)] = &[
     ("edge_one_sentence.txt", 0, 0, 0),
     // The storm's first sentence names the rocks and the lighthouse, not the sea it breaks on.
     ("en_narration.txt", 1, 0, 0),
+    ("en_emperor.txt", 0, 0, 0),
     ("en_signs_and_whispers.txt", 0, 0, 0),
     ("ja_dialogue.txt", 0, 0, 0),
+    // The Buddha looks down from the lotus pond: the sentence names the hell she sees, and the
+    // hell scene begins with it (drawn in hell, with no time); after `やがて` the pond waits a
+    // sentence for `昼に近く`.
+    ("ja_kumo_no_ito.txt", 1, 2, 0),
     // The title's night lights the autumn afternoon; `外に出ると` leaves the house unnamed.
     ("ja_signs_and_latin.txt", 1, 1, 0),
     // The square's panel runs on to the cracked paddies the headman points at.

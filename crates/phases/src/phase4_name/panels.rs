@@ -3,7 +3,7 @@
 
 use manga_domain::{
     Angle, BalloonKind, BalloonPlan, Beat, CharacterBible, CharacterId, Concept, Effect, Language, LineId, LineKind,
-    PanelId, PanelPlan, ReadingDirection, Rect, Scene, Shot, TimeOfDay,
+    PanelId, PanelPlan, PlaceKind, ReadingDirection, Rect, Scene, Shot, TimeOfDay,
 };
 
 use super::{PANELS_PER_PAGE, manga_domain_hash};
@@ -668,12 +668,15 @@ pub(crate) fn stand_speakers_in_reading_order(panel: &mut PanelPlan, direction: 
 /// before its first mark (a summer's day before `朝、…` is not morning), and a
 /// jump in time (`その秋`) leaves the time unknown until the story says.
 /// `None`: the story says no more than the scene's own time.
-fn time_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<TimeOfDay> {
+fn time_by(concept: &Concept, scene: &Scene, group: &Group, place: PlaceKind) -> Option<TimeOfDay> {
     let last = *group.sentences.iter().max()?;
     // A jump (`翌日`, `その秋`, "years later") is a mark too: the old time no longer holds.
     let so_far = concept.times.iter().filter(|t| t.sentence <= last).max_by_key(|t| t.sentence);
+    // Hell has no sun: a morning told above does not reach down into it, only a time told in the panel.
+    let so_far = so_far.filter(|t| place != PlaceKind::Hell || group.sentences.contains(&t.sentence));
     let later_in_scene = concept.times.iter().any(|t| scene.sentences.contains(t.sentence));
     match so_far {
+        None if place == PlaceKind::Hell => Some(TimeOfDay::Unknown),
         Some(t) => Some(t.time_of_day),
         None if later_in_scene => Some(TimeOfDay::Unknown),
         None => None,
@@ -684,13 +687,16 @@ fn time_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<TimeOfDay>
 /// start: the place the latest sentence whose narration puts people
 /// somewhere puts them (a morning at the riverside in a village scene is
 /// drawn at the river). `None`: the scene's own place.
-fn place_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<manga_domain::PlaceKind> {
+fn place_by(concept: &Concept, scene: &Scene, group: &Group) -> Option<PlaceKind> {
     let last = *group.sentences.iter().max()?;
-    (scene.sentences.first..=last)
+    let told = (scene.sentences.first..=last)
         .rev()
         .filter_map(|i| concept.sentences.get(i as usize))
         .filter(|s| !s.heading)
-        .find_map(|s| manga_ai::local::analysis::place_told(&s.text, concept.language))
+        .find_map(|s| manga_ai::local::analysis::place_told(&s.text, concept.language))?;
+    // Paradise's lotus pond and hell's pool of blood are still paradise and hell.
+    let otherworld = |p: PlaceKind| matches!(p, PlaceKind::Heaven | PlaceKind::Hell);
+    (otherworld(told) || !otherworld(scene.place_kind)).then_some(told)
 }
 
 /// A shout this long or shorter fits a small panel beside a face in close-up
@@ -787,6 +793,7 @@ pub(crate) fn plan_panel(
     };
     // Sounds come from what happens, not from what is said about it.
     let sfx = panel_sounds(concept, group, &narration);
+    let place_kind = place_by(concept, scene, group).unwrap_or(scene.place_kind);
     let action =
         if group.silent { format!("reaction: {}", shorten(&strip_quotes(&text), 160)) } else { shorten(&text, 200) };
     Ok(PanelPlan {
@@ -794,8 +801,8 @@ pub(crate) fn plan_panel(
         frame,
         shot,
         angle,
-        place_kind: place_by(concept, scene, group).unwrap_or(scene.place_kind),
-        time_of_day: time_by(concept, scene, group).unwrap_or(scene.time_of_day),
+        place_kind,
+        time_of_day: time_by(concept, scene, group, place_kind).unwrap_or(scene.time_of_day),
         mood: scene.mood,
         cast,
         focus,

@@ -8,7 +8,7 @@
 use manga_domain::{DialogueLine, Language, LineId, LineKind, NamedCharacter, Sentence};
 
 use super::address;
-use super::gender::{self, Gender};
+use super::gender::{self, Pronoun};
 use super::names::{Hit, locate};
 use super::names_ja;
 use super::quotes::{self, QuoteSpan};
@@ -23,7 +23,7 @@ const EN_SAYING: &[&str] = &[
 ];
 const SHOUT_WORDS: &[&str] =
     &["叫", "怒鳴", "わめ", "shout", "yell", "cried", "scream", "roar", "bellow", "called out", "calls out"];
-const THINK_WORDS: &[&str] = &["思った", "思いました", "考えた", "thought", "wondered"];
+const THINK_WORDS: &[&str] = &["思った", "思いました", "思い直", "と思って", "考えた", "thought", "wondered"];
 const WHISPER_WORDS: &[&str] =
     &["ささや", "囁", "小声", "つぶや", "呟", "whisper", "murmur", "mutter", "under her breath", "under his breath"];
 /// Words that say a quote is written, not spoken: it is read off a sign, a notice, a letter.
@@ -64,8 +64,8 @@ pub(super) struct Draft {
     pub speaker: Option<usize>,
     /// Whether the speaker was stated rather than guessed (a stated `None` is someone unnamed).
     pub stated: bool,
-    /// `she said`, `said he`: the speaker is a character of this gender.
-    pub pronoun: Option<Gender>,
+    /// `she said`, `said he`, `they said`: the speaker is the character (or group) it stands for.
+    pub pronoun: Option<Pronoun>,
     /// The character the line calls by name (`…、蓮くん`), who is not its speaker.
     pub addressee: Option<usize>,
 }
@@ -110,6 +110,11 @@ pub(crate) fn extract(
             _ => String::new(),
         };
         let around = Around { narration: &narration, lead_in: &lead_in, lead_out: &lead_out };
+        // `"Heaven help me," he thought. "Am I a fool?"`: a quote carrying on a thought on its line is thought too.
+        let carries_thought = lang == Language::En
+            && narration.trim().is_empty()
+            && !starts_line.get(si).copied().unwrap_or(true)
+            && drafts.last().is_some_and(|d| d.sentence + 1 == si && d.kind == LineKind::Thought);
         let first_here = drafts.len();
         for span in &spans {
             let text = s.text[span.inner.clone()].trim().to_owned();
@@ -125,7 +130,7 @@ pub(crate) fn extract(
                 open.addressee = address::addressee(&open.text, characters, lang);
                 continue;
             }
-            let kind = kind_of(&text, span, around);
+            let kind = if carries_thought { LineKind::Thought } else { kind_of(&text, span, around) };
             let stated_here = stated.is_some() || unnamed;
             let addressee = address::addressee(&text, characters, lang);
             drafts.push(Draft { sentence: si, text, kind, speaker: stated, stated: stated_here, pronoun, addressee });
@@ -322,7 +327,7 @@ fn kind_of(text: &str, span: &QuoteSpan, around: Around<'_>) -> LineKind {
     if last.is_some_and(|c| "！!‼".contains(c)) || text.ends_with("！？") || text.ends_with("!?") {
         return LineKind::Shout;
     }
-    if SHOUT_WORDS.iter().any(|w| narration.contains(w)) {
+    if told(SHOUT_WORDS) {
         return LineKind::Shout;
     }
     // `"Elsie! The clockwork…"`: a line opened by a word or two cried out is shouted.

@@ -16,6 +16,14 @@ pub(crate) enum Gender {
     Male,
 }
 
+/// A subject pronoun beside a saying verb: `she said`, `said he`, `they said`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pronoun {
+    She,
+    He,
+    They,
+}
+
 /// Titles that open a name and settle its gender.
 const FEMALE_TITLES: &[&str] =
     &["Mrs", "Miss", "Ms", "Lady", "Aunt", "Mother", "Sister", "Grandma", "Granny", "Queen", "Princess", "Widow"];
@@ -61,16 +69,29 @@ pub(crate) fn beside_verb(lower: &str, v: usize) -> [&str; 2] {
     [before, after].map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
 }
 
-/// The gender of a subject pronoun beside a saying verb (`she said`, `said he`, `he had said`), at English byte positions.
-pub(crate) fn pronoun_at_verb(text: &str, verbs: &[usize]) -> Option<Gender> {
+/// The subject pronoun beside a saying verb (`she said`, `said he`, `they had said`), at English byte positions.
+pub(crate) fn pronoun_at_verb(text: &str, verbs: &[usize]) -> Option<Pronoun> {
     let lower = text.to_lowercase();
     verbs.iter().find_map(|&v| {
         beside_verb(&lower, v).into_iter().find_map(|w| match w {
-            "she" => Some(Gender::Female),
-            "he" => Some(Gender::Male),
+            "she" => Some(Pronoun::She),
+            "he" => Some(Pronoun::He),
+            "they" => Some(Pronoun::They),
             _ => None,
         })
     })
+}
+
+/// Which characters are groups: those the story calls more often by a plural
+/// role (`the swindlers`) than by any other of their names.
+pub(crate) fn groups(characters: &[NamedCharacter], sentences: &[Sentence]) -> Vec<bool> {
+    let mut plural = vec![0i32; characters.len()];
+    for s in sentences.iter().filter(|s| !s.heading) {
+        for h in locate(&s.text, characters, manga_domain::Language::En) {
+            plural[h.who] += if super::roles_en::is_plural(&s.text[h.start..h.end]) { 1 } else { -1 };
+        }
+    }
+    plural.into_iter().map(|p| p > 0).collect()
 }
 
 /// Each character's gender, or `None` when the text does not show it (English only).
@@ -79,7 +100,13 @@ pub(crate) fn genders(characters: &[NamedCharacter], sentences: &[Sentence]) -> 
     for (c, s) in characters.iter().zip(score.iter_mut()) {
         *s += NOUN * (count(&c.descriptors, "girl") - count(&c.descriptors, "boy"));
     }
-    let narrated: Vec<(String, Vec<Hit>)> = sentences.iter().map(|s| narration_of(s, characters)).collect();
+    // A group takes neither `he` nor `she`, nor the nouns beside it.
+    let groups = groups(characters, sentences);
+    let narrated: Vec<(String, Vec<Hit>)> = sentences
+        .iter()
+        .map(|s| narration_of(s, characters))
+        .map(|(text, hits)| (text, hits.into_iter().filter(|h| !groups[h.who]).collect()))
+        .collect();
     for (i, (text, hits)) in narrated.iter().enumerate() {
         for (at, sign) in words(text, FEMALE_NOUNS, MALE_NOUNS) {
             let gap = |h: &Hit| if at >= h.end { at - h.end } else { h.start.saturating_sub(at) };
@@ -154,14 +181,27 @@ pub(crate) fn japanese(c: &NamedCharacter) -> Option<Gender> {
     }
 }
 
-/// The character a pronoun in sentence `si` stands for: the most recently mentioned one of its gender,
-/// else the most recent of unknown gender who did not speak the line before, else nobody.
+/// What the characters are, for pronouns: each one's gender, and whether it is a group.
+pub(crate) struct People {
+    pub genders: Vec<Option<Gender>>,
+    pub groups: Vec<bool>,
+}
+
+impl People {
+    pub(crate) fn of(characters: &[NamedCharacter], sentences: &[Sentence]) -> Self {
+        Self { genders: genders(characters, sentences), groups: groups(characters, sentences) }
+    }
+}
+
+/// The character a pronoun in sentence `si` stands for: for `they`, the most recently
+/// mentioned group; else the most recently mentioned one of its gender, else the most recent
+/// of unknown gender who did not speak the line before, else nobody.
 pub(crate) fn resolve(
-    pronoun: Gender,
+    pronoun: Pronoun,
     si: usize,
     sentences: &[Sentence],
     characters: &[NamedCharacter],
-    genders: &[Option<Gender>],
+    people: &People,
     previous: Option<usize>,
 ) -> Option<usize> {
     let recent: Vec<usize> = sentences[si.saturating_sub(LOOK_BACK)..=si]
@@ -169,10 +209,16 @@ pub(crate) fn resolve(
         .rev()
         .flat_map(|s| narration_of(s, characters).1.into_iter().rev().map(|h| h.who))
         .collect();
-    recent
+    let gender = match pronoun {
+        Pronoun::They => return recent.into_iter().find(|&w| people.groups[w]),
+        Pronoun::She => Gender::Female,
+        Pronoun::He => Gender::Male,
+    };
+    let single: Vec<usize> = recent.into_iter().filter(|&w| !people.groups[w]).collect();
+    single
         .iter()
-        .find(|&&w| genders[w] == Some(pronoun))
-        .or_else(|| recent.iter().find(|&&w| genders[w].is_none() && Some(w) != previous))
+        .find(|&&w| people.genders[w] == Some(gender))
+        .or_else(|| single.iter().find(|&&w| people.genders[w].is_none() && Some(w) != previous))
         .copied()
 }
 
@@ -267,10 +313,28 @@ mod tests {
     fn a_pronoun_falls_back_to_someone_of_unknown_gender_who_did_not_just_speak() {
         let people = [person("Pip", &[]), person("Ansel", &[])];
         let text = sentences(&["Pip and Ansel walked in.", "\"This one,\" she said."]);
-        let unknown = [None, None];
-        assert_eq!(resolve(Gender::Female, 1, &text, &people, &unknown, Some(1)), Some(0));
-        assert_eq!(resolve(Gender::Female, 1, &text, &people, &unknown, Some(0)), Some(1));
-        let both_male = [Some(Gender::Male), Some(Gender::Male)];
-        assert_eq!(resolve(Gender::Female, 1, &text, &people, &both_male, None), None, "nothing fits");
+        let unknown = People { genders: vec![None, None], groups: vec![false, false] };
+        assert_eq!(resolve(Pronoun::She, 1, &text, &people, &unknown, Some(1)), Some(0));
+        assert_eq!(resolve(Pronoun::She, 1, &text, &people, &unknown, Some(0)), Some(1));
+        let both_male = People { genders: vec![Some(Gender::Male); 2], groups: vec![false, false] };
+        assert_eq!(resolve(Pronoun::She, 1, &text, &people, &both_male, None), None, "nothing fits");
+        assert_eq!(resolve(Pronoun::They, 1, &text, &people, &both_male, None), None, "no group");
+    }
+
+    #[test]
+    fn they_is_the_group_mentioned_last_and_a_group_is_never_he() {
+        let people = [person("Emperor", &[]), person("Swindler", &[])];
+        let mut people = people.to_vec();
+        people[1].aliases = vec!["swindler".into(), "swindlers".into()];
+        let text = sentences(&[
+            "The Emperor went to see the cloth.",
+            "The swindlers sat at the looms, and he looked at the swindlers.",
+            "\"It is ready,\" they said.",
+            "\"Oh,\" he said.",
+        ]);
+        let known = People::of(&people, &text);
+        assert_eq!(known.groups, vec![false, true]);
+        assert_eq!(resolve(Pronoun::They, 2, &text, &people, &known, None), Some(1));
+        assert_eq!(resolve(Pronoun::He, 3, &text, &people, &known, Some(1)), Some(0));
     }
 }

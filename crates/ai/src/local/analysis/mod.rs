@@ -29,6 +29,7 @@ mod palette;
 mod places;
 mod plot;
 mod quotes;
+mod roles_en;
 mod sentences;
 mod summary;
 mod things;

@@ -209,7 +209,42 @@ pub(crate) fn candidates(sentences: &[Sentence]) -> Pool {
     }
     let longs: BTreeSet<String> =
         seen.keys().filter(|n| n.contains(' ') && !common(n)).chain(titled.keys()).cloned().collect();
-    merge(pool, titled, &longs)
+    let mut pool = merge(pool, titled, &longs);
+    for (role, c) in super::roles_en::speaking(sentences, SAYING) {
+        let entry = pool.entry(role).or_default();
+        entry.aliases.extend(c.aliases);
+        entry.strong = true;
+    }
+    address_royalty(&mut pool);
+    pool
+}
+
+/// Royal titles, and how a story refers to the one who holds them without a name.
+const ROYAL: &[(&str, &[&str])] = &[
+    ("Emperor", &["His Majesty", "Your Majesty"]),
+    ("King", &["His Majesty", "Your Majesty"]),
+    ("Empress", &["Her Majesty", "Your Majesty"]),
+    ("Queen", &["Her Majesty", "Your Majesty"]),
+    ("Prince", &["His Highness", "Your Highness"]),
+    ("Princess", &["Her Highness", "Your Highness"]),
+];
+
+/// `His Majesty` is the story's one emperor, king or queen (`the Emperor … His Majesty walked`).
+fn address_royalty(pool: &mut Pool) {
+    let royals: Vec<(String, &[&str])> = pool
+        .keys()
+        .filter_map(|name| {
+            let title = name.split_whitespace().next_back()?;
+            ROYAL.iter().find(|(t, _)| *t == title).map(|(_, forms)| (name.clone(), *forms))
+        })
+        .collect();
+    for (name, forms) in &royals {
+        let alone = royals.iter().filter(|(_, f)| f == forms).count() == 1;
+        if let Some(entry) = pool.get_mut(name).filter(|_| alone) {
+            entry.aliases.extend(forms.iter().map(|f| (*f).to_owned()));
+        }
+    }
+    pool.retain(|name, _| !["Majesty", "Highness"].contains(&name.as_str()));
 }
 
 /// Folds `Reyes` into `Captain Reyes` and `Elias` into `Elias Crane` when only one longer name holds it.

@@ -17,7 +17,7 @@ pub(crate) const SAYING: &[&str] = &[
     "言った", "言いました", "言う", "云った", "云いました", "叫んだ", "叫びました", "怒鳴った", "答えた", "答えました", "尋ねた", "尋ねました", "訊いた", "聞いた",
     "呟いた", "つぶやいた", "囁いた", "ささやいた", "笑った", "言い返した", "申した", "続けた", "思った", "考えた", "頷いた", "うなずいた", "つぶやく", "呟く", "叫ぶ",
     "ささやく", "言って", "云って", "叫んで", "答えて", "尋ねて", "呟いて", "つぶやいて", "囁いて", "ささやいて", "言いながら",
-    "声をかけた", "声をかけて", "呼びかけた", "呼びかけて",
+    "声をかけた", "声をかけて", "呼びかけた", "呼びかけて", "思い直した", "思い直して", "わめいた", "わめいて",
 ];
 
 /// What may follow a name: particles and punctuation.
@@ -93,6 +93,7 @@ fn acceptable(stem: &str) -> bool {
         && !KATAKANA_STOP.contains(&stem)
         && !super::places::is_place_word(stem)
         && !super::places::is_time_word(stem)
+        && !super::things::is_thing_word(stem)
 }
 
 /// Name candidates of a Japanese story.
@@ -210,7 +211,9 @@ fn honorific_names(text: &str, pool: &mut Pool) {
                 Some(inner) => (&stem[..stem.len() - inner.len()], *inner),
                 None => (stem, *h),
             };
-            if stem.is_empty() || ["皆", "奥", "客", "誰", "貴", "同", "有", "模", "仕"].contains(&stem) {
+            // `真っ逆さま`, `様々`: words that end like an honorific.
+            if stem.is_empty() || ["皆", "奥", "客", "誰", "貴", "同", "有", "模", "仕", "逆", "様"].contains(&stem)
+            {
                 continue;
             }
             let full = format!("{stem}{h}");

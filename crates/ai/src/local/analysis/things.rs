@@ -310,6 +310,11 @@ pub fn things_in(text: &str) -> Vec<Thing> {
     in_text_order(found)
 }
 
+/// Whether a whole word is one of the things (`蜘蛛`, `提灯`): a thing, not a person.
+pub(crate) fn is_thing_word(word: &str) -> bool {
+    JA_THINGS.iter().chain(EN_THINGS).any(|(w, _)| *w == word)
+}
+
 /// Whether the word at `at` is part of a longer word that means something else.
 fn inside_other_word(text: &str, at: usize, word: &str) -> bool {
     JA_NOT.iter().any(|other| {

@@ -8,7 +8,7 @@
 use manga_domain::{Language, LineKind, NamedCharacter, Sentence};
 
 use super::dialogue::{Draft, outside, verb_positions};
-use super::gender::{self, Gender};
+use super::gender::{self, Pronoun};
 use super::names::{Hit, locate};
 use super::quotes;
 
@@ -20,9 +20,8 @@ pub(super) fn settle(
     characters: &[NamedCharacter],
     lang: Language,
 ) {
-    // Genders are only needed (and only read from English) when a pronoun speaks.
-    let genders: Vec<Option<Gender>> =
-        if drafts.iter().any(|d| d.pronoun.is_some()) { gender::genders(characters, sentences) } else { Vec::new() };
+    // Genders and groups are only needed (and only read from English) when a pronoun speaks.
+    let people = drafts.iter().any(|d| d.pronoun.is_some()).then(|| gender::People::of(characters, sentences));
     for i in 0..drafts.len() {
         if drafts[i].stated {
             continue;
@@ -34,10 +33,13 @@ pub(super) fn settle(
         }
         let si = drafts[i].sentence;
         // `"This one," she said`: the pronoun names the speaker as surely as a name, so it goes first.
-        if let Some(pronoun) = drafts[i].pronoun {
+        if let (Some(pronoun), Some(people)) = (drafts[i].pronoun, &people) {
             let previous = i.checked_sub(1).and_then(|p| drafts[p].speaker);
-            drafts[i].speaker = gender::resolve(pronoun, si, sentences, characters, &genders, previous);
-            continue;
+            drafts[i].speaker = gender::resolve(pronoun, si, sentences, characters, people, previous);
+            // `they` with no group in the story is two people speaking at once, or unknown: read on.
+            if drafts[i].speaker.is_some() || pronoun != Pronoun::They {
+                continue;
+            }
         }
         // English gives each new speaker a new paragraph: a quote further along the same line is the same voice.
         let continues = lang == Language::En && !starts_line.get(si).copied().unwrap_or(true);
