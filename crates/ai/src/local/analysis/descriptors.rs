@@ -13,6 +13,8 @@ pub(crate) const JA: &[&str] = &[
     "金髪", "黒髪", "白髪", "赤毛", "銀髪", "茶髪", "長い髪", "短い髪", "坊主", "禿げ", "眼鏡", "めがね", "老人", "老婆", "お爺さん", "お婆さん", "爺さん",
     "婆さん", "少年", "少女", "子供", "幼い", "娘", "若者", "若い", "大男", "巨人", "太った", "痩せた", "背の高い", "背の低い", "小柄", "大柄", "着物", "浴衣",
     "鎧", "制服", "僧", "袈裟", "ぼろ", "襤褸", "髭", "ひげ", "青い目", "鋭い目", "泥坊", "泥棒", "盗人", "鬼", "侍", "漁師", "仏",
+    // `カンダタという男`: how the story introduces them says who they are.
+    "という男", "と云う男", "という女", "と云う女",
 ];
 
 /// English look words (lowercase, matched as whole words).
@@ -114,5 +116,16 @@ mod tests {
         assert_eq!(people[0].descriptors, vec!["背の低い", "少年"]);
         assert!(people[1].descriptors.is_empty());
         assert_eq!(people[2].descriptors, vec!["白髪"]);
+    }
+
+    #[test]
+    fn how_a_japanese_story_introduces_someone_says_who_they_are() {
+        let mut people = vec![person("カンダタ")];
+        let text = "その中に、カンダタという男がいた。";
+        let s = Sentence { index: 0, paragraph: 0, text: text.into(), heading: false, dialogue: false };
+        attach(&mut people, &[s], Language::Ja);
+        assert_eq!(people[0].descriptors, vec!["という男"]);
+        let gender = crate::local::analysis::gender::japanese(&people[0]);
+        assert_eq!(gender, Some(crate::local::analysis::gender::Gender::Male));
     }
 }
