@@ -666,7 +666,8 @@ pub(crate) fn stand_speakers_in_reading_order(panel: &mut PanelPlan, direction: 
 /// summer evening that turns to night (`夜空に…花が咲いた`) is lit as night from
 /// that panel on, and a scene's first panels keep the time the story had
 /// before its first mark (a summer's day before `朝、…` is not morning), and a
-/// jump in time (`その秋`) leaves the time unknown until the story says.
+/// jump in time (`その秋`) leaves the time unknown until the story says, unless
+/// it says within the next two sentences of the scene.
 /// `None`: the story says no more than the scene's own time.
 fn time_by(concept: &Concept, scene: &Scene, group: &Group, place: PlaceKind) -> Option<TimeOfDay> {
     let last = *group.sentences.iter().max()?;
@@ -675,8 +676,19 @@ fn time_by(concept: &Concept, scene: &Scene, group: &Group, place: PlaceKind) ->
     // Hell has no sun: a morning told above does not reach down into it, only a time told in the panel.
     let so_far = so_far.filter(|t| place != PlaceKind::Hell || group.sentences.contains(&t.sentence));
     let later_in_scene = concept.times.iter().any(|t| scene.sentences.contains(t.sentence));
+    // `やがて…。…昼に近くなっていた。`: the time a jump lands on, told within the next sentence
+    // or two of the scene, is already the panel's.
+    let landed = || {
+        concept
+            .times
+            .iter()
+            .filter(|t| t.sentence > last && t.sentence <= last + 2 && scene.sentences.contains(t.sentence))
+            .min_by_key(|t| t.sentence)
+            .filter(|t| t.time_of_day != TimeOfDay::Unknown)
+    };
     match so_far {
         None if place == PlaceKind::Hell => Some(TimeOfDay::Unknown),
+        Some(t) if t.time_of_day == TimeOfDay::Unknown => Some(landed().unwrap_or(t).time_of_day),
         Some(t) => Some(t.time_of_day),
         None if later_in_scene => Some(TimeOfDay::Unknown),
         None => None,
