@@ -6,10 +6,12 @@
 //!   so a reader never sees half an artifact.
 //! - [`GcsBlobStore`]: Cloud Storage, one bucket per [`BucketRole`] (the
 //!   fleet on GCP); preview images carry `Cache-Control: public,
-//!   max-age=604800, immutable`.
+//!   max-age=604800, immutable`. Behind the `gcs` feature.
 
+#[cfg(feature = "gcs")]
 mod gcs;
 
+#[cfg(feature = "gcs")]
 pub use gcs::{BucketRole, GcsBlobStore, PREVIEW_CACHE_CONTROL};
 
 use std::io;

@@ -3,6 +3,7 @@
 //! reached through a service-account key with `gcs_base_url` and
 //! `disable_oauth`, as object_store's own tests reach fake-gcs-server.
 
+#![cfg(feature = "gcs")]
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;

@@ -3,9 +3,9 @@
 //! - [`Bus`]: publish to a topic, subscribe to a topic. Pub/Sub semantics:
 //!   a subscription sees every message published after it was made.
 //! - [`InMemoryBus`]: one process, no server (embedded mode and tests).
-//! - [`PubSubBus`]: Google Cloud Pub/Sub (the fleet; the emulator in tests),
-//!   with [`PubSubAdmin`] for topics and push subscriptions and
-//!   [`Topology`], the seeds' topics, subscriptions and dead letters.
+//! - `PubSubBus`: Google Cloud Pub/Sub (the fleet; the emulator in tests),
+//!   with `PubSubAdmin` for topics and push subscriptions (the `pubsub`
+//!   feature), and [`Topology`], the seeds' topics, subscriptions and dead letters.
 //!
 //! Messages are opaque bytes (encoded `manga_proto` messages) plus string
 //! attributes (`traceparent`, `job_id`, `phase`, `attempt`), as on Pub/Sub.
@@ -19,7 +19,9 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 pub mod pubsub;
-pub use pubsub::{PubSubAdmin, PubSubBus, Topology};
+pub use pubsub::Topology;
+#[cfg(feature = "pubsub")]
+pub use pubsub::{PubSubAdmin, PubSubBus};
 
 /// Topic names, as the seeds name them.
 pub mod topics {

@@ -2,7 +2,7 @@
 //! that fans events out to every WebSocket and SSE stream of that job.
 //!
 //! - [`LocalHub`]: one process (`manga serve`, tests).
-//! - [`RedisHub`]: the fleet. Events go through the Redis channel
+//! - `RedisHub` (the `fleet` feature): the fleet. Events go through the Redis channel
 //!   `phase_progress:{id}` (and `hitl_feedback:{id}`, `session_timeout:{id}`),
 //!   so a stream held by any orchestrator instance sees every event.
 
@@ -11,12 +11,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
-use manga_cache::{Cache, Channel};
 use manga_domain::JobId;
 use manga_proto::{ProgressEvent, ProgressKind};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
+
+#[cfg(feature = "fleet")]
+mod redis;
+#[cfg(feature = "fleet")]
+pub use redis::RedisHub;
 
 /// How many events a slow client may fall behind before it misses some.
 const BUFFER: usize = 256;
@@ -110,15 +113,6 @@ impl JobEvent {
     pub fn to_json(&self) -> bytestring::ByteString {
         self.encoded.get_or_init(|| serde_json::to_string(self).unwrap_or_else(|_| "{}".into()).into()).clone()
     }
-
-    /// The Redis channel the event belongs on.
-    fn channel(&self) -> Channel {
-        match self.kind.as_str() {
-            "feedback" | "chat" | "version_created" => Channel::HitlFeedback,
-            "review_timeout" => Channel::SessionTimeout,
-            _ => Channel::PhaseProgress,
-        }
-    }
 }
 
 /// Where job events go and where streams pick them up.
@@ -177,64 +171,6 @@ impl EventHub for LocalHub {
     fn open_streams(&self) -> usize {
         let senders = self.senders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         senders.values().map(broadcast::Sender::receiver_count).sum()
-    }
-}
-
-/// Fan-out across orchestrator instances through Redis channels.
-pub struct RedisHub {
-    cache: Cache,
-    local: Arc<LocalHub>,
-    following: Mutex<HashMap<JobId, tokio::task::JoinHandle<()>>>,
-}
-
-impl RedisHub {
-    /// A hub over a Redis connection.
-    pub fn new(cache: Cache) -> Self {
-        Self { cache, local: Arc::new(LocalHub::new()), following: Mutex::new(HashMap::new()) }
-    }
-}
-
-#[async_trait]
-impl EventHub for RedisHub {
-    async fn publish(&self, event: JobEvent) {
-        let Ok(job) = JobId::parse(&event.job_id) else { return };
-        if let Err(e) = self.cache.publish_json(event.channel(), job, &event).await {
-            tracing::warn!(job_id = %job, error = %e, "event not published to Redis; delivering locally only");
-            self.local.deliver(event);
-        }
-    }
-
-    async fn subscribe(&self, job: JobId) -> broadcast::Receiver<Arc<JobEvent>> {
-        let receiver = self.local.subscribe(job).await;
-        let mut following = self.following.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        following.retain(|_, task| !task.is_finished());
-        if !following.contains_key(&job) {
-            let (cache, local) = (self.cache.clone(), self.local.clone());
-            let task = tokio::spawn(async move {
-                let mut stream = match cache.subscribe(job, &Channel::ALL).await {
-                    Ok(stream) => stream,
-                    Err(e) => {
-                        tracing::warn!(job_id = %job, error = %e, "cannot follow the job's Redis channels");
-                        return;
-                    }
-                };
-                while let Some(message) = stream.next().await {
-                    if let Ok(event) = message.json::<JobEvent>() {
-                        local.deliver(event);
-                    }
-                    // Stop following once nobody on this instance watches the job.
-                    if local.sender(job).receiver_count() == 0 {
-                        break;
-                    }
-                }
-            });
-            following.insert(job, task);
-        }
-        receiver
-    }
-
-    fn open_streams(&self) -> usize {
-        self.local.open_streams()
     }
 }
 

@@ -176,6 +176,7 @@ impl PushHandler for FleetOrchestrator {
 ///
 /// # Errors
 /// A message naming what is missing or unreachable (`SECRET_KEY`, the database, Redis).
+#[cfg(feature = "fleet")]
 pub async fn connect(config: &manga_runtime::Config) -> anyhow::Result<(JobService, ApiSettings)> {
     use crate::events::{EventHub, LocalHub, RedisHub};
     use crate::http::limits::{Limiter, MemoryLimiter, RedisLimiter};
@@ -211,7 +212,7 @@ pub async fn connect(config: &manga_runtime::Config) -> anyhow::Result<(JobServi
         .map_err(|e| anyhow::anyhow!(e))?;
     let mut service = JobService::new(store, bus, blob, events, Arc::new(models), settings);
     if let Some(cache) = cache {
-        service = service.with_sessions(cache);
+        service = service.with_sessions(Arc::new(cache));
     }
     let mut api = ApiSettings::new(secret.expose().as_bytes(), config.api.cors_origins.clone());
     api.limiter = limiter;

@@ -46,7 +46,7 @@ impl LocalProduct {
         Self::start_with(dir, settings, in_memory_db, None, Arc::new(Models::local())).await
     }
 
-    /// [`Self::start`] with the given models, mirroring each job's session into Redis when `sessions` is given.
+    /// [`Self::start`] with the given models, copying each job's session to `sessions` when given.
     ///
     /// # Errors
     /// As [`Self::start`].
@@ -54,7 +54,7 @@ impl LocalProduct {
         dir: &Path,
         settings: ServiceSettings,
         in_memory_db: bool,
-        sessions: Option<manga_cache::Cache>,
+        sessions: Option<Arc<dyn crate::session::SessionMirror>>,
         models: Arc<Models>,
     ) -> Result<Self, JobError> {
         let store: Arc<dyn Store> = if in_memory_db {
@@ -67,8 +67,8 @@ impl LocalProduct {
         let events: Arc<dyn EventHub> = Arc::new(LocalHub::new());
         let mut service =
             JobService::new(store.clone(), bus.clone(), blob.clone(), events, models.clone(), settings.clone());
-        if let Some(cache) = sessions {
-            service = service.with_sessions(cache);
+        if let Some(mirror) = sessions {
+            service = service.with_sessions(mirror);
         }
         let service = Arc::new(service);
 

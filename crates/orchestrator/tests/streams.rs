@@ -196,10 +196,15 @@ async fn every_change_is_mirrored_into_the_jobs_redis_session() {
     let prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
     let cache = manga_cache::Cache::connect(&redis_url(), prefix).await.expect("Redis is reachable");
     let dir = tempfile::tempdir().unwrap();
-    let local =
-        LocalProduct::start_with(dir.path(), ServiceSettings::default(), true, Some(cache.clone()), Default::default())
-            .await
-            .unwrap();
+    let local = LocalProduct::start_with(
+        dir.path(),
+        ServiceSettings::default(),
+        true,
+        Some(std::sync::Arc::new(cache.clone())),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let user = manga_store::UserId::parse("alice").unwrap();
     let job = local.service.create_job(&user, serde_json::from_value(small_job("review")).unwrap()).await.unwrap();
     let id = manga_domain::JobId::parse(&job.id).unwrap();

@@ -22,6 +22,7 @@ pub mod artifacts;
 mod context;
 mod error;
 pub mod handler;
+#[cfg(feature = "fleet")]
 pub mod models;
 pub mod phase1_concept;
 pub mod phase2_characters;

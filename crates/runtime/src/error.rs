@@ -52,6 +52,7 @@ impl ConfigError {
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     /// The OTLP exporter could not be built.
+    #[cfg(feature = "otlp")]
     #[error("failed to build the OTLP span exporter for {endpoint}: {source}")]
     Exporter {
         /// The traces endpoint.
@@ -59,6 +60,15 @@ pub enum TelemetryError {
         /// The exporter's error.
         #[source]
         source: opentelemetry_otlp::ExporterBuildError,
+    },
+    /// Traces were asked for, but this build has no OTLP exporter.
+    #[cfg(not(feature = "otlp"))]
+    #[error(
+        "OTEL_EXPORTER_OTLP_ENDPOINT is set ({endpoint}), but this build exports no traces: build with the `otlp` feature"
+    )]
+    NoExporter {
+        /// The traces endpoint.
+        endpoint: String,
     },
     /// Exporting needs a Tokio runtime (the batch processor is a task).
     #[error("OTEL_EXPORTER_OTLP_ENDPOINT is set but telemetry was initialised outside a Tokio runtime")]

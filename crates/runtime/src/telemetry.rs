@@ -19,10 +19,13 @@ use std::{sync::mpsc, time::Duration};
 
 pub use cloud_logging::CloudLoggingLayer;
 use opentelemetry::trace::TracerProvider as _;
+#[cfg(feature = "otlp")]
 use opentelemetry_otlp::WithExportConfig as _;
+#[cfg(feature = "otlp")]
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
 use opentelemetry_sdk::{
     Resource,
-    trace::{Sampler, SdkTracerProvider, span_processor_with_async_runtime::BatchSpanProcessor},
+    trace::{Sampler, SdkTracerProvider},
 };
 pub use propagation::{extract, inject, inject_context, inject_current, set_parent_from_attributes};
 use tracing::Dispatch;
@@ -70,7 +73,7 @@ impl Drop for Telemetry {
 /// Installs the global subscriber writing to stdout.
 ///
 /// # Errors
-/// [`TelemetryError::Exporter`] when the OTLP exporter cannot be built,
+/// `TelemetryError::Exporter` when the OTLP exporter cannot be built,
 /// [`TelemetryError::AlreadyInstalled`] when called twice.
 pub fn init(service_name: &str, config: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     let (dispatch, telemetry) = dispatch(service_name, config, std::io::stdout)?;
@@ -82,7 +85,7 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> Result<Telemetry, T
 /// Use `tracing::dispatcher::with_default` (or `set_default`) to apply it.
 ///
 /// # Errors
-/// [`TelemetryError::Exporter`] when the OTLP exporter cannot be built, and
+/// `TelemetryError::Exporter` when the OTLP exporter cannot be built, and
 /// [`TelemetryError::NoRuntime`] when exporting is asked for outside Tokio.
 pub fn dispatch<W>(
     service_name: &str,
@@ -104,6 +107,7 @@ where
 }
 
 fn tracer_provider(service_name: &str, config: &TelemetryConfig) -> Result<SdkTracerProvider, TelemetryError> {
+    #[cfg_attr(not(feature = "otlp"), allow(unused_mut))]
     let mut builder = SdkTracerProvider::builder()
         .with_resource(Resource::builder().with_service_name(service_name.to_owned()).build())
         // Follow the publisher's sampling decision so a job's trace is whole.
@@ -113,13 +117,18 @@ fn tracer_provider(service_name: &str, config: &TelemetryConfig) -> Result<SdkTr
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(TelemetryError::NoRuntime);
         }
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(endpoint.clone())
-            .build()
-            .map_err(|source| TelemetryError::Exporter { endpoint, source })?;
-        builder = builder
-            .with_span_processor(BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio).build());
+        #[cfg(not(feature = "otlp"))]
+        return Err(TelemetryError::NoExporter { endpoint });
+        #[cfg(feature = "otlp")]
+        {
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(endpoint.clone())
+                .build()
+                .map_err(|source| TelemetryError::Exporter { endpoint, source })?;
+            builder = builder
+                .with_span_processor(BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio).build());
+        }
     }
     Ok(builder.build())
 }

@@ -2,7 +2,8 @@
 //! processed Pub/Sub messages, behind one trait with two backends.
 //!
 //! - [`Store`]: the trait every caller uses; [`StoreError`] says whether to retry.
-//! - [`PgStore`]: Postgres (the fleet, Cloud SQL), pooled per [`PoolSettings`].
+//! - `PgStore`: Postgres (the fleet, Cloud SQL), pooled per `PoolSettings`
+//!   (the `postgres` feature).
 //! - [`SqliteStore`]: SQLite (embedded mode, a laptop, tests), a file or memory.
 //! - Records: [`JobRecord`] ([`JobState`], [`JobMode`], [`Revision`] for
 //!   compare-and-set), [`VersionRecord`], [`PhaseRunRecord`] keyed by
@@ -29,6 +30,7 @@ mod history;
 mod job;
 mod message;
 mod phase_run;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
 mod store;
@@ -39,6 +41,7 @@ pub use items::{ItemClaim, ItemsLeft, WorkItems};
 pub use job::{JobAdvance, JobMode, JobRecord, JobStart, JobState, NewJob, Revision, UserId};
 pub use message::{MessageKey, MessageOutcome, ProcessedMessage};
 pub use phase_run::{LeaseHolder, PhaseRunKey, PhaseRunOutcome, PhaseRunRecord, PhaseRunStatus, RunClaim};
+#[cfg(feature = "postgres")]
 pub use postgres::{PgStore, PoolSettings};
 pub use sqlite::SqliteStore;
 pub use store::{Recorded, Store};

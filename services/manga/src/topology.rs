@@ -1,16 +1,29 @@
-//! `manga topology`: the seeds' Pub/Sub topics and push subscriptions.
-
-use std::collections::HashMap;
-
-use manga_bus::{PubSubAdmin, Topology};
+//! `manga topology`: the seeds' Pub/Sub topics and push subscriptions (the
+//! `fleet` feature; without it the command says how to get it).
 
 use crate::cli::TopologyArgs;
+
+/// Says how to build a `manga` that has the command.
+///
+/// # Errors
+/// Always: this build has no Pub/Sub client.
+#[cfg(not(feature = "fleet"))]
+pub async fn run(_args: TopologyArgs) -> Result<(), String> {
+    Err("this manga was built without the fleet feature, which `manga topology` needs: \
+         cargo build --release -p manga --features fleet"
+        .into())
+}
 
 /// Applies (or removes) the topology.
 ///
 /// # Errors
 /// A sentence naming the missing endpoint or the failing call.
+#[cfg(feature = "fleet")]
 pub async fn run(args: TopologyArgs) -> Result<(), String> {
+    use std::collections::HashMap;
+
+    use manga_bus::{PubSubAdmin, Topology};
+
     let admin =
         PubSubAdmin::new(args.project.clone(), args.emulator.clone(), args.token.clone()).map_err(|e| e.to_string())?;
     let topology = Topology::seeds();

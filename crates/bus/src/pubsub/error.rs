@@ -3,6 +3,8 @@
 use google_cloud_gax::error::rpc::Code;
 use google_cloud_pubsub::error::PublishError;
 
+use super::names::NameError;
+
 /// A failure of the gRPC clients behind [`super::PubSubBus`].
 #[derive(Debug, thiserror::Error)]
 pub enum PubSubError {
@@ -129,16 +131,4 @@ impl AdminError {
             Self::Body { .. } | Self::Client(_) | Self::Name(_) => false,
         }
     }
-}
-
-/// A topic, subscription or project name that Pub/Sub would refuse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} name {name:?} is invalid: {reason}")]
-pub struct NameError {
-    /// `topic`, `subscription` or `project`.
-    pub kind: &'static str,
-    /// The name as given.
-    pub name: String,
-    /// Which rule it breaks.
-    pub reason: &'static str,
 }

@@ -13,17 +13,24 @@
 //! `PUBSUB_EMULATOR_HOST`, read by the service's config): nothing here reads
 //! the environment.
 
+#[cfg(feature = "pubsub")]
 mod admin;
+#[cfg(feature = "pubsub")]
 mod bus;
+#[cfg(feature = "pubsub")]
 mod error;
 mod names;
+#[cfg(feature = "pubsub")]
 mod pull;
 mod subscription;
 mod topology;
 
+#[cfg(feature = "pubsub")]
 pub use admin::{Change, PubSubAdmin};
+#[cfg(feature = "pubsub")]
 pub use bus::PubSubBus;
-pub use error::{AdminError, NameError, PubSubError};
-pub use names::{DEAD_LETTER_SUFFIX, dead_letter_topic, subscription_path, topic_path};
+#[cfg(feature = "pubsub")]
+pub use error::{AdminError, PubSubError};
+pub use names::{DEAD_LETTER_SUFFIX, NameError, dead_letter_topic, subscription_path, topic_path};
 pub use subscription::{DeadLetterPolicy, MAX_DELIVERY_ATTEMPTS, RetryPolicy, SubscriptionSpec, TopicSpec};
 pub use topology::{ORCHESTRATOR, PHASE_SERVICES, Route, Topology, TopologyReport, phase_requests_topic};

@@ -1,7 +1,20 @@
 //! Pub/Sub resource names: the short names we use (`phase-3-requests`) and
 //! the full ones the API wants (`projects/{project}/topics/phase-3-requests`).
 
-use super::error::NameError;
+// The REST forms and full paths are for the admin client (the `pubsub` feature).
+#![cfg_attr(not(feature = "pubsub"), allow(dead_code))]
+
+/// A topic, subscription or project name that Pub/Sub would refuse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} name {name:?} is invalid: {reason}")]
+pub struct NameError {
+    /// `topic`, `subscription` or `project`.
+    pub kind: &'static str,
+    /// The name as given.
+    pub name: String,
+    /// Which rule it breaks.
+    pub reason: &'static str,
+}
 
 /// The suffix of a topic's dead-letter topic, as in terraform:
 /// `phase-3-requests` -> `phase-3-requests-dead-letter`.

@@ -2,13 +2,15 @@
 //! [`SubscriptionSpec`] with its [`DeadLetterPolicy`] and [`RetryPolicy`],
 //! and their REST JSON form.
 
+// The REST forms and full paths are for the admin client (the `pubsub` feature).
+#![cfg_attr(not(feature = "pubsub"), allow(dead_code))]
+
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::NameError;
-use super::names::{short_name, topic_path};
+use super::names::{NameError, short_name, topic_path};
 
 /// How often a message is delivered before it goes to the dead-letter topic
 /// (the seeds' value; Pub/Sub allows 5..=100).

@@ -20,7 +20,9 @@
 
 use std::time::Duration;
 
+#[cfg(feature = "pubsub")]
 use super::admin::{Change, PubSubAdmin};
+#[cfg(feature = "pubsub")]
 use super::error::AdminError;
 use super::names::dead_letter_topic;
 use super::subscription::{RetryPolicy, SubscriptionSpec, TopicSpec};
@@ -126,7 +128,10 @@ impl Topology {
         }
         topology
     }
+}
 
+#[cfg(feature = "pubsub")]
+impl Topology {
     /// Creates every topic, then every subscription, pushing each to
     /// `endpoints(service)` (e.g. `|s| format!("http://127.0.0.1:{}/pubsub/push", port(s))`).
     /// Safe to run again: existing resources are left as they are.
@@ -166,6 +171,7 @@ impl Topology {
     }
 }
 
+#[cfg(feature = "pubsub")]
 impl TopologyReport {
     fn record(&mut self, name: &str, change: Change) {
         match change {

@@ -74,8 +74,10 @@ impl Limiter for MemoryLimiter {
 }
 
 /// Buckets in Redis, shared by every orchestrator instance.
+#[cfg(feature = "fleet")]
 pub struct RedisLimiter(pub manga_cache::RateLimiter);
 
+#[cfg(feature = "fleet")]
 #[async_trait]
 impl Limiter for RedisLimiter {
     async fn take(&self, key: &str, rate: Rate) -> Result<(), Duration> {

@@ -115,7 +115,7 @@ pub struct JobService {
     events: Arc<dyn EventHub>,
     models: Arc<Models>,
     settings: ServiceSettings,
-    sessions: Option<manga_cache::Cache>,
+    sessions: Option<Arc<dyn crate::session::SessionMirror>>,
     metrics: crate::metrics::HitlMetrics,
 }
 
@@ -140,21 +140,20 @@ impl JobService {
         Self { store, bus, blob, events, models, settings, sessions: None, metrics: Default::default() }
     }
 
-    /// Mirrors every job's session into Redis (`session:{job_id}`) after each change.
+    /// Copies every job's session to `mirror` (Redis in the fleet) after each change.
     #[must_use]
-    pub fn with_sessions(mut self, cache: manga_cache::Cache) -> Self {
-        self.sessions = Some(cache);
+    pub fn with_sessions(mut self, mirror: Arc<dyn crate::session::SessionMirror>) -> Self {
+        self.sessions = Some(mirror);
         self
     }
 
-    /// Rewrites the Redis copy of `job`'s session from the machine just saved
-    /// with it. Redis is a copy: a failure is logged, never the caller's
-    /// error, and the next change rewrites it.
+    /// Rewrites the copy of `job`'s session from the machine just saved with
+    /// it. It is a copy: a failure is logged, never the caller's error, and
+    /// the next change rewrites it.
     async fn mirror_session(&self, job: &JobRecord, machine: &JobMachine) {
-        let Some(cache) = &self.sessions else { return };
-        let session = crate::session::session_of(job, machine, self.settings.feedback_wait);
-        if let Err(e) = cache.put_session(&session).await {
-            tracing::warn!(job_id = %job.id, error = %e, "session not mirrored to Redis");
+        let Some(mirror) = &self.sessions else { return };
+        if let Err(e) = mirror.mirror(job, machine, self.settings.feedback_wait).await {
+            tracing::warn!(job_id = %job.id, error = %e, "session not mirrored");
         }
     }
 
@@ -195,8 +194,8 @@ impl JobService {
     pub async fn ready(&self) -> Result<(), String> {
         self.store.ping().await.map_err(|e| format!("Postgres: {e}"))?;
         self.bus.ping().await.map_err(|e| format!("Pub/Sub: {e}"))?;
-        if let Some(cache) = &self.sessions {
-            cache.ping().await.map_err(|e| format!("Redis: {e}"))?;
+        if let Some(mirror) = &self.sessions {
+            mirror.ping().await.map_err(|e| format!("Redis: {e}"))?;
         }
         Ok(())
     }
