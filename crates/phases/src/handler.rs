@@ -11,6 +11,7 @@ use manga_domain::{CharacterId, PanelId, PhaseId};
 use manga_proto::{PhaseAddress, PhaseRequest, PhaseResult, PhaseStatus, ProgressKind, QualityReason};
 use prost::Message;
 
+use crate::scope::PhaseScope;
 use crate::{PhaseContext, PhaseError, PhaseOutput, Progress};
 
 /// A phase's outcome as a result message, and whether a failure may pass if retried.
@@ -156,30 +157,6 @@ pub async fn draw_item(ctx: &PhaseContext, request: &PhaseRequest, at: PhaseAddr
         }
     };
     ctx.models.with_timeout_of(at.phase, drawing).await
-}
-
-/// The panels a request is narrowed to (empty: all), checked against the storyboard.
-///
-/// # Errors
-/// [`PhaseError::Invalid`] for an id that does not parse or a panel the storyboard lacks.
-pub(crate) fn requested_panels(
-    request: &PhaseRequest,
-    storyboard: &manga_domain::Storyboard,
-) -> Result<Vec<PanelId>, PhaseError> {
-    let only: Vec<PanelId> = request.panels.iter().map(|p| PanelId::parse(p)).collect::<Result<_, _>>()?;
-    if let Some(unknown) = only.iter().find(|id| storyboard.panel(**id).is_none()) {
-        return Err(PhaseError::Invalid(format!("there is no panel {unknown} in the storyboard")));
-    }
-    Ok(only)
-}
-
-/// What part of a phase's output a request redoes; empty = all of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PhaseScope {
-    /// Phases 5–7: only these panels (and, for 7, the pages holding them).
-    pub panels: Vec<PanelId>,
-    /// Phase 2: only these characters' portraits, from the stored bible.
-    pub characters: Vec<CharacterId>,
 }
 
 /// The bus message asking for one whole phase attempt, with the attributes

@@ -32,12 +32,13 @@ pub mod phase5_images;
 pub mod phase6_lettering;
 pub mod phase7_compose;
 pub mod phase8_publish;
+mod scope;
 pub mod service;
 pub mod simulated;
 
 pub use context::{PhaseContext, Progress};
 pub use error::PhaseError;
-pub use handler::PhaseScope;
+pub use scope::PhaseScope;
 
 /// What a phase run produced: the keys it wrote and how good it is.
 #[derive(Debug, Clone)]

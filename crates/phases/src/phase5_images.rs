@@ -85,7 +85,7 @@ impl Inputs {
 
 /// The panels a request covers: those it names, or all.
 fn requested(request: &PhaseRequest, storyboard: &Storyboard) -> Result<Vec<PanelPlan>, PhaseError> {
-    let only = crate::handler::requested_panels(request, storyboard)?;
+    let only = crate::scope::requested_panels(request, storyboard)?;
     Ok(storyboard.panels().filter(|p| only.is_empty() || only.contains(&p.id)).cloned().collect())
 }
 

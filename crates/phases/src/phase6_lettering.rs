@@ -34,7 +34,7 @@ pub async fn run(
     let art: PanelArtSet = load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Images)).await?;
     let set_key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Lettering);
     // Re-lettering named panels keeps every other panel as it was.
-    let only = crate::handler::requested_panels(request, &storyboard)?;
+    let only = crate::scope::requested_panels(request, &storyboard)?;
     let mut kept: HashMap<PanelId, LetteredPanel> = HashMap::new();
     if !only.is_empty() {
         let previous: LetteringSet = load_json(blob, &set_key).await?;

@@ -34,7 +34,7 @@ pub async fn run(
         load_json(blob, &ArtifactKey::phase_output(at.job, at.version, PhaseId::Lettering)).await?;
     let set_key = ArtifactKey::phase_output(at.job, at.version, PhaseId::Compose);
     // Named panels recompose only the pages holding them; the others stay as they were.
-    let only = crate::handler::requested_panels(request, &storyboard)?;
+    let only = crate::scope::requested_panels(request, &storyboard)?;
     let mut kept: HashMap<u16, ComposedPage> = HashMap::new();
     if !only.is_empty() {
         let previous: Composition = load_json(blob, &set_key).await?;

@@ -4,7 +4,7 @@
 
 use manga_domain::{Language, NamedCharacter};
 
-use super::names::locate;
+use super::mentions::locate;
 use super::names_ja::HONORIFICS;
 
 /// What may stand before a name said to someone: the start of the line or a pause.

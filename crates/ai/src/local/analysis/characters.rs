@@ -7,7 +7,7 @@ use manga_domain::{
 };
 
 use super::look::{self, Palette, Realm, Setting};
-use super::names::locate;
+use super::mentions::locate;
 use super::{gender, mood, places, summary};
 
 /// Words that make a character a villain.

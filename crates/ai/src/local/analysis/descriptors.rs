@@ -4,7 +4,7 @@
 use manga_domain::{Language, NamedCharacter, Sentence};
 
 use super::language::find_all;
-use super::names::{Hit, locate};
+use super::mentions::{Hit, locate};
 use super::quotes;
 
 /// Japanese look words.

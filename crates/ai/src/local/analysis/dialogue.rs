@@ -8,19 +8,13 @@
 use manga_domain::{DialogueLine, Language, LineId, LineKind, NamedCharacter, Sentence};
 
 use super::address;
-use super::gender::{self, Pronoun};
-use super::names::{Hit, locate};
+use super::draft::{Draft, outside, verb_positions};
+use super::gender;
+use super::mentions::{Hit, locate};
 use super::names_ja;
 use super::quotes::{self, QuoteSpan};
 use super::turns;
 
-/// English saying verbs (beyond those that tie quotes together in `sentences`).
-#[rustfmt::skip]
-const EN_SAYING: &[&str] = &[
-    "said", "says", "asked", "asks", "shouted", "yelled", "cried", "replied", "answered", "whispered", "called",
-    "muttered", "murmured", "added", "thought", "wondered", "screamed", "roared", "snapped", "laughed", "exclaimed",
-    "told", "continued", "began", "sighed", "breathed", "bellowed", "grunted", "growled", "pleaded", "insisted",
-];
 const SHOUT_WORDS: &[&str] =
     &["叫", "怒鳴", "わめ", "shout", "yell", "cried", "scream", "roar", "bellow", "called out", "calls out"];
 const THINK_WORDS: &[&str] = &["思った", "思いました", "思い直", "と思って", "考えた", "thought", "wondered"];
@@ -53,22 +47,6 @@ const SIGN_WORDS: &[&str] = &[
 /// (`The sign on the door read: "…"`, `a notice was taped to the glass: "…"`) is read, not said.
 const WRITTEN_THINGS: &[&str] =
     &["sign", "notice", "note", "label", "poster", "placard", "banner", "plaque", "inscription", "headline", "card"];
-
-/// A line found in a sentence, before speakers are settled.
-pub(super) struct Draft {
-    /// Index into the sentence list.
-    pub sentence: usize,
-    pub text: String,
-    pub kind: LineKind,
-    /// Index into the character list.
-    pub speaker: Option<usize>,
-    /// Whether the speaker was stated rather than guessed (a stated `None` is someone unnamed).
-    pub stated: bool,
-    /// `she said`, `said he`, `they said`: the speaker is the character (or group) it stands for.
-    pub pronoun: Option<Pronoun>,
-    /// The character the line calls by name (`…、蓮くん`), who is not its speaker.
-    pub addressee: Option<usize>,
-}
 
 /// Every quoted line of `sentences`, numbered from 0 in story order.
 ///
@@ -151,11 +129,6 @@ pub(crate) fn extract(
         .collect()
 }
 
-/// The hits that are not inside a quote.
-pub(super) fn outside(hits: &[Hit], spans: &[QuoteSpan]) -> Vec<Hit> {
-    hits.iter().copied().filter(|h| !spans.iter().any(|s| s.outer.start <= h.start && h.start < s.outer.end)).collect()
-}
-
 /// The sentence with its quotes taken out.
 fn narration(text: &str, spans: &[QuoteSpan]) -> String {
     let mut out = String::new();
@@ -178,24 +151,6 @@ fn distance(text: &str, spans: &[QuoteSpan], a: usize, b: usize) -> usize {
         .char_indices()
         .filter(|&(i, _)| !spans.iter().any(|s| s.outer.contains(&(lo + i))))
         .count()
-}
-
-/// Byte positions of saying verbs outside quotes.
-pub(super) fn verb_positions(text: &str, spans: &[QuoteSpan], lang: Language) -> Vec<usize> {
-    let mut out: Vec<usize> = match lang {
-        Language::Ja => names_ja::SAYING.iter().flat_map(|v| text.match_indices(v).map(|(i, _)| i)).collect(),
-        Language::En => {
-            let lower = text.to_lowercase();
-            if lower.len() != text.len() {
-                return Vec::new();
-            }
-            EN_SAYING.iter().flat_map(|v| super::language::find_all(&lower, v, lang)).collect()
-        }
-    };
-    out.retain(|&i| !spans.iter().any(|s| s.outer.contains(&i)));
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
 /// The speaker a sentence names for its own quotes, and whether it names someone who is no character.

@@ -6,7 +6,7 @@
 use manga_domain::{NamedCharacter, Sentence};
 
 use super::language::find_all;
-use super::names::{Hit, locate};
+use super::mentions::{Hit, locate};
 use super::quotes;
 
 /// A character's grammatical gender, as far as the text shows it.
@@ -96,12 +96,16 @@ pub(crate) fn groups(characters: &[NamedCharacter], sentences: &[Sentence]) -> V
 
 /// Each character's gender, or `None` when the text does not show it (English only).
 pub(crate) fn genders(characters: &[NamedCharacter], sentences: &[Sentence]) -> Vec<Option<Gender>> {
+    genders_apart_from(characters, sentences, &groups(characters, sentences))
+}
+
+/// [`genders`], given which characters are groups: a group takes neither `he`
+/// nor `she`, nor the nouns beside it.
+fn genders_apart_from(characters: &[NamedCharacter], sentences: &[Sentence], groups: &[bool]) -> Vec<Option<Gender>> {
     let mut score: Vec<i32> = characters.iter().map(title_score).collect();
     for (c, s) in characters.iter().zip(score.iter_mut()) {
         *s += NOUN * (count(&c.descriptors, "girl") - count(&c.descriptors, "boy"));
     }
-    // A group takes neither `he` nor `she`, nor the nouns beside it.
-    let groups = groups(characters, sentences);
     let narrated: Vec<(String, Vec<Hit>)> = sentences
         .iter()
         .map(|s| narration_of(s, characters))
@@ -189,7 +193,8 @@ pub(crate) struct People {
 
 impl People {
     pub(crate) fn of(characters: &[NamedCharacter], sentences: &[Sentence]) -> Self {
-        Self { genders: genders(characters, sentences), groups: groups(characters, sentences) }
+        let groups = groups(characters, sentences);
+        Self { genders: genders_apart_from(characters, sentences, &groups), groups }
     }
 }
 
@@ -323,8 +328,7 @@ mod tests {
 
     #[test]
     fn they_is_the_group_mentioned_last_and_a_group_is_never_he() {
-        let people = [person("Emperor", &[]), person("Swindler", &[])];
-        let mut people = people.to_vec();
+        let mut people = vec![person("Emperor", &[]), person("Swindler", &[])];
         people[1].aliases = vec!["swindler".into(), "swindlers".into()];
         let text = sentences(&[
             "The Emperor went to see the cloth.",

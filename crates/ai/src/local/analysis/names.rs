@@ -1,66 +1,14 @@
-//! Who the story names: candidates from the Japanese ([`super::names_ja`]) or
-//! English ([`super::names_en`]) rules, counted, ordered by mentions, with
-//! the look words found near each name.
+//! Who the story names: candidates ([`super::pool`]) from the Japanese
+//! ([`super::names_ja`]) or English ([`super::names_en`]) rules, counted
+//! ([`super::mentions`]), ordered by mentions, with the look words found near
+//! each name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use manga_domain::{CharacterId, Language, NamedCharacter, Sentence};
 
-use super::descriptors;
-use super::language::find_all;
-use super::{names_en, names_ja};
-
-/// A name candidate while the rules collect evidence.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Candidate {
-    /// Other written forms (with honorific, title, full name).
-    pub aliases: BTreeSet<String>,
-    /// Seen in a form that only a person takes (honorific, `と云う男`, subject of `言った`, a title).
-    pub strong: bool,
-    /// How often it was seen in a name-like position.
-    pub weak: u32,
-}
-
-/// Candidates by name; a `BTreeMap` so the order is stable.
-pub(crate) type Pool = BTreeMap<String, Candidate>;
-
-/// One place where a character is named in a text (byte positions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Hit {
-    /// Index into the character list.
-    pub who: usize,
-    /// Start of the name.
-    pub start: usize,
-    /// Just after the name.
-    pub end: usize,
-}
-
-/// Every written form of a character, longest first.
-fn forms(character: &NamedCharacter) -> Vec<&str> {
-    let mut all: Vec<&str> =
-        std::iter::once(character.name.as_str()).chain(character.aliases.iter().map(String::as_str)).collect();
-    all.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    all.dedup();
-    all
-}
-
-/// Where `characters` are named in `text`, in order; the longest form wins where forms overlap.
-pub(crate) fn locate(text: &str, characters: &[NamedCharacter], lang: Language) -> Vec<Hit> {
-    let mut all: Vec<(&str, usize)> =
-        characters.iter().enumerate().flat_map(|(who, c)| forms(c).into_iter().map(move |f| (f, who))).collect();
-    all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
-    let mut hits: Vec<Hit> = Vec::new();
-    for (form, who) in all {
-        for start in find_all(text, form, lang) {
-            let end = start + form.len();
-            if hits.iter().all(|h| end <= h.start || start >= h.end) {
-                hits.push(Hit { who, start, end });
-            }
-        }
-    }
-    hits.sort_by_key(|h| h.start);
-    hits
-}
+use super::mentions::locate;
+use super::{descriptors, names_en, names_ja};
 
 /// The characters the story names, most mentioned first (ties: first to appear).
 pub(crate) fn find(sentences: &[Sentence], lang: Language) -> Vec<NamedCharacter> {
@@ -120,16 +68,6 @@ fn dedupe_ids(characters: &mut [NamedCharacter]) {
     }
 }
 
-/// Adds a candidate to `pool`, merging its evidence.
-pub(crate) fn add(pool: &mut Pool, name: &str, alias: Option<&str>, strong: bool) {
-    let entry = pool.entry(name.to_owned()).or_default();
-    entry.strong |= strong;
-    entry.weak += 1;
-    if let Some(alias) = alias.filter(|a| *a != name) {
-        entry.aliases.insert(alias.to_owned());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::sentences::split;
@@ -156,20 +94,5 @@ mod tests {
         let names_only: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names_only, vec!["Tom", "Captain Reyes"]);
         assert_eq!(found[1].1, vec!["Reyes".to_owned()]);
-    }
-
-    #[test]
-    fn the_longest_form_wins_when_locating_names() {
-        let text = "Captain Reyes and Reyes";
-        let c = NamedCharacter {
-            id: CharacterId::from_name("Captain Reyes"),
-            name: "Captain Reyes".into(),
-            aliases: vec!["Reyes".into()],
-            mentions: 0,
-            first_sentence: 0,
-            descriptors: vec![],
-        };
-        let hits = locate(text, &[c], Language::En);
-        assert_eq!(hits.iter().map(|h| &text[h.start..h.end]).collect::<Vec<_>>(), vec!["Captain Reyes", "Reyes"]);
     }
 }

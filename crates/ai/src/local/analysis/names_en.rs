@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use manga_domain::Sentence;
 
 use super::language::is_word_char;
-use super::names::{Pool, add};
+use super::pool::{Pool, add};
 
 /// Capitalised words that are not names.
 #[rustfmt::skip]

@@ -6,7 +6,7 @@
 use manga_domain::Sentence;
 
 use super::language::{is_hiragana, is_kanji, is_katakana};
-use super::names::{Pool, add};
+use super::pool::{Pool, add};
 
 /// Honorifics, longest first so `さま` is not read as `ま`.
 pub(crate) const HONORIFICS: &[&str] = &["先生", "ちゃん", "さま", "さん", "くん", "様", "君", "殿"];
@@ -375,6 +375,14 @@ mod tests {
         let names: Vec<&str> = pool.keys().map(String::as_str).collect();
         assert_eq!(names, vec!["お婆さん", "御釈迦", "花子"]);
         assert!(pool["花子"].aliases.contains("花子さん"));
+    }
+
+    #[test]
+    fn an_animal_or_a_word_ending_like_an_honorific_is_no_one() {
+        let text = "蜘蛛が糸をかけていた。蜘蛛は銀色に光った。蜘蛛が下りてきた。カンダタは真っ逆さまに落ちた。カンダタは叫んだ。";
+        let sentences = super::super::sentences::split(text, manga_domain::Language::Ja).sentences;
+        let names: Vec<String> = candidates(&sentences).into_keys().collect();
+        assert_eq!(names, vec!["カンダタ"]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use manga_domain::{
     Structure, TimeOfDay,
 };
 
-use super::names::locate;
+use super::mentions::locate;
 use super::{mood, pages, places, quotes, sentences, summary};
 
 /// A run of sentences that may become a scene.

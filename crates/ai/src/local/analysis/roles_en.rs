@@ -7,7 +7,7 @@
 
 use manga_domain::{Language, Sentence};
 
-use super::names::{Pool, add};
+use super::pool::{Pool, add};
 use super::quotes;
 
 /// Nouns for people, singular and plural.

@@ -7,9 +7,9 @@
 
 use manga_domain::{Language, LineKind, NamedCharacter, Sentence};
 
-use super::dialogue::{Draft, outside, verb_positions};
+use super::draft::{Draft, outside, verb_positions};
 use super::gender::{self, Pronoun};
-use super::names::{Hit, locate};
+use super::mentions::{Hit, locate};
 use super::quotes;
 
 /// Speakers for lines the sentence itself does not attribute.

@@ -5,10 +5,10 @@
 use manga_domain::{Rect, Rgb};
 use manga_render::tiny_skia::PathBuilder;
 
-use super::background::{Stage, sky_colors};
 use super::effects::{self, Tones};
 use super::pen::{self, INK, Pen, shade};
 use super::rng::Rng;
+use super::stage::{Stage, sky_colors};
 
 /// The box of a room: back wall edges and the floor line.
 struct RoomBox {

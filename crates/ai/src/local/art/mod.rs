@@ -10,6 +10,7 @@
 //! seed, the attempt and the panel, so the same request gives the same PNG.
 
 pub mod background;
+pub mod body;
 pub mod effects;
 pub mod figure;
 pub mod head;
@@ -20,6 +21,7 @@ pub mod portrait;
 pub mod props;
 pub mod rng;
 pub mod scenery;
+pub mod stage;
 pub mod staging;
 
 #[cfg(test)]
@@ -31,10 +33,10 @@ use manga_render::tiny_skia::Pixmap;
 
 use crate::local::analysis::Setting;
 use crate::{AiError, DrawnImage, PanelRequest};
-use background::Stage;
 use effects::Tones;
 use pen::{PAPER, Pen};
 use rng::{Rng, hash_str};
+use stage::Stage;
 
 pub use portrait::draw_portrait;
 

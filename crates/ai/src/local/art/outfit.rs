@@ -4,8 +4,8 @@
 use manga_domain::{Build, Look, OutfitKind, Rgb};
 use manga_render::tiny_skia::{Path, PathBuilder, Transform};
 
+use super::body::Body;
 use super::effects::Tones;
-use super::figure::Body;
 use super::pen::{self, Pen, shade};
 
 /// How an outfit dresses the arms.

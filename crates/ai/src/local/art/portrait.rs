@@ -3,8 +3,9 @@
 
 use manga_domain::{Figure, Point, Rect};
 
+use super::body::Body;
 use super::effects::{self, Tones};
-use super::figure::{self, Arm, Body, Placement, Pose};
+use super::figure::{self, Arm, Placement, Pose};
 use super::head::Expression;
 use super::pen::{self, PAPER, Pen};
 use super::rng::{Rng, hash_str};

@@ -5,10 +5,10 @@
 use manga_domain::Rgb;
 use manga_render::tiny_skia::{PathBuilder, Rect};
 
-use super::background::{Stage, clouds, ground, sky};
 use super::effects::{self, Tones};
 use super::pen::{self, INK, Pen, shade};
 use super::rng::Rng;
+use super::stage::{Stage, clouds, ground, sky};
 
 /// Open sky: the horizon sinks to the bottom, clouds fill the panel.
 pub fn sky_scene(pen: &mut Pen, stage: &Stage, rng: &mut Rng, tones: &Tones) {

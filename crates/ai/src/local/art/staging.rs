@@ -11,7 +11,8 @@ use manga_domain::{
     Shot,
 };
 
-use super::figure::{Arm, Body, Placement, Pose};
+use super::body::Body;
+use super::figure::{Arm, Placement, Pose};
 use super::head::Expression;
 use super::rng::{Rng, hash_str};
 use crate::local::analysis::{Deed, deeds_in};
