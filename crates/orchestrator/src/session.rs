@@ -11,13 +11,16 @@ use manga_store::JobRecord;
 
 use crate::machine::JobMachine;
 
+/// Why a copy failed: the mirror's own error, kept whole.
+pub type MirrorError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Where the service copies each job's session after a change.
 #[async_trait]
 pub trait SessionMirror: Send + Sync {
     /// Rewrites the copy of `job`'s session from the machine just saved with it.
-    async fn mirror(&self, job: &JobRecord, machine: &JobMachine, feedback_wait: Duration) -> Result<(), String>;
+    async fn mirror(&self, job: &JobRecord, machine: &JobMachine, feedback_wait: Duration) -> Result<(), MirrorError>;
     /// Whether the copy's home answers, for `/ready`.
-    async fn ping(&self) -> Result<(), String>;
+    async fn ping(&self) -> Result<(), MirrorError>;
 }
 
 #[cfg(feature = "fleet")]
@@ -33,7 +36,7 @@ mod redis {
     use manga_domain::PhaseId;
     use manga_store::{JobRecord, JobState};
 
-    use super::SessionMirror;
+    use super::{MirrorError, SessionMirror};
     use crate::machine::JobMachine;
     use crate::views::JobView;
 
@@ -79,12 +82,12 @@ mod redis {
             job: &JobRecord,
             machine: &JobMachine,
             feedback_wait: std::time::Duration,
-        ) -> Result<(), String> {
-            self.put_session(&session_of(job, machine, feedback_wait)).await.map_err(|e| e.to_string())
+        ) -> Result<(), MirrorError> {
+            Ok(self.put_session(&session_of(job, machine, feedback_wait)).await?)
         }
 
-        async fn ping(&self) -> Result<(), String> {
-            Cache::ping(self).await.map_err(|e| e.to_string())
+        async fn ping(&self) -> Result<(), MirrorError> {
+            Ok(Cache::ping(self).await?)
         }
     }
 }
