@@ -8,7 +8,7 @@
 use manga_domain::{DialogueLine, Language, LineId, LineKind, NamedCharacter, Sentence};
 
 use super::address;
-use super::draft::{Draft, outside, verb_positions};
+use super::draft::{Draft, outside, verb_positions, without_quotes};
 use super::gender;
 use super::mentions::{Hit, locate};
 use super::names_ja;
@@ -72,7 +72,7 @@ pub(crate) fn extract(
         let (stated, unnamed) = attribution(&s.text, &spans, &hits, &verbs, lang);
         let pronoun =
             (lang == Language::En && stated.is_none()).then(|| gender::pronoun_at_verb(&s.text, &verbs)).flatten();
-        let narration = narration(&s.text, &spans).to_lowercase();
+        let narration = without_quotes(&s.text, &spans, ' ').to_lowercase();
         // A quote standing alone may be told by the sentence before it: `ハルは耳にささやいた。「ねえ…」`.
         let lead_in = match si.checked_sub(1).map(|p| &sentences[p].text) {
             Some(before) if narration.trim().is_empty() && quotes::spans(before, lang).is_empty() => {
@@ -127,19 +127,6 @@ pub(crate) fn extract(
             kind: d.kind,
         })
         .collect()
-}
-
-/// The sentence with its quotes taken out.
-fn narration(text: &str, spans: &[QuoteSpan]) -> String {
-    let mut out = String::new();
-    let mut at = 0;
-    for s in spans {
-        out.push_str(&text[at..s.outer.start]);
-        out.push(' ');
-        at = s.outer.end;
-    }
-    out.push_str(&text[at..]);
-    out
 }
 
 /// How many narration characters lie between two byte positions (quotes do not count as distance).

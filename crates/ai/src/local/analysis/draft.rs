@@ -55,3 +55,16 @@ pub(super) fn verb_positions(text: &str, spans: &[QuoteSpan], lang: Language) ->
     out.dedup();
     out
 }
+
+/// The sentence with each quote replaced by `gap`.
+pub(super) fn without_quotes(text: &str, spans: &[QuoteSpan], gap: char) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for s in spans {
+        out.push_str(&text[at..s.outer.start]);
+        out.push(gap);
+        at = s.outer.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}

@@ -59,6 +59,12 @@ pub(crate) fn is_whole_word(text: &str, start: usize, len: usize) -> bool {
     !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
 }
 
+/// `word` with its first letter in upper case (`minister` → `Minister`).
+pub(crate) fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// What was found at byte positions of one text, in text order, each once.
 pub(crate) fn in_text_order<T: PartialEq>(mut found: Vec<(usize, T)>) -> Vec<T> {
     found.sort_by_key(|(at, _)| *at);

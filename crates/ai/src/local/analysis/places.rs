@@ -329,12 +329,11 @@ fn place_name(text: &str, start: usize, end: usize, lang: Language) -> String {
     let proper = prev.chars().next().is_some_and(char::is_uppercase)
         && !["The", "A", "An", "His", "Her", "Their", "Our", "My", "Its", "This", "That"].contains(&prev.as_str())
         && before.len() > prev.len();
-    if proper { format!("{prev} {}", capitalise(word)) } else { format!("the {}", word.to_lowercase()) }
-}
-
-fn capitalise(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    if proper {
+        format!("{prev} {}", super::language::capitalise(word))
+    } else {
+        format!("the {}", word.to_lowercase())
+    }
 }
 
 /// Time markers in the story, in order (one per word per sentence):

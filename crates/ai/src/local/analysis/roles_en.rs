@@ -7,6 +7,8 @@
 
 use manga_domain::{Language, Sentence};
 
+use super::draft::without_quotes;
+use super::language::capitalise;
 use super::pool::{Pool, add};
 use super::quotes;
 
@@ -42,8 +44,8 @@ pub(crate) fn speaking(sentences: &[Sentence], saying: &[&str]) -> Pool {
                 let after = role_after(&words[k + 1..]);
                 let before = k.checked_sub(1).and_then(|p| role_before(&words[..=p]));
                 if let Some((singular, plural)) = after.or(before) {
-                    add(&mut pool, &capitalised(singular), Some(singular), true);
-                    add(&mut pool, &capitalised(singular), Some(plural), true);
+                    add(&mut pool, &capitalise(singular), Some(singular), true);
+                    add(&mut pool, &capitalise(singular), Some(plural), true);
                 }
             }
         }
@@ -75,28 +77,15 @@ fn role_of(word: &str) -> Option<(&'static str, &'static str)> {
     ROLES.iter().find(|(one, many)| word == *one || word == *many).copied()
 }
 
-/// The lowercased narration of a sentence, quotes taken out, cut at punctuation.
+/// The lowercased narration of a sentence, cut at punctuation and at each
+/// quote (`|`), so words on either side of a quote are never one clause.
 fn narration_clauses(text: &str) -> Vec<String> {
-    let spans = quotes::spans(text, Language::En);
-    let mut narration = String::new();
-    let mut at = 0;
-    for span in &spans {
-        narration.push_str(&text[at..span.outer.start]);
-        narration.push('|');
-        at = span.outer.end;
-    }
-    narration.push_str(&text[at..]);
-    narration
+    without_quotes(text, &quotes::spans(text, Language::En), '|')
         .to_lowercase()
         .split(|c: char| !(c.is_alphabetic() || c == ' ' || c == '\'' || c == '’'))
         .map(str::to_owned)
         .filter(|c| !c.trim().is_empty())
         .collect()
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]
